@@ -1,0 +1,35 @@
+"""skloss: scikit-learn estimators whose loss function is a pluggable object."""
+
+__version__ = "0.1.0.dev0"
+
+_LAZY = {
+    "MLELogisticRegression": "skloss.linear_model",
+    "MLELinearRegression": "skloss.linear_model",
+    "MLEDistribution": "skloss.linear_model",
+    "SGDNetClassifier": "skloss.neural_network",
+    "SGDNetRegressor": "skloss.neural_network",
+    "warmup": "skloss._warmup",
+    "get_loss": "skloss.losses",
+    "available_losses": "skloss.losses",
+}
+
+__all__ = sorted(_LAZY) + ["losses", "metrics"]
+
+
+def __getattr__(name):
+    # estimators are imported on first use: `import skloss` stays light
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in ("losses", "metrics", "linear_model", "neural_network", "utils"):
+        import importlib
+
+        return importlib.import_module(f"skloss.{name}")
+    raise AttributeError(f"module 'skloss' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

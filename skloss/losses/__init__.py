@@ -1,0 +1,26 @@
+"""Loss objects: the protocol, the catalogue, the registry and custom losses."""
+
+from ._base import HessianUnavailableError, Loss
+from ._catalogue import *  # noqa: F401,F403  (registers the built-ins)
+from ._classification import *  # noqa: F401,F403
+from ._classification import __all__ as _classification_all
+from ._likelihood import *  # noqa: F401,F403
+from ._likelihood import __all__ as _likelihood_all
+from ._link import Link, get_link
+from ._registry import available_losses, get_loss, loss_aliases, register_loss
+from ._regression import *  # noqa: F401,F403
+from ._regression import __all__ as _regression_all
+
+__all__ = [
+    "Loss",
+    "HessianUnavailableError",
+    "Link",
+    "get_link",
+    "get_loss",
+    "available_losses",
+    "loss_aliases",
+    "register_loss",
+    *_regression_all,
+    *_classification_all,
+    *_likelihood_all,
+]

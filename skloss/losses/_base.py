@@ -1,0 +1,408 @@
+"""The loss protocol.
+
+A loss is a point-wise function of a target ``y_true`` and a *raw* prediction
+(the link-scale output of a model: ``X @ coef + intercept`` or a network's last
+layer).  It knows nothing about ``X``: the linear-model objective and the network's
+output layer are its consumers.
+
+A loss is a hyper-parameter object in the manner of scikit-learn's Gaussian-process
+kernels: ``__init__`` stores parameters only, ``get_params`` / ``set_params`` /
+``clone`` / pickling work through :class:`sklearn.base.BaseEstimator`, two losses
+are equal when their type and parameters are equal, and nothing is written on a
+loss while it is used.  Its numerical core is a numba kernel, named by a string on
+the class and looked up in :mod:`skloss._kernels` when first needed, so no
+compiled object is ever stored on a loss.
+
+Conventions
+-----------
+* Regression losses take ``y_true`` and ``raw_prediction`` of shape ``(n,)``.
+* Classification losses have a *binary form* on a 1-D raw score, with
+  ``y_true`` in {0, 1}, and a *multi-class form* on an ``(n, K)`` raw array with
+  ``y_true`` the class index in {0, ..., K - 1}.  A loss without a genuine
+  multi-class form (``has_multiclass_form = False``) uses the one-vs-rest sum
+  ``sum_k loss_binary(1[y == k], raw[:, k])``.
+* ``hessian`` of a multi-class form returns the diagonal of each sample's K x K
+  Hessian; ``hessian_product`` multiplies by the full matrix.
+* Arrays of dtype float32 give float32 results (the arithmetic inside a kernel is
+  done in float64); every other input dtype is computed in float64.
+"""
+
+import importlib
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ._link import get_link
+
+__all__ = ["Loss", "HessianUnavailableError"]
+
+_EMPTY = {np.dtype(np.float64): np.empty(0), np.dtype(np.float32): np.empty(0, np.float32)}
+
+
+class HessianUnavailableError(NotImplementedError):
+    """Raised when the Hessian of a loss that has none is asked for."""
+
+
+def _kernel(module, name):
+    # import lazily: importing skloss compiles nothing
+    return getattr(importlib.import_module(f"skloss._kernels.{module}"), name)
+
+
+def _float_dtype(*arrays):
+    for a in arrays:
+        if a is not None and getattr(a, "dtype", None) == np.float32:
+            continue
+        if a is not None:
+            return np.dtype(np.float64)
+    return np.dtype(np.float32)
+
+
+class Loss(BaseEstimator):
+    """Base class of every skloss loss.
+
+    Subclasses set the class attributes below, store their parameters in
+    ``__init__`` and, for built-in losses, name their numba kernels.  A custom
+    loss can instead override :meth:`_evaluate` (see :ref:`custom_losses` in the
+    user guide, and :func:`skloss.losses.make_loss` for the short route).
+
+    Attributes
+    ----------
+    name : str
+        Registry name, e.g. ``"huber"``.
+    task : {"regression", "classification"}
+        What the loss is for.
+    is_smooth : bool
+        Whether the loss is continuously differentiable in the raw prediction.
+    has_hessian : bool
+        Whether :meth:`hessian` is available.
+    is_probabilistic : bool
+        Whether ``inverse_link`` maps the raw prediction to probabilities (so an
+        estimator can offer ``predict_proba``).
+    has_multiclass_form : bool
+        Classification only: whether the loss has a genuine K-class form
+        (otherwise its K-score form is the one-vs-rest sum).
+    """
+
+    name = None
+    task = "regression"
+    is_smooth = True
+    has_hessian = True
+    is_probabilistic = False
+    has_multiclass_form = False
+
+    # kernel names (in skloss._kernels._regression / _binary / _multiclass)
+    _kernel_module = "_regression"
+    _kernel_name = None
+    _multiclass_kernel_name = None
+    _link_name = "identity"
+    _multiclass_link_name = None
+
+    # ------------------------------------------------------------------ params
+    def _kernel_params(self):
+        """The loss parameters as a float64 array for the kernels."""
+        return np.empty(0)
+
+    def _validate_params(self):
+        """Raise ``ValueError`` when a parameter is out of range."""
+
+    @staticmethod
+    def _check_real(owner, name, value, low=None, high=None, low_open=False, high_open=False):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise ValueError(
+                f"The '{name}' parameter of {owner} must be a finite real number; got {value!r}."
+            )
+        if low is not None and (value < low or (low_open and value == low)):
+            bracket = "(" if low_open else "["
+            hi = "inf" if high is None else high
+            closing = ")" if (high is None or high_open) else "]"
+            raise ValueError(
+                f"The '{name}' parameter of {owner} must be in {bracket}{low}, {hi}{closing}; got {value!r}."
+            )
+        if high is not None and (value > high or (high_open and value == high)):
+            bracket = "(" if low_open else "["
+            lo = "-inf" if low is None else low
+            closing = ")" if high_open else "]"
+            raise ValueError(
+                f"The '{name}' parameter of {owner} must be in {bracket}{lo}, {high}{closing}; got {value!r}."
+            )
+
+    # ----------------------------------------------------------------- equality
+    def __eq__(self, other):
+        if type(self) is not type(other):
+            return NotImplemented
+        return self.get_params(deep=False) == other.get_params(deep=False)
+
+    def __hash__(self):
+        return hash((type(self).__name__, tuple(sorted(self.get_params(deep=False).items()))))
+
+    # ----------------------------------------------------------------- links
+    @property
+    def link(self):
+        """The link of the binary / regression form (a :class:`~skloss.losses.Link`)."""
+        return get_link(self._link_name)
+
+    @property
+    def multiclass_link(self):
+        """The link of the multi-class form (classification only)."""
+        if self.task != "classification":
+            raise AttributeError(f"{type(self).__name__} is a regression loss: no multi-class link.")
+        return get_link(self._multiclass_link_name or self._link_name)
+
+    def inverse_link(self, raw_prediction):
+        """Map the raw prediction to the prediction scale.
+
+        Regression: the prediction (mean, median, quantile ...).  Classification:
+        for a 1-D raw score the probability of the positive class (probabilistic
+        losses) or the sign-based decision; for an ``(n, K)`` raw array the
+        ``(n, K)`` class probabilities (probabilistic losses).
+        """
+        raw = np.asarray(raw_prediction)
+        if self.task == "classification" and raw.ndim == 2:
+            if self.has_multiclass_form:
+                return self.multiclass_link.inverse(raw)
+            return self._ovr_inverse_link(raw)
+        return self.link.inverse(raw)
+
+    def _ovr_inverse_link(self, raw):
+        scores = self.link.inverse(raw)
+        total = scores.sum(axis=1, keepdims=True)
+        k = raw.shape[1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            proba = np.where(total > 0, scores / np.where(total > 0, total, 1), 1.0 / k)
+        return proba
+
+    # ------------------------------------------------------------- likelihood
+    @property
+    def likelihood(self):
+        """The distribution whose negative log-likelihood this loss is, or None."""
+        return None
+
+    # ------------------------------------------------------------- validation
+    def validate_y(self, y_true):
+        """Raise ``ValueError`` when ``y_true`` lies outside the loss's domain.
+
+        Returns ``y_true`` as a float array when it is valid.
+        """
+        y = np.asarray(y_true)
+        if y.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{self._label()}: y_true must be numeric; got dtype {y.dtype}."
+            )
+        y = y.astype(np.float64 if y.dtype != np.float32 else np.float32, copy=False)
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"{self._label()}: y_true contains NaN or infinity.")
+        if self.task == "classification":
+            if np.any(y < 0) or np.any(y != np.floor(y)):
+                raise ValueError(
+                    f"{self._label()}: y_true must hold class indices 0, 1, ..., K - 1 "
+                    "(0 or 1 for the binary form)."
+                )
+        else:
+            self._check_domain(y)
+        return y
+
+    def _check_domain(self, y):
+        """Regression losses with a restricted domain override this."""
+
+    def _label(self):
+        return f"Loss {self.name!r}"
+
+    # -------------------------------------------------------- input handling
+    def _prepare(self, y_true, raw_prediction, sample_weight):
+        self._validate_params()
+        raw = np.asarray(raw_prediction)
+        dtype = np.dtype(np.float32) if raw.dtype == np.float32 else np.dtype(np.float64)
+        raw = np.ascontiguousarray(raw, dtype=dtype)
+        y = np.ascontiguousarray(y_true, dtype=dtype)
+        if raw.ndim not in (1, 2) or (raw.ndim == 2 and self.task != "classification"):
+            raise ValueError(
+                f"{self._label()}: raw_prediction must be 1-D"
+                + (" or 2-D (n_samples, n_classes)" if self.task == "classification" else "")
+                + f"; got shape {raw.shape}."
+            )
+        if y.ndim != 1 or y.shape[0] != raw.shape[0]:
+            raise ValueError(
+                f"{self._label()}: y_true must be 1-D with one entry per row of "
+                f"raw_prediction; got shapes {np.shape(y_true)} and {raw.shape}."
+            )
+        if sample_weight is None:
+            sw = _EMPTY[dtype]
+        else:
+            sw = np.ascontiguousarray(sample_weight, dtype=dtype)
+            if sw.ndim != 1 or sw.shape[0] != raw.shape[0]:
+                raise ValueError(
+                    f"{self._label()}: sample_weight must be 1-D of length {raw.shape[0]}; "
+                    f"got shape {np.shape(sample_weight)}."
+                )
+        return y, raw, sw
+
+    # ----------------------------------------------------------- evaluation
+    def _evaluate(self, y, raw, sw, want_loss, want_grad, want_hess):
+        """Compute the requested quantities on prepared arrays.
+
+        Returns ``(loss, gradient, hessian)`` with ``None`` for what was not asked.
+        """
+        if want_hess and not self.has_hessian:
+            raise HessianUnavailableError(
+                f"{self._label()} has no Hessian (has_hessian=False); use a "
+                "first-order solver such as 'lbfgs'."
+            )
+        dtype = raw.dtype
+        empty = _EMPTY[dtype]
+        params = self._kernel_params()
+        n = raw.shape[0]
+        if raw.ndim == 2 and not self.has_multiclass_form:
+            return self._evaluate_ovr(y, raw, sw, want_loss, want_grad, want_hess)
+        out_loss = np.empty(n, dtype) if want_loss else empty
+        out_grad = np.empty_like(raw) if want_grad else empty.reshape((0,) * raw.ndim)
+        out_hess = np.empty_like(raw) if want_hess else empty.reshape((0,) * raw.ndim)
+        if raw.ndim == 2:
+            kernel = _kernel("_multiclass", self._multiclass_kernel_name)
+        else:
+            kernel = _kernel(self._kernel_module, self._kernel_name)
+        kernel(y, raw, sw, params, out_loss, out_grad, out_hess)
+        return (
+            out_loss if want_loss else None,
+            out_grad if want_grad else None,
+            out_hess if want_hess else None,
+        )
+
+    def _evaluate_ovr(self, y, raw, sw, want_loss, want_grad, want_hess):
+        n, k = raw.shape
+        dtype = raw.dtype
+        out_loss = np.zeros(n, dtype) if want_loss else None
+        out_grad = np.empty_like(raw) if want_grad else None
+        out_hess = np.empty_like(raw) if want_hess else None
+        for j in range(k):
+            yj = (y == j).astype(dtype)
+            lj, gj, hj = self._evaluate(
+                yj, np.ascontiguousarray(raw[:, j]), sw, want_loss, want_grad, want_hess
+            )
+            if want_loss:
+                out_loss += lj
+            if want_grad:
+                out_grad[:, j] = gj
+            if want_hess:
+                out_hess[:, j] = hj
+        return out_loss, out_grad, out_hess
+
+    def loss(self, y_true, raw_prediction, sample_weight=None):
+        """Per-sample losses, multiplied by ``sample_weight`` when given.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+        raw_prediction : array-like of shape (n_samples,) or (n_samples, n_classes)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        loss : ndarray of shape (n_samples,)
+        """
+        return self._evaluate(*self._prepare(y_true, raw_prediction, sample_weight), True, False, False)[0]
+
+    def gradient(self, y_true, raw_prediction, sample_weight=None):
+        """Derivative of the per-sample loss with respect to the raw prediction.
+
+        Returns an array of the shape of ``raw_prediction``.
+        """
+        return self._evaluate(*self._prepare(y_true, raw_prediction, sample_weight), False, True, False)[1]
+
+    def hessian(self, y_true, raw_prediction, sample_weight=None):
+        """Second derivative with respect to the raw prediction.
+
+        For an ``(n, K)`` raw array, the diagonal of each sample's K x K Hessian.
+
+        Raises
+        ------
+        HessianUnavailableError
+            If the loss has no Hessian (``has_hessian`` is False).
+        """
+        return self._evaluate(*self._prepare(y_true, raw_prediction, sample_weight), False, False, True)[2]
+
+    def loss_gradient(self, y_true, raw_prediction, sample_weight=None):
+        """Per-sample loss and gradient in one pass: ``(loss, gradient)``."""
+        out = self._evaluate(*self._prepare(y_true, raw_prediction, sample_weight), True, True, False)
+        return out[0], out[1]
+
+    def gradient_hessian(self, y_true, raw_prediction, sample_weight=None):
+        """Gradient and (diagonal) Hessian in one pass: ``(gradient, hessian)``."""
+        out = self._evaluate(*self._prepare(y_true, raw_prediction, sample_weight), False, True, True)
+        return out[1], out[2]
+
+    def loss_gradient_hessian(self, y_true, raw_prediction, sample_weight=None):
+        """Loss, gradient and (diagonal) Hessian in one pass."""
+        return self._evaluate(*self._prepare(y_true, raw_prediction, sample_weight), True, True, True)
+
+    def hessian_product(self, y_true, raw_prediction, direction, sample_weight=None):
+        """Each sample's Hessian times a direction.
+
+        For a 1-D raw prediction this is ``hessian * direction``; for an
+        ``(n, K)`` raw array, row ``i`` is ``H_i @ direction[i]`` with ``H_i`` the
+        full K x K Hessian of sample ``i``.
+        """
+        y, raw, sw = self._prepare(y_true, raw_prediction, sample_weight)
+        d = np.ascontiguousarray(direction, dtype=raw.dtype)
+        if d.shape != raw.shape:
+            raise ValueError(
+                f"{self._label()}: direction must have the shape of raw_prediction "
+                f"{raw.shape}; got {d.shape}."
+            )
+        if raw.ndim == 1 or not self.has_multiclass_form:
+            return self._evaluate(y, raw, sw, False, False, True)[2] * d
+        return self._multiclass_hessian_product(y, raw, sw, d)
+
+    def _multiclass_hessian_product(self, y, raw, sw, direction):
+        if not self.has_hessian:
+            raise HessianUnavailableError(f"{self._label()} has no Hessian (has_hessian=False).")
+        raise HessianUnavailableError(
+            f"{self._label()} does not provide the full multi-class Hessian product."
+        )
+
+    # ----------------------------------------------------------- start value
+    def init_raw_prediction(self, y_true, sample_weight=None, n_classes=None):
+        """The intercept-only optimum: the constant raw prediction minimising the
+        weighted mean loss.
+
+        Returns a float for regression and binary classification
+        (``n_classes`` None or 2 with a 1-D problem), an array of shape
+        ``(n_classes,)`` for the multi-class form.
+        """
+        y = np.asarray(y_true, dtype=np.float64)
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if self.task == "classification" and n_classes is not None and n_classes > 2:
+            return self._init_multiclass(y, sw, int(n_classes))
+        return float(self._init_scalar(y, sw))
+
+    def _init_scalar(self, y, sw):
+        # generic: minimise the weighted mean loss over a constant (convex in 1-D
+        # for every built-in loss); subclasses override with closed forms
+        from scipy.optimize import minimize_scalar
+
+        def f(c):
+            return float(np.mean(self.loss(y, np.full(y.shape[0], c), sw)))
+
+        lo, hi = self._init_bracket(y)
+        res = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
+        return res.x
+
+    def _init_bracket(self, y):
+        if self.task == "classification":
+            return -20.0, 20.0
+        span = float(np.ptp(y)) if y.size else 1.0
+        return float(np.min(y)) - 1.0 - span, float(np.max(y)) + 1.0 + span
+
+    def _init_multiclass(self, y, sw, k):
+        from scipy.optimize import minimize
+
+        n = y.shape[0]
+
+        def f(c):
+            raw = np.broadcast_to(c, (n, k))
+            loss, grad = self.loss_gradient(y, raw, sw)
+            return float(loss.mean()), grad.mean(axis=0)
+
+        res = minimize(f, np.zeros(k), jac=True, method="L-BFGS-B")
+        c = res.x
+        return c - c.mean() if self.has_multiclass_form else c
