@@ -1,0 +1,309 @@
+"""The linear-model objective: any loss composed with ``X @ coef + intercept``.
+
+.. math::
+
+    F(w, b) = \\frac{\\sum_i s_i\\,\\ell(y_i, x_i^\\top w + b + o_i)}{\\sum_i s_i}
+              + \\alpha \\Big(\\rho \\|w\\|_1 + \\frac{1 - \\rho}{2} \\|w\\|_2^2\\Big)
+
+with sample weights ``s``, offsets ``o`` (zero unless given), ``alpha`` the penalty
+strength and ``rho = l1_ratio``.  The intercept is never penalised.
+
+:class:`LinearObjective` knows nothing of which loss it holds: it asks the loss for
+per-sample losses, gradients and Hessians of the raw prediction (the loss protocol)
+and turns them into the value, gradient, Hessian-vector products and Hessian of
+the coefficients.  The smooth part (data term + L2) is what it evaluates; the L1
+term is handled by the solvers (:meth:`l1_value` gives its value).
+
+Coefficient layout
+------------------
+Single output (regression, binary classification): ``coef = [w (p), b]`` (``b``
+only with ``fit_intercept``).  K outputs (multinomial, one-vs-rest): ``coef =
+[W.ravel() (K*p, class-major as ``coef_`` of shape (K, p)), b (K)]``.
+
+Dense ``X`` is read with BLAS matrix-vector products in row blocks, so a block of
+rows is read from memory once per gradient evaluation (raw prediction, loss
+kernel and gradient accumulation while the block is in cache).  CSR input uses
+SciPy's sparse products.  float32 ``X`` is never copied to float64: products are
+done in float32 and the results accumulated in float64.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["LinearObjective"]
+
+# rows per block of the fused dense pass (about 2 MB of float64 at p = 100)
+_BLOCK_BYTES = 1 << 21
+
+
+class LinearObjective:
+    """Value, gradient and curvature of the linear-model objective.
+
+    Parameters
+    ----------
+    loss : Loss
+        A loss object (already validated).
+    X : ndarray or CSR matrix of shape (n_samples, n_features), float32 or float64
+    y : ndarray of shape (n_samples,)
+        Targets in the loss's convention (class indices for classification).
+    sample_weight : ndarray of shape (n_samples,) or None
+    fit_intercept : bool
+    n_outputs : int
+        1 for regression and binary forms, K for multi-class forms.
+    l2_reg : float
+        Coefficient of ``||w||^2 / 2`` (``alpha * (1 - l1_ratio)``).
+    l1_reg : float
+        Coefficient of ``||w||_1`` (``alpha * l1_ratio``), only reported by
+        :meth:`l1_value` / :meth:`total_value`.
+    offset : ndarray of shape (n_samples,) or None
+        Added to the raw prediction (log exposure for log-link losses).
+    """
+
+    def __init__(self, loss, X, y, sample_weight=None, *, fit_intercept=True,
+                 n_outputs=1, l2_reg=0.0, l1_reg=0.0, offset=None):
+        self.loss = loss
+        self.X = X
+        self.sparse = sp.issparse(X)
+        self.dtype = X.dtype
+        self.n_samples, self.n_features = X.shape
+        self.fit_intercept = bool(fit_intercept)
+        self.n_outputs = int(n_outputs)
+        self.l2_reg = float(l2_reg)
+        self.l1_reg = float(l1_reg)
+        self.y = np.ascontiguousarray(y, dtype=self.dtype)
+        if sample_weight is None:
+            self.sample_weight = None
+            self.weight_sum = float(self.n_samples)
+        else:
+            self.sample_weight = np.ascontiguousarray(sample_weight, dtype=self.dtype)
+            self.weight_sum = float(np.sum(sample_weight, dtype=np.float64))
+        self.offset = None if offset is None else np.ascontiguousarray(offset, dtype=self.dtype)
+        if self.sparse:
+            self._blocks = [(0, self.n_samples)]
+        else:
+            row_bytes = max(1, self.n_features * X.dtype.itemsize)
+            step = max(256, _BLOCK_BYTES // row_bytes)
+            self._blocks = [(s, min(s + step, self.n_samples)) for s in range(0, self.n_samples, step)]
+        # the number of raw evaluations (for verbose output and benchmarks)
+        self.n_evaluations = 0
+
+    # ------------------------------------------------------------- layout
+    @property
+    def n_coef(self):
+        return (self.n_features + self.fit_intercept) * self.n_outputs
+
+    def split(self, coef):
+        """Split a packed vector into ``(w, b)``: ``w`` of shape (p,) or (K, p),
+        ``b`` a float or an array (K,) (0 without intercept)."""
+        p, k = self.n_features, self.n_outputs
+        if k == 1:
+            w = coef[:p]
+            b = coef[p] if self.fit_intercept else 0.0
+            return w, b
+        w = coef[: k * p].reshape(k, p)
+        b = coef[k * p:] if self.fit_intercept else np.zeros(k)
+        return w, b
+
+    def pack(self, w, b):
+        """Inverse of :meth:`split`."""
+        w = np.asarray(w, dtype=np.float64)
+        parts = [w.ravel()]
+        if self.fit_intercept:
+            parts.append(np.atleast_1d(np.asarray(b, dtype=np.float64)).ravel())
+        return np.concatenate(parts)
+
+    def penalised_mask(self):
+        """Boolean mask of the packed entries that carry the penalty."""
+        mask = np.ones(self.n_coef, dtype=bool)
+        if self.fit_intercept:
+            mask[self.n_features * self.n_outputs:] = False
+        return mask
+
+    # --------------------------------------------------------- raw scores
+    def _raw_block(self, Xb, w, b, start, stop):
+        if self.n_outputs == 1:
+            raw = Xb @ w.astype(self.dtype, copy=False)
+        else:
+            raw = Xb @ w.T.astype(self.dtype, copy=False)
+        raw = np.asarray(raw)
+        if self.fit_intercept:
+            raw += np.asarray(b, dtype=self.dtype)
+        if self.offset is not None:
+            if raw.ndim == 1:
+                raw += self.offset[start:stop]
+            else:
+                raw += self.offset[start:stop, None]
+        return raw
+
+    def raw_prediction(self, coef):
+        """``X @ w + b (+ offset)``, shape (n,) or (n, K)."""
+        w, b = self.split(coef)
+        return self._raw_block(self.X, w, b, 0, self.n_samples)
+
+    def _rows(self, start, stop):
+        if start == 0 and stop == self.n_samples:
+            return self.X
+        return self.X[start:stop]
+
+    def _sw(self, start, stop):
+        return None if self.sample_weight is None else self.sample_weight[start:stop]
+
+    # ------------------------------------------------------------ values
+    def l2_value(self, coef):
+        w, _ = self.split(coef)
+        return 0.5 * self.l2_reg * float(np.dot(np.ravel(w), np.ravel(w)))
+
+    def l1_value(self, coef):
+        w, _ = self.split(coef)
+        return self.l1_reg * float(np.abs(w).sum())
+
+    def data_value(self, coef):
+        """The weighted mean loss (no penalty)."""
+        w, b = self.split(coef)
+        total = 0.0
+        for start, stop in self._blocks:
+            raw = self._raw_block(self._rows(start, stop), w, b, start, stop)
+            total += float(np.sum(self.loss.loss(self.y[start:stop], raw, self._sw(start, stop)), dtype=np.float64))
+        self.n_evaluations += 1
+        return total / self.weight_sum
+
+    def value(self, coef):
+        """Smooth part of the objective: mean loss + L2 term."""
+        return self.data_value(coef) + self.l2_value(coef)
+
+    def total_value(self, coef):
+        """The full objective, L1 term included."""
+        return self.value(coef) + self.l1_value(coef)
+
+    def value_grad(self, coef):
+        """Smooth objective and its gradient with respect to the packed coefficients."""
+        w, b = self.split(coef)
+        p, k = self.n_features, self.n_outputs
+        total = 0.0
+        gw = np.zeros((k, p) if k > 1 else p, dtype=np.float64)
+        gb = np.zeros(k, dtype=np.float64)
+        for start, stop in self._blocks:
+            Xb = self._rows(start, stop)
+            raw = self._raw_block(Xb, w, b, start, stop)
+            lo, g = self.loss.loss_gradient(self.y[start:stop], raw, self._sw(start, stop))
+            total += float(np.sum(lo, dtype=np.float64))
+            if k == 1:
+                gw += Xb.T @ g
+                gb[0] += float(np.sum(g, dtype=np.float64))
+            else:
+                gw += np.asarray(Xb.T @ g).T
+                gb += np.sum(g, axis=0, dtype=np.float64)
+        self.n_evaluations += 1
+        scale = 1.0 / self.weight_sum
+        gw *= scale
+        gb *= scale
+        wf = np.asarray(w, dtype=np.float64)
+        value = total * scale + 0.5 * self.l2_reg * float(np.dot(wf.ravel(), wf.ravel()))
+        if self.l2_reg:
+            gw += self.l2_reg * wf
+        grad = self.pack(gw, gb) if self.fit_intercept else gw.ravel().copy()
+        return value, grad
+
+    # ---------------------------------------------------------- curvature
+    def hessian_diagonals(self, coef):
+        """Per-sample loss gradient and Hessian (diagonal) at ``coef``, weighted.
+
+        Returns ``(raw, grad, hess)``.
+        """
+        raw = self.raw_prediction(coef)
+        g, h = self.loss.gradient_hessian(self.y, raw, self.sample_weight)
+        return raw, g, h
+
+    def hessp_factory(self, coef):
+        """Return ``(value, grad, hessp)`` where ``hessp(v)`` is the Hessian of the
+        smooth objective at ``coef`` times ``v``."""
+        value, grad = self.value_grad(coef)
+        raw = self.raw_prediction(coef)
+        X, k, scale = self.X, self.n_outputs, 1.0 / self.weight_sum
+        y, sw = self.y, self.sample_weight
+        if k == 1:
+            h = self.loss.hessian(y, raw, sw)
+
+            def hessp(v):
+                vw, vb = self.split(v)
+                d = X @ vw.astype(self.dtype, copy=False)
+                if self.fit_intercept:
+                    d = d + vb
+                hd = h * d
+                out_w = (X.T @ hd) * scale + self.l2_reg * vw
+                if self.fit_intercept:
+                    return np.append(out_w, float(np.sum(hd, dtype=np.float64)) * scale)
+                return np.asarray(out_w, dtype=np.float64)
+        else:
+            loss = self.loss
+
+            def hessp(v):
+                vw, vb = self.split(v)
+                d = np.asarray(X @ vw.T.astype(self.dtype, copy=False))
+                if self.fit_intercept:
+                    d = d + vb
+                hd = loss.hessian_product(y, raw, d, sw)
+                out_w = np.asarray(X.T @ hd).T * scale + self.l2_reg * vw
+                out_b = np.sum(hd, axis=0, dtype=np.float64) * scale
+                return self.pack(out_w, out_b) if self.fit_intercept else out_w.ravel()
+
+        self.n_evaluations += 1
+        return value, grad, hessp
+
+    def hessian(self, coef):
+        """Full Hessian of the smooth objective (dense ndarray, n_coef x n_coef)."""
+        raw = self.raw_prediction(coef)
+        X, k, p = self.X, self.n_outputs, self.n_features
+        y, sw = self.y, self.sample_weight
+        fi = self.fit_intercept
+        scale = 1.0 / self.weight_sum
+        if k == 1:
+            h = self.loss.hessian(y, raw, sw)
+            H = np.empty((p + fi, p + fi))
+            hX = X.multiply(h[:, None]).tocsr() if self.sparse else X * h[:, None]
+            H[:p, :p] = _dense(X.T @ hX)
+            if fi:
+                col = np.asarray(hX.sum(axis=0)).ravel()
+                H[:p, p] = col
+                H[p, :p] = col
+                H[p, p] = float(np.sum(h, dtype=np.float64))
+            H *= scale
+            H[np.arange(p), np.arange(p)] += self.l2_reg
+            return H
+        # K outputs: block (k, l) = X^T diag(H_i[k, l]) X
+        n = raw.shape[0]
+        blocks = {}
+        for l in range(k):
+            e = np.zeros((n, k), dtype=raw.dtype)
+            e[:, l] = 1.0
+            col = self.loss.hessian_product(y, raw, e, sw)  # H_i[:, l]
+            for kk in range(k):
+                blocks[kk, l] = col[:, kk]
+        m = p + fi
+        H = np.zeros((k * p + fi * k, k * p + fi * k))
+        for kk in range(k):
+            for l in range(kk, k):
+                h = blocks[kk, l]
+                if not np.any(h):
+                    continue
+                hX = X.multiply(h[:, None]).tocsr() if self.sparse else X * h[:, None]
+                blk = _dense(X.T @ hX)
+                H[kk * p:(kk + 1) * p, l * p:(l + 1) * p] = blk
+                H[l * p:(l + 1) * p, kk * p:(kk + 1) * p] = blk.T
+                if fi:
+                    col = np.asarray(hX.sum(axis=0)).ravel()
+                    bi, bj = k * p + kk, k * p + l
+                    H[kk * p:(kk + 1) * p, bj] = col
+                    H[bj, kk * p:(kk + 1) * p] = col
+                    H[l * p:(l + 1) * p, bi] = col
+                    H[bi, l * p:(l + 1) * p] = col
+                    H[bi, bj] = H[bj, bi] = float(np.sum(h, dtype=np.float64))
+        del m
+        H *= scale
+        idx = np.arange(k * p)
+        H[idx, idx] += self.l2_reg
+        return H
+
+
+def _dense(a):
+    return a.toarray() if sp.issparse(a) else np.asarray(a, dtype=np.float64)
