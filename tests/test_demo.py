@@ -1,0 +1,132 @@
+"""The demo (``python -m skloss``) and the generated loss table of the README."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from skloss import _demo
+from skloss.losses import available_losses, get_loss, loss_aliases
+
+ROOT = Path(__file__).resolve().parents[1]
+P = np.array([0.10, 0.40, 0.50])
+Q = np.array([0.80, 0.15, 0.05])
+
+
+@pytest.fixture(scope="module")
+def demo_output():
+    # the real entry point, in a fresh process, as a user runs it
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "skloss"], capture_output=True, text=True, env=env, timeout=900,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def _number(output, pattern):
+    match = re.search(pattern + r"\s*=?[^=\n]*=\s*([0-9.]+) bits", output)
+    assert match, f"{pattern!r} not found in the demo output"
+    return float(match.group(1))
+
+
+def test_demo_worked_example_numbers(demo_output):
+    # independent reference: scipy.stats.entropy (nats -> bits by base=2)
+    h_p = stats.entropy(P, base=2)
+    kl = stats.entropy(P, Q, base=2)
+    h_pq = -np.sum(P * np.log2(Q))
+    assert h_p == pytest.approx(1.360964, abs=1e-6)  # hand computation
+    assert _number(demo_output, r"H\(P\)") == pytest.approx(h_p, abs=5e-5)
+    assert _number(demo_output, r"H\(P, Q\)") == pytest.approx(h_pq, abs=5e-5)
+    assert _number(demo_output, r"KL\(P\|\|Q\)") == pytest.approx(kl, abs=5e-5)
+    assert h_pq == pytest.approx(h_p + kl, abs=1e-12)
+    match = re.search(r"KL\(Q\|\|P\) = ([0-9.]+) bits", demo_output)
+    assert match and float(match.group(1)) == pytest.approx(stats.entropy(Q, P, base=2), abs=5e-5)
+    m = (P + Q) / 2
+    js = (stats.entropy(P, m, base=2) + stats.entropy(Q, m, base=2)) / 2
+    match = re.search(r"JS\(P, Q\) = ([0-9.]+) bits", demo_output)
+    assert match and float(match.group(1)) == pytest.approx(js, abs=5e-5)
+
+
+def test_demo_prints_every_loss(demo_output):
+    for name in available_losses():
+        assert re.search(rf"^{re.escape(name)}\s", demo_output, flags=re.M), name
+
+
+def test_sections_are_functions():
+    assert _demo.SECTIONS[:2] == [_demo.section_losses, _demo.section_cross_entropy]
+    assert all(callable(s) for s in _demo.SECTIONS)
+    assert len({s.__name__ for s in _demo.SECTIONS}) == len(_demo.SECTIONS)
+
+
+def test_readme_table_is_the_generated_one():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert _demo.readme_table_block() in readme, (
+        "The README's loss table is out of date: run `python -m skloss._demo --readme`."
+    )
+
+
+def test_loss_rows_match_the_registry():
+    rows = _demo.loss_rows()
+    assert sorted(r["name"] for r in rows) == available_losses()
+    aliases = loss_aliases()
+    for row in rows:
+        loss = get_loss(row["name"])
+        assert row["task"] == loss.task
+        # every alias listed resolves to this loss, and none is missing
+        listed = [a for a in row["aliases"].split(", ") if a]
+        assert sorted(listed) == sorted(a for a, n in aliases.items() if n == row["name"])
+        for alias in listed:
+            assert type(get_loss(alias)) is type(loss)
+        assert str(loss.link) in row["link"]
+        expected = "-" if loss.likelihood is None else loss.likelihood.name
+        assert row["likelihood"] == expected
+        assert row["formula"], f"{row['name']}: the docstring gives no `.. math::` formula"
+
+
+def test_formula_from_attribute_or_docstring():
+    class WithAttribute:
+        formula = r"\ell(y, r) =  |y - r|"
+
+    class WithDirective:
+        r"""Doc.
+
+        .. math::
+
+            \ell(y, r) = (y - r)^2 / 2
+
+        more text
+        """
+
+    class WithoutFormula:
+        """No maths here."""
+
+    assert _demo._formula(WithAttribute) == r"\ell(y, r) = |y - r|"
+    assert _demo._formula(WithDirective) == r"\ell(y, r) = (y - r)^2 / 2"
+    assert _demo._formula(WithoutFormula) == ""
+
+
+def test_table_formats():
+    names = available_losses()
+    text = _demo.loss_table("text")
+    md = _demo.loss_table("markdown")
+    rst = _demo.loss_table("rst")
+    for name in names:
+        assert re.search(rf"^{name}\s", text, flags=re.M)
+        assert f"| `{name}` |" in md
+        assert f"* - ``{name}``" in rst
+    # one markdown row per loss, each with the six columns (pipes in formulas escaped)
+    body = md.strip().splitlines()[2:]
+    assert len(body) == len(names)
+    assert all(len(re.split(r"(?<!\\)\|", line)) == 8 for line in body)
+    assert _demo._tex_to_text(r"\frac{1}{2}\,(y - r)^{2}") == "(1)/(2) (y - r)^(2)"
+    with pytest.raises(ValueError, match="fmt"):
+        _demo.loss_table("html")
+    with pytest.raises(ValueError, match="columns"):
+        _demo.loss_table("text", columns=("name", "colour"))

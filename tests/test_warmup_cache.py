@@ -1,0 +1,106 @@
+"""The numba kernels cache across processes.
+
+Each test runs the same code in two fresh Python processes sharing one empty
+temporary ``NUMBA_CACHE_DIR``: the first must compile (cache misses, nothing
+loaded), the second must load everything from the disk cache (zero misses).  A
+kernel that took a jitclass, a dispatcher argument or a closure, or whose
+inline helpers lived in another file, would fail this.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+_FEW_LOSSES = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    from skloss._warmup import cache_stats
+    from skloss.losses import get_loss
+
+    y = np.array([0.5, 1.0, 2.0, 4.0])
+    raw = np.array([0.0, 1.5, 1.0, 3.0])
+    yc = np.array([0.0, 1.0, 1.0, 0.0])
+    yk = np.array([0.0, 2.0, 1.0, 2.0])
+    rawk = np.linspace(-2.0, 2.0, 12).reshape(4, 3)
+    values = {}
+    for dtype in (np.float64, np.float32):
+        key = np.dtype(dtype).name
+        loss, grad = get_loss("squared_error").loss_gradient(y.astype(dtype), raw.astype(dtype))
+        assert loss.dtype == dtype and grad.dtype == dtype
+        values["squared_error_" + key] = [loss.tolist(), grad.tolist()]
+        loss, grad = get_loss("log_loss").loss_gradient(yc.astype(dtype), raw.astype(dtype))
+        values["log_loss_" + key] = [loss.tolist(), grad.tolist()]
+        loss, grad = get_loss("log_loss").loss_gradient(yk.astype(dtype), rawk.astype(dtype))
+        values["log_loss_k_" + key] = [loss.tolist(), grad.tolist()]
+    stats = cache_stats()
+    print(json.dumps({"stats": stats, "values": values}))
+    """
+)
+
+_WARMUP_ALL = textwrap.dedent(
+    """
+    import json
+    import skloss
+    print(json.dumps(skloss.warmup()))
+    """
+)
+
+
+def _run(code, cache_dir):
+    env = dict(os.environ)
+    env["NUMBA_CACHE_DIR"] = str(cache_dir)
+    env.pop("NUMBA_DISABLE_JIT", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_kernels_load_from_cache_in_a_second_process(tmp_path):
+    first = _run(_FEW_LOSSES, tmp_path)
+    second = _run(_FEW_LOSSES, tmp_path)
+    s1, s2 = first["stats"], second["stats"]
+    # squared_error, binary and multi-class log_loss; float64 and float32 each
+    assert s1["signatures"] == 6, s1
+    assert s1["cache_misses"] == 6 and s1["cache_hits"] == 0, s1
+    assert s2["cache_misses"] == 0, f"recompiled in the second process: {s2['per_kernel']}"
+    assert s2["cache_hits"] == s1["cache_misses"], s2
+    assert set(s2["per_kernel"]) == set(s1["per_kernel"])
+    assert {"_regression.squared_error", "_binary.log_loss", "_multiclass.log_loss"} <= set(
+        s1["per_kernel"]
+    ), s1["per_kernel"]
+    # the cached code computes what the compiled code computed, and both are right
+    assert second["values"] == first["values"]
+    y = np.array([0.5, 1.0, 2.0, 4.0])
+    raw = np.array([0.0, 1.5, 1.0, 3.0])
+    loss, grad = first["values"]["squared_error_float64"]
+    np.testing.assert_allclose(loss, (y - raw) ** 2, rtol=1e-15)
+    np.testing.assert_allclose(grad, 2 * (raw - y), rtol=1e-15)
+    yc = np.array([0.0, 1.0, 1.0, 0.0])
+    loss, grad = first["values"]["log_loss_float32"]
+    p = 1 / (1 + np.exp(-raw))
+    np.testing.assert_allclose(loss, -(yc * np.log(p) + (1 - yc) * np.log1p(-p)), rtol=1e-6)
+    np.testing.assert_allclose(grad, p - yc, rtol=1e-6, atol=1e-7)
+
+
+def test_warmup_compiles_every_kernel_once(tmp_path):
+    """``skloss.warmup()`` in a fresh process with an empty cache compiles; a
+    second process finds every specialisation in the cache."""
+    first = _run(_WARMUP_ALL, tmp_path)
+    second = _run(_WARMUP_ALL, tmp_path)
+    from skloss.losses import available_losses
+
+    assert first["losses"] == second["losses"] == len(available_losses())
+    assert first["cache_misses"] > 0 and first["cache_hits"] == 0, first
+    # at least float64 and float32 per loss, and per form for classification
+    n_reg = len(available_losses("regression"))
+    n_clf = len(available_losses("classification"))
+    assert first["signatures"] >= 2 * n_reg + 2 * n_clf, first
+    assert second["cache_misses"] == 0, second
+    assert second["cache_hits"] == first["cache_misses"] == second["signatures"], second
