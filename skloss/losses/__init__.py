@@ -4,6 +4,7 @@ from ._base import HessianUnavailableError, Loss
 from ._catalogue import *  # noqa: F401,F403  (registers the built-ins)
 from ._classification import *  # noqa: F401,F403
 from ._classification import __all__ as _classification_all
+from ._custom import CustomLoss, CustomLossCompileError, make_loss
 from ._likelihood import *  # noqa: F401,F403
 from ._likelihood import __all__ as _likelihood_all
 from ._link import Link, get_link
@@ -20,6 +21,9 @@ __all__ = [
     "available_losses",
     "loss_aliases",
     "register_loss",
+    "make_loss",
+    "CustomLoss",
+    "CustomLossCompileError",
     *_regression_all,
     *_classification_all,
     *_likelihood_all,
