@@ -26,24 +26,39 @@ _COLUMNS = ("name", "aliases", "task", "link", "likelihood", "formula")
 
 
 def _formula(cls):
-    """The formula of a loss: ``cls.formula`` if set, else the first math line
-    of the docstring (a ``.. math::`` directive)."""
+    """The formula of a loss, as ``(text, is_tex)``.
+
+    The class attribute ``formula`` (LaTeX) if set, else the first equation of
+    the docstring's first ``.. math::`` directive (the lines up to the first
+    blank line, so a ``cases`` block or a continued line is kept whole).  A
+    ``formula`` attribute that is plain text rather than LaTeX can be marked by
+    setting ``formula_is_tex = False`` on the class.  ``("", False)`` when there
+    is none.
+    """
     formula = getattr(cls, "formula", None)
     if formula:
-        return " ".join(str(formula).split())
+        return " ".join(str(formula).split()), bool(getattr(cls, "formula_is_tex", True))
     lines = (cls.__doc__ or "").splitlines()
     for i, line in enumerate(lines):
         head, sep, rest = line.strip().partition(".. math::")
         if head or not sep:
             continue
-        if rest.strip():
-            return " ".join(rest.split())
-        # the directive's content on the following indented lines (options skipped)
+        indent = len(line) - len(line.lstrip())
+        content = [rest.strip()] if rest.strip() else []
         for following in lines[i + 1:]:
             text = following.strip()
-            if text and not text.startswith(":"):
-                return " ".join(text.split())
-    return ""
+            if not text:
+                if content:
+                    break
+                continue
+            if len(following) - len(following.lstrip()) <= indent:
+                break  # back to the paragraph level: the directive has ended
+            if not content and text.startswith(":"):
+                continue  # a directive option such as :label:
+            content.append(text)
+        if content:
+            return " ".join(" ".join(content).split()), True
+    return "", False
 
 
 def _link_of(loss):
@@ -69,7 +84,7 @@ def loss_rows(task=None):
     """One dict per registered loss (default parameters), in registry order.
 
     Keys: ``name``, ``aliases``, ``task``, ``link``, ``likelihood``, ``formula``
-    (all strings).  Regression losses come first, then classification losses.
+    (strings), and ``formula_is_tex`` (whether ``formula`` is LaTeX or plain text).  Regression losses come first, then classification losses.
     """
     from skloss.losses import available_losses, get_loss, loss_aliases
 
@@ -81,6 +96,7 @@ def loss_rows(task=None):
     for t in tasks:
         for name in available_losses(task=t):
             loss = get_loss(name)
+            formula, is_tex = _formula(type(loss))
             rows.append(
                 {
                     "name": name,
@@ -88,7 +104,8 @@ def loss_rows(task=None):
                     "task": loss.task,
                     "link": _link_of(loss),
                     "likelihood": _likelihood_of(loss),
-                    "formula": _formula(type(loss)),
+                    "formula": formula,
+                    "formula_is_tex": is_tex,
                 }
             )
     return rows
@@ -105,13 +122,16 @@ _TEX_WORDS = {
 
 def _tex_to_text(tex):
     """A light LaTeX-to-plain-text rendering for the terminal."""
-    s = tex.replace(r"\,", " ").replace(r"\;", " ").replace(r"\!", "").replace(r"\ ", " ")
+    s = re.sub(r"\\(begin|end)\{[a-z]*\}", " ", tex)
+    s = s.replace("\\\\", ";").replace("&", " if ").replace(r"\|", "||")
+    s = s.replace(r"\{", "\x00").replace(r"\}", "\x01")
+    s = s.replace(r"\,", " ").replace(r"\;", " ").replace(r"\!", "").replace(r"\ ", " ")
     s = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_WORDS.get(m.group(1), m.group(1)), s)
     for _ in range(4):  # nested fractions, innermost first
         s = re.sub(r"frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", s)
     s = re.sub(r"\^\{([^{}]*)\}", r"^(\1)", s)
     s = re.sub(r"_\{([^{}]*)\}", r"_\1", s)
-    s = s.replace("{", "").replace("}", "")
+    s = s.replace("{", "").replace("}", "").replace("\x00", "{").replace("\x01", "}")
     return " ".join(s.split())
 
 
@@ -141,9 +161,11 @@ def loss_table(fmt="text", task=None, columns=_COLUMNS):
         raise ValueError(f"Unknown columns {sorted(unknown)}; choose from {list(_COLUMNS)}.")
     if fmt == "markdown":
 
-        def cell(key, value):
-            if key == "formula" and value:
+        def cell(key, value, row):
+            if key == "formula" and value and row["formula_is_tex"]:
                 value = "$" + value.replace("|", r"\vert ") + "$"
+            elif key == "formula" and value:
+                value = f"`{value}`"
             elif key in ("name",) and value:
                 value = f"`{value}`"
             elif key == "aliases" and value:
@@ -152,15 +174,15 @@ def loss_table(fmt="text", task=None, columns=_COLUMNS):
 
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in rows:
-            lines.append("| " + " | ".join(cell(k, row[k]) for k in header) + " |")
+            lines.append("| " + " | ".join(cell(k, row[k], row) for k in header) + " |")
         return "\n".join(lines) + "\n"
     if fmt == "rst":
 
-        def cell(key, value):
+        def cell(key, value, row):
             if not value:
                 return ""
             if key == "formula":
-                return f":math:`{value}`"
+                return f":math:`{value}`" if row["formula_is_tex"] else f"``{value}``"
             if key == "name":
                 return f"``{value}``"
             if key == "aliases":
@@ -169,11 +191,14 @@ def loss_table(fmt="text", task=None, columns=_COLUMNS):
 
         lines = [".. list-table::", "   :header-rows: 1", "", "   * - " + "\n     - ".join(header)]
         for row in rows:
-            lines.append("   * - " + "\n     - ".join(cell(k, row[k]) for k in header))
+            lines.append("   * - " + "\n     - ".join(cell(k, row[k], row) for k in header))
         return "\n".join(lines) + "\n"
     if fmt != "text":
         raise ValueError(f"fmt must be 'text', 'markdown' or 'rst'; got {fmt!r}.")
-    body = [[_tex_to_text(row[k]) if k == "formula" else row[k] for k in header] for row in rows]
+    body = [
+        [_tex_to_text(row[k]) if k == "formula" and row["formula_is_tex"] else row[k] for k in header]
+        for row in rows
+    ]
     body = [[c or "-" for c in r] for r in body]
     widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
     fmt_row = "  ".join("{:<%d}" % w for w in widths[:-1]) + ("  {}" if len(widths) > 1 else "{}")
@@ -215,14 +240,18 @@ WORKED_P = np.array([0.10, 0.40, 0.50])
 WORKED_Q = np.array([0.80, 0.15, 0.05])
 
 
+def _vec(values, decimals=4):
+    return "[" + ", ".join(f"{v:.{decimals}f}" for v in values) + "]"
+
+
 def section_cross_entropy():
     """The cross-entropy worked example: H(P, Q) = H(P) + KL(P || Q), in bits."""
     from skloss import metrics
 
     p, q = WORKED_P, WORKED_Q
     _heading("Cross-entropy = entropy + KL divergence (in bits)")
-    print(f"P (true distribution)   = {np.array2string(p, precision=2)}")
-    print(f"Q (model's prediction)  = {np.array2string(q, precision=2)}")
+    print(f"P (true distribution)   = {_vec(p, 2)}")
+    print(f"Q (model's prediction)  = {_vec(q, 2)}")
     h_p = float(metrics.entropy(p, base=2))
     h_pq = float(metrics.cross_entropy(p, q, base=2))
     kl = float(metrics.kl_divergence(p, q, base=2))
@@ -249,10 +278,12 @@ def _one_hot_gradients():
     y = np.array([2.0])
     grads = {n: get_loss(n).gradient(y, raw)[0] for n in names}
     print()
-    print("One-hot target y = class 2, raw scores log(Q): the gradient d loss / d raw")
+    print("One-hot target y = class 2, raw scores r = log(Q): the gradient d loss / d r")
     for n, g in grads.items():
-        print(f"  {n:<14} {np.array2string(g, precision=4)}")
-    print("  equal, because for a one-hot P, H(P) = 0 and cross-entropy = KL.")
+        print(f"  {n:<14} {_vec(g)}")
+    print(f"  {'Q - onehot(y)':<14} {_vec(WORKED_Q - np.eye(3)[2])}")
+    print("  all equal: for a one-hot target H(P) = 0, so cross-entropy = KL, and the")
+    print("  gradient of both is softmax(r) - onehot(y).")
 
 
 SECTIONS = [section_losses, section_cross_entropy]

@@ -94,6 +94,10 @@ def test_formula_from_attribute_or_docstring():
     class WithAttribute:
         formula = r"\ell(y, r) =  |y - r|"
 
+    class WithPlainAttribute:
+        formula = "max(0, -z r)"
+        formula_is_tex = False
+
     class WithDirective:
         r"""Doc.
 
@@ -102,14 +106,34 @@ def test_formula_from_attribute_or_docstring():
             \ell(y, r) = (y - r)^2 / 2
 
         more text
+
+        .. math:: \ell = \begin{cases} a & r > 0 \\
+                  b & r \le 0 \end{cases}
+
+        .. math:: second directive
+        """
+
+    class WithInlineContinued:
+        r"""Doc.
+
+        .. math:: \ell(y, r) = \operatorname{lse}(r) - r_y,
+                  \quad y \in \{0, 1\}
+
+        Text.
         """
 
     class WithoutFormula:
         """No maths here."""
 
-    assert _demo._formula(WithAttribute) == r"\ell(y, r) = |y - r|"
-    assert _demo._formula(WithDirective) == r"\ell(y, r) = (y - r)^2 / 2"
-    assert _demo._formula(WithoutFormula) == ""
+    assert _demo._formula(WithAttribute) == (r"\ell(y, r) = |y - r|", True)
+    assert _demo._formula(WithPlainAttribute) == ("max(0, -z r)", False)
+    assert _demo._formula(WithDirective) == (r"\ell(y, r) = (y - r)^2 / 2", True)
+    assert _demo._formula(WithInlineContinued) == (
+        r"\ell(y, r) = \operatorname{lse}(r) - r_y, \quad y \in \{0, 1\}", True
+    )
+    assert _demo._formula(WithoutFormula) == ("", False)
+    cases = r"\ell = \begin{cases} a & r > 0 \\ b & r \le 0 \end{cases}"
+    assert _demo._tex_to_text(cases) == "l = a if r > 0 ; b if r <= 0"
 
 
 def test_table_formats():
@@ -130,3 +154,14 @@ def test_table_formats():
         _demo.loss_table("html")
     with pytest.raises(ValueError, match="columns"):
         _demo.loss_table("text", columns=("name", "colour"))
+
+
+def test_demo_one_hot_gradients(demo_output):
+    if "kl_divergence" not in available_losses():
+        pytest.skip("kl_divergence is not registered")
+    expected = Q - np.eye(3)[2]  # softmax(log Q) - onehot(2), by hand
+    for name in ("log_loss", "kl_divergence"):
+        match = re.search(rf"^  {name}\s+\[([^\]]+)\]", demo_output, flags=re.M)
+        assert match, name
+        printed = np.array([float(v) for v in match.group(1).split(",")])
+        np.testing.assert_allclose(printed, expected, atol=5e-5)
