@@ -50,7 +50,9 @@ for (title, names, y), (ax_loss, ax_grad) in zip(panels, axes):
     cmap = plt.get_cmap("tab20")
     for i, name in enumerate(names):
         value, gradient = curves(name, y)
-        style = {"color": cmap(i % 20), "lw": 1.6, "ls": "-" if i < 10 else "--"}
+        # line styles cycle so that curves that coincide (log loss and KL
+        # divergence on one-hot targets) both stay visible
+        style = {"color": cmap(i % 20), "lw": 2.2 - 0.1 * (i % 5), "ls": ("-", "--", "-.", ":")[i % 4]}
         ax_loss.plot(raw, value, label=name, **style)
         ax_grad.plot(raw, gradient, label=name, **style)
     ax_loss.set(title=f"{title}: loss", xlabel="raw prediction", ylabel="loss", ylim=(-0.2, 5.0))
