@@ -420,8 +420,13 @@ def _crossover(prob, beta_ipm, a_ipm, rtol=1e-9):
             K[np.arange(d.p), np.arange(d.p)] = prob.mu
             K[: d.m, d.m:] = GA.T
             K[d.m:, : d.m] = GA
-            sol = la.lstsq(K, np.concatenate([-base, hA]), check_finite=False)[0]
-            beta = sol[: d.m]
+            # solved as a correction of the interior solution, so that directions
+            # the equations leave free (a non-unique optimum) keep its values
+            start = np.concatenate([beta_ipm, np.zeros(na)])
+            rhs = np.concatenate([-base, hA]) - K @ start
+            beta = beta_ipm + la.lstsq(K, rhs, check_finite=False)[0][: d.m]
+        if prob.coord_c is not None and active[-1].size:
+            beta[active[-1]] = 0.0  # zero coefficients of an L1 fit are exact zeros
         # the active equations must hold exactly (to rounding)
         if GA.shape[0] and np.max(np.abs(GA @ beta - hA)) > rtol * scale * 10:
             return None
