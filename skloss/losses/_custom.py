@@ -48,17 +48,55 @@ def _strip_ansi(text):
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
+def _jit(func, memo):
+    """``njit(func)``, with the plain Python helpers it calls jitted too.
+
+    A scalar function may call helper functions defined in its own module
+    (``p = expit_scalar(raw)``); numba would reject them as untyped globals.  They
+    are jitted here (recursively) in a copy of the function whose globals see the
+    jitted helpers; numba freezes globals at compile time anyway.
+    """
+    import types as pytypes
+
+    from numba import njit
+
+    if func in memo:
+        return memo[func]
+    glb = getattr(func, "__globals__", None)
+    helpers = []
+    if isinstance(func, pytypes.FunctionType) and glb is not None:
+        for name in func.__code__.co_names:
+            obj = glb.get(name)
+            if (
+                isinstance(obj, pytypes.FunctionType)
+                and obj is not func
+                and getattr(obj, "__module__", None) == func.__module__
+            ):
+                helpers.append((name, obj))
+    if not helpers:
+        memo[func] = njit(func)
+        return memo[func]
+    new_globals = dict(glb)
+    twin = pytypes.FunctionType(func.__code__, new_globals, func.__name__, func.__defaults__, func.__closure__)
+    twin.__qualname__ = func.__qualname__
+    twin.__module__ = func.__module__
+    memo[func] = njit(twin)
+    for name, obj in helpers:
+        new_globals[name] = _jit(obj, memo)
+    return memo[func]
+
+
 def _compile(func, role):
     """The numba dispatcher of a scalar function, compiled for (float64, float64)."""
     try:
         return _COMPILED[func]
     except (KeyError, TypeError):
         pass
-    from numba import njit, types
+    from numba import types
 
     name = getattr(func, "__qualname__", repr(func))
     _check_signature(role, func)
-    disp = njit(func)
+    disp = _jit(func, {})
     try:
         disp.compile((types.float64, types.float64))
     except Exception as exc:  # numba raises TypingError, UnsupportedError, ...
@@ -66,8 +104,9 @@ def _compile(func, role):
         raise CustomLossCompileError(
             f"make_loss: numba could not compile the {role} function {name!r} for "
             "two float64 arguments. Write it with numba-compatible code: scalar "
-            "arithmetic, the math module and numpy functions on floats (no scipy, "
-            "no Python objects, no imports inside the function); or subclass "
+            "arithmetic, the math module, numpy functions on floats and helper "
+            "functions of the same module (no scipy, no Python objects, no imports "
+            "inside the function); or subclass "
             "skloss.losses.Loss and override _evaluate with NumPy code.\n"
             f"numba said: {detail}"
         ) from exc
@@ -230,6 +269,23 @@ class CustomLoss(Loss):
             out_grad if want_grad else None,
             out_hess if want_hess else None,
         )
+
+    def _init_scalar(self, y, sw):
+        # minimising the mean loss locates the optimum to ~sqrt(machine epsilon);
+        # the root of the mean gradient next to it locates it to rounding
+        from scipy.optimize import brentq
+
+        c = float(super()._init_scalar(y, sw))
+        n = y.shape[0]
+
+        def mean_grad(t):
+            return float(np.sum(self.gradient(y, np.full(n, t), sw)))
+
+        h = 1e-4 * max(1.0, abs(c))
+        g_lo, g_hi = mean_grad(c - h), mean_grad(c + h)
+        if np.isfinite(g_lo) and np.isfinite(g_hi) and g_lo < 0.0 < g_hi:
+            c = brentq(mean_grad, c - h, c + h, xtol=1e-14, rtol=4 * np.finfo(float).eps)
+        return c
 
     def _init_bracket(self, y):
         if self.task == "classification" or self._link_name == "identity":
@@ -431,7 +487,7 @@ def make_loss(
     ...     return 1.0 - t * t
     >>> loss = make_loss(logcosh, logcosh_grad, logcosh_hess, name="log_cosh")
     >>> loss.loss([0.0, 1.0], [0.0, 3.0]).round(4)
-    array([0.    , 1.3250])
+    array([0.   , 1.325])
     >>> loss.has_hessian, loss.task
     (True, 'regression')
     """
