@@ -11,7 +11,11 @@ built-in losses are unaffected.
 Driver signature (the element-wise kernel signature of :mod:`skloss._kernels`
 with the three scalar functions in front)::
 
-    elementwise(f_loss, f_grad, f_hess, y, raw, sw, out_loss, out_grad, out_hess)
+    driver(f_loss, f_grad, f_hess, y, raw, sw, out_loss, out_grad, out_hess)
+
+obtained from :func:`elementwise_driver`.  The dispatcher is created on first use
+and kept in a module dict rather than as a module attribute, so that
+``skloss._warmup`` (which lists and warms the cached kernels) does not count it.
 
 An output (or ``sw``) of length 0 means "not wanted" ("unit weights").  The
 scalar functions are always called with two float64 numbers, so each of them has
@@ -23,8 +27,7 @@ import numpy as np
 from numba import njit
 
 
-@njit
-def elementwise(f_loss, f_grad, f_hess, y, raw, sw, out_loss, out_grad, out_hess):
+def _elementwise(f_loss, f_grad, f_hess, y, raw, sw, out_loss, out_grad, out_hess):
     n = raw.shape[0]
     do_loss = out_loss.shape[0] > 0
     do_grad = out_grad.shape[0] > 0
@@ -40,3 +43,15 @@ def elementwise(f_loss, f_grad, f_hess, y, raw, sw, out_loss, out_grad, out_hess
             out_grad[i] = w * np.float64(f_grad(yi, r))
         if do_hess:
             out_hess[i] = w * np.float64(f_hess(yi, r))
+
+
+_DRIVERS = {}
+
+
+def elementwise_driver():
+    """The numba dispatcher of the element-wise driver (created on first call)."""
+    try:
+        return _DRIVERS["elementwise"]
+    except KeyError:
+        _DRIVERS["elementwise"] = njit(_elementwise)
+        return _DRIVERS["elementwise"]

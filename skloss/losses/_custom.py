@@ -255,7 +255,7 @@ class CustomLoss(Loss):
             )
         if raw.ndim == 2:
             return self._evaluate_ovr(y, raw, sw, want_loss, want_grad, want_hess)
-        from skloss._kernels._custom import elementwise
+        from skloss._kernels._custom import elementwise_driver
 
         dtype = raw.dtype
         empty = _EMPTY[dtype]
@@ -263,7 +263,7 @@ class CustomLoss(Loss):
         out_loss = np.empty(n, dtype) if want_loss else empty
         out_grad = np.empty(n, dtype) if want_grad else empty
         out_hess = np.empty(n, dtype) if want_hess else empty
-        elementwise(*self._compiled(), y, raw, sw, out_loss, out_grad, out_hess)
+        elementwise_driver()(*self._compiled(), y, raw, sw, out_loss, out_grad, out_hess)
         return (
             out_loss if want_loss else None,
             out_grad if want_grad else None,
