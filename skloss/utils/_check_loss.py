@@ -432,6 +432,72 @@ class _Checker:
                 )
             self.fail("no_hessian", f"has_hessian is False but {method}() returned a value.")
 
+    def check_likelihood(self, y, raw):
+        """The likelihood's negative log-density has the loss's gradient, up to a
+        positive constant factor (the loss is the NLL up to scale and terms free
+        of the raw prediction)."""
+        lik = self.loss.likelihood
+        if lik is None:
+            return "skipped: no likelihood"
+        if raw.ndim == 2 and not self.loss.has_multiclass_form:
+            return None
+
+        def nll(r):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return -np.asarray(lik.logpdf(y, r), dtype=np.float64)
+
+        try:
+            base = nll(raw)
+        except Exception as exc:
+            self.fail("likelihood", f"{type(lik).__name__}.logpdf raised {type(exc).__name__}: {exc}")
+        if base.shape != (raw.shape[0],) or not np.all(np.isfinite(base)):
+            i = int(np.argmax(~np.isfinite(base))) if base.shape == (raw.shape[0],) else 0
+            self.fail(
+                "likelihood",
+                f"{type(lik).__name__}.logpdf must be finite of shape ({raw.shape[0]},); got shape "
+                f"{base.shape}, value {_fmt(-base.ravel()[i])} at {self.where(y, raw, i)}.",
+            )
+        grad = self.call("likelihood", "gradient", y, raw)
+        cols = [None] if raw.ndim == 1 else list(range(raw.shape[1]))
+        fds, gs = [], []
+        for col in cols:
+            r = raw if col is None else raw[:, col]
+            h = self._step(r)
+            plus, minus = raw.copy(), raw.copy()
+            if col is None:
+                plus += h
+                minus -= h
+            else:
+                plus[:, col] += h
+                minus[:, col] -= h
+            fp, fm = nll(plus), nll(minus)
+            fwd, bwd = (fp - base) / h, (base - fm) / h
+            smooth = np.abs(fwd - bwd) <= 1e-3 * (1.0 + np.abs(fwd) + np.abs(bwd))
+            fds.append(np.where(smooth, (fp - fm) / (2 * h), np.nan))
+            gs.append(grad if col is None else grad[:, col])
+        fd, g = np.concatenate(fds), np.concatenate(gs)
+        ok = np.isfinite(fd)
+        if not np.any(ok):
+            return None
+        denom = float(np.dot(g[ok], g[ok]))
+        if denom == 0.0:
+            return None
+        c = float(np.dot(fd[ok], g[ok])) / denom
+        scale = np.abs(fd[ok]).max()
+        resid = np.abs(fd[ok] - c * g[ok])
+        if c <= 0 or np.any(resid > 1e-4 * scale + 1e-8):
+            i = int(np.argmax(resid))
+            n = raw.shape[0]
+            row = np.flatnonzero(ok)[i] % n
+            self.fail(
+                "likelihood",
+                f"the derivative of -{type(lik).__name__}.logpdf is not proportional to the loss "
+                f"gradient: best factor {c:.6g}, but at {self.where(y, raw, row)} "
+                f"d(-logpdf)/draw = {_fmt(fd[ok][i])} vs factor * gradient = {_fmt(c * g[ok][i])}.",
+            )
+        return None
+
     # --------------------------------------------------------------- extremes
     def check_extremes(self, y_values, width):
         loss = self.loss
@@ -642,6 +708,11 @@ def check_loss(loss, *, random_state=0, rtol=1e-5, n_samples=40, n_classes=3, sk
         Classification: all of the above on the K-score form (``(n, K)`` raw,
         targets in {0, ..., K-1}), and ``hessian_product`` against differences
         of the gradient along a random direction.
+    ``likelihood``
+        Where the loss has a likelihood: its ``logpdf`` is finite at the sample
+        points and the derivative of ``-logpdf`` in the raw prediction is the
+        loss gradient times one positive constant (the loss is the negative
+        log-likelihood up to a scale and terms free of the raw prediction).
     ``inverse_link``
         Probabilistic losses give probabilities (rows summing to 1 for K
         scores); ``link(inverse_link(raw)) == raw`` for invertible links.
@@ -757,6 +828,14 @@ def check_loss(loss, *, random_state=0, rtol=1e-5, n_samples=40, n_classes=3, sk
             ck.check_no_hessian(yk, rawk)
         ck.check_extremes(None, ck.k)
 
+    def likelihood():
+        out = ck.check_likelihood(y, raw)
+        if ck.is_clf and out is None:
+            rawk = rng.normal(0.0, 2.0, (yk.shape[0], ck.k))
+            ck.check_likelihood(yk, rawk)
+        return out
+
+    run("likelihood", likelihood)
     if ck.is_clf:
         run("multiclass", multiclass)
     else:

@@ -9,7 +9,15 @@ import math
 import numpy as np
 import pytest
 
-from skloss.losses import HessianUnavailableError, LogLoss, Loss, available_losses, get_loss, make_loss
+from skloss.losses import (
+    Bernoulli,
+    HessianUnavailableError,
+    LogLoss,
+    Loss,
+    available_losses,
+    get_loss,
+    make_loss,
+)
 from skloss.utils import CheckLossError, check_loss
 
 
@@ -33,7 +41,7 @@ def test_accepts_a_name_and_reports_every_check():
     report = check_loss("squared_error", random_state=3)
     expected = {
         "attributes", "params", "validate_y", "pickle", "dtype", "float32", "vectorised",
-        "consistency", "sample_weight", "gradient", "hessian", "extremes", "multiclass",
+        "consistency", "sample_weight", "gradient", "hessian", "extremes", "likelihood", "multiclass",
         "inverse_link", "init_raw_prediction", "not_mutated",
     }
     assert set(report) == expected
@@ -250,8 +258,16 @@ def logistic_grad_stable(y, raw):
             "an intermediate overflowed",
         ),
         (dict(loss=lambda y, r: (r - y) ** 2, gradient=sq_grad), "pickle", "module-level"),
+        (
+            dict(
+                loss=logistic_stable, gradient=logistic_grad_stable, task="classification", link="logit",
+                likelihood=Bernoulli(link="probit"),
+            ),
+            "likelihood",
+            "not proportional to the loss gradient",
+        ),
     ],
-    ids=["wrong-gradient", "wrong-hessian", "nan-gradient", "overflowing-loss", "lambda"],
+    ids=["wrong-gradient", "wrong-hessian", "nan-gradient", "overflowing-loss", "lambda", "wrong-likelihood"],
 )
 def test_broken_custom_losses_are_caught(kwargs, check, match):
     with pytest.raises(CheckLossError, match=match) as info:
@@ -260,7 +276,13 @@ def test_broken_custom_losses_are_caught(kwargs, check, match):
 
 
 def test_correct_custom_loss_passes_and_skip_works():
-    report = check_loss(make_loss(logistic_stable, logistic_grad_stable, task="classification", link="logit"))
+    report = check_loss(
+        make_loss(
+            logistic_stable, logistic_grad_stable, task="classification", link="logit",
+            likelihood=Bernoulli(link="logit"),
+        )
+    )
+    assert report["likelihood"] == "passed"
     assert report["hessian"] == "skipped: has_hessian is False"
     assert report["no_hessian"] == "passed" and report["multiclass"] == "passed"
     lam = make_loss(lambda y, r: (r - y) ** 2, sq_grad, sq_hess)
