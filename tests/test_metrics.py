@@ -308,3 +308,16 @@ def test_scorer_repr_params_and_pickle():
     t = (1 - eps) * np.eye(k)[y] + eps / k
     ref = -np.mean(cross_entropy(t, clf.predict_proba(X), base=np.e))
     assert scorer(clf, X, y) == pytest.approx(ref, rel=1e-10)
+
+
+def test_multimetric_scoring(cancer):
+    from sklearn.model_selection import cross_validate
+
+    X, y = cancer
+    cv = KFold(3, shuffle=True, random_state=0)
+    scoring = {"hinge": make_loss_scorer("hinge"), "log": make_loss_scorer("log_loss"), "acc": "accuracy"}
+    res = cross_validate(LogisticRegression(max_iter=5000), X, y, cv=cv, scoring=scoring)
+    for i, (train, test) in enumerate(cv.split(X, y)):
+        clf = LogisticRegression(max_iter=5000).fit(X[train], y[train])
+        assert res["test_hinge"][i] == pytest.approx(-hinge_loss(y[test], clf.decision_function(X[test])), rel=1e-8)
+        assert res["test_log"][i] == pytest.approx(-log_loss(y[test], clf.predict_proba(X[test])), rel=1e-8)
