@@ -79,7 +79,9 @@ def _class_index(y, i, k):
 
 @njit(inline="always")
 def _exp_row(raw, i, e):
-    # fills e with exp(raw[i] - max) and returns (max, sum, index of the max)
+    # fills e with exp(raw[i] - max); returns (max, sum, index of the max, sum
+    # of the others).  e[jmax] is exactly 1 and sum = 1 + others, so 1 - p_max
+    # = others / sum and log(sum) = log1p(others) keep their relative precision.
     k = raw.shape[1]
     m = np.float64(raw[i, 0])
     jmax = 0
@@ -90,17 +92,18 @@ def _exp_row(raw, i, e):
             jmax = j
     for j in range(k):
         e[j] = _exp(np.float64(raw[i, j]) - m)
-    s = 0.0
+    so = 0.0
     for j in range(k):
-        s += e[j]
-    return m, s, jmax
+        if j != jmax:
+            so += e[j]
+    return m, 1.0 + so, jmax, so
 
 
 @njit(inline="always")
 def _softmax_row(raw, i, p):
     # fills p with softmax(raw[i]) and returns log-sum-exp(raw[i])
     k = raw.shape[1]
-    m, s, _ = _exp_row(raw, i, p)
+    m, s, _, _ = _exp_row(raw, i, p)
     inv = 1.0 / s
     for j in range(k):
         p[j] *= inv
@@ -125,27 +128,31 @@ def _cross_entropy_driver(y, raw, sw, eps, neg_entropy, out_loss, out_grad, out_
     for i in range(n):
         c = _class_index(y, i, k)
         w = _weight(sw, i, weighted)
-        m, s, _ = _exp_row(raw, i, e)
+        m, s, jmax, so = _exp_row(raw, i, e)
+        inv = 1.0 / s
         if do_loss:
-            loss = m + math.log(s) - on * np.float64(raw[i, c])
+            loss = (m - on * np.float64(raw[i, c])) + math.log1p(so)
             if eps != 0.0:
                 acc = 0.0
                 for j in range(k):
                     acc += np.float64(raw[i, j])
                 loss -= off * acc
             out_loss[i] = w * (loss + neg_entropy)
-        if do_grad or do_hess:
-            inv = 1.0 / s
-            if do_grad:
-                wi = w * inv
-                woff = w * off
-                for j in range(k):
-                    out_grad[i, j] = e[j] * wi - woff
+        if do_grad:
+            wi = w * inv
+            woff = w * off
+            for j in range(k):
+                out_grad[i, j] = e[j] * wi - woff
+            if c == jmax:
+                # p_c - 1 = -(others) / sum, without cancellation
+                out_grad[i, c] = w * ((eps - off) - so * inv)
+            else:
                 out_grad[i, c] = e[c] * wi - w * (off + on)
-            if do_hess:
-                for j in range(k):
-                    pj = e[j] * inv
-                    out_hess[i, j] = w * pj * (1.0 - pj)
+        if do_hess:
+            for j in range(k):
+                pj = e[j] * inv
+                out_hess[i, j] = w * pj * (1.0 - pj)
+            out_hess[i, jmax] = w * inv * (so * inv)
 
 
 @njit(cache=True, error_model="numpy")
@@ -252,14 +259,13 @@ def perceptron(y, raw, sw, params, out_loss, out_grad, out_hess):
 
 @njit(inline="always")
 def _focal_row(raw, i, c, gamma, alpha, p):
-    # fills p with softmax(raw[i]); returns (loss, g, G2, q)
+    # fills p with softmax(raw[i]); returns (loss, g, G2, q, jmax, 1 - p_jmax)
     k = raw.shape[1]
-    m, s, jmax = _exp_row(raw, i, p)
+    m, s, jmax, so_max = _exp_row(raw, i, p)
     e_c = p[c]
-    so = 0.0
-    for j in range(k):
-        if j != c:
-            so += p[j]
+    # sum of the classes other than y: no cancellation in s - e_c when y is
+    # not the arg-max (then e_c <= 1 <= s - e_c)
+    so = so_max if jmax == c else s - e_c
     inv = 1.0 / s
     for j in range(k):
         p[j] *= inv
@@ -274,7 +280,7 @@ def _focal_row(raw, i, c, gamma, alpha, p):
     loss = -alpha * qg * log_p
     g = alpha * qg * (gamma * py * rho - 1.0)
     g2 = alpha * gamma * py * qg * (log_p * (q - (gamma - 1.0) * py) + 2.0 * q)
-    return loss, g, g2, q
+    return loss, g, g2, q, jmax, so_max * inv
 
 
 @njit(cache=True, error_model="numpy")
@@ -290,7 +296,7 @@ def focal(y, raw, sw, params, out_loss, out_grad, out_hess):
     for i in range(n):
         c = _class_index(y, i, k)
         w = _weight(sw, i, weighted)
-        loss, g, g2, q = _focal_row(raw, i, c, gamma, alpha, p)
+        loss, g, g2, q, jmax, om_max = _focal_row(raw, i, c, gamma, alpha, p)
         if do_loss:
             out_loss[i] = w * loss
         if do_grad:
@@ -301,6 +307,9 @@ def focal(y, raw, sw, params, out_loss, out_grad, out_hess):
             for j in range(k):
                 vj = -p[j] / q if q > 0.0 else 0.0
                 out_hess[i, j] = w * (g2 * vj * vj - g * p[j] * (1.0 - p[j]))
+            if jmax != c:
+                vj = -p[jmax] / q if q > 0.0 else 0.0
+                out_hess[i, jmax] = w * (g2 * vj * vj - g * p[jmax] * om_max)
             out_hess[i, c] = w * (g2 - g * p[c] * q)
 
 
@@ -314,7 +323,7 @@ def focal_hessian_product(y, raw, sw, params, direction, out):
     for i in range(n):
         c = _class_index(y, i, k)
         w = _weight(sw, i, weighted)
-        _, g, g2, q = _focal_row(raw, i, c, gamma, alpha, p)
+        _, g, g2, q, _, _ = _focal_row(raw, i, c, gamma, alpha, p)
         vd = np.float64(direction[i, c])
         pd = 0.0
         for j in range(k):
@@ -341,15 +350,8 @@ def _brier_row(raw, i, c, p, om, b):
     # fills p (softmax), om (1 - p, accurate at the arg-max and at y) and
     # b (a - a.p); returns the loss
     k = raw.shape[1]
-    m, s, jmax = _exp_row(raw, i, p)
-    so = 0.0
-    for j in range(k):
-        if j != jmax:
-            so += p[j]
-    soc = 0.0
-    for j in range(k):
-        if j != c:
-            soc += p[j]
+    m, s, jmax, so = _exp_row(raw, i, p)
+    soc = so if jmax == c else s - p[c]
     inv = 1.0 / s
     for j in range(k):
         p[j] *= inv
