@@ -250,8 +250,33 @@ class LinearObjective:
         self.n_evaluations += 1
         return value, grad, hessp
 
+    def data_hessian(self, coef):
+        """Hessian of the *summed* weighted loss ``sum_i s_i loss_i`` (no penalty),
+        the observed information of a likelihood loss."""
+        return self._hessian(coef, 0.0) * self.weight_sum
+
+    def scores(self, coef):
+        """Per-sample (unweighted) gradients of ``loss_i`` with respect to the packed
+        coefficients, and the sample weights: ``(S, s)`` with ``S`` of shape
+        (n_samples, n_coef) (dense) and ``s`` of shape (n_samples,)."""
+        raw = self.raw_prediction(coef)
+        g = np.asarray(self.loss.gradient(self.y, raw), dtype=np.float64)
+        X = self.X.toarray() if self.sparse else np.asarray(self.X, dtype=np.float64)
+        n, p, k = self.n_samples, self.n_features, self.n_outputs
+        if k == 1:
+            g = g[:, None]
+        parts = [g[:, [j]] * X for j in range(k)]
+        if self.fit_intercept:
+            parts.append(g)
+        S = np.hstack(parts)
+        s = np.ones(n) if self.sample_weight is None else np.asarray(self.sample_weight, dtype=np.float64)
+        return S, s
+
     def hessian(self, coef):
         """Full Hessian of the smooth objective (dense ndarray, n_coef x n_coef)."""
+        return self._hessian(coef, self.l2_reg)
+
+    def _hessian(self, coef, l2_reg):
         raw = self.raw_prediction(coef)
         X, k, p = self.X, self.n_outputs, self.n_features
         y, sw = self.y, self.sample_weight
@@ -268,7 +293,7 @@ class LinearObjective:
                 H[p, :p] = col
                 H[p, p] = float(np.sum(h, dtype=np.float64))
             H *= scale
-            H[np.arange(p), np.arange(p)] += self.l2_reg
+            H[np.arange(p), np.arange(p)] += l2_reg
             return H
         # K outputs: block (k, l) = X^T diag(H_i[k, l]) X
         n = raw.shape[0]
@@ -301,7 +326,7 @@ class LinearObjective:
         del m
         H *= scale
         idx = np.arange(k * p)
-        H[idx, idx] += self.l2_reg
+        H[idx, idx] += l2_reg
         return H
 
 

@@ -1,0 +1,244 @@
+"""Base class of the maximum-likelihood linear estimators.
+
+:class:`MLELinearModel` holds what :class:`~skloss.MLELogisticRegression` and
+:class:`~skloss.MLELinearRegression` share: the common parameters and their
+constraints, the loss resolution (``loss`` -> ``loss_``), the penalty mapping,
+solver selection and the solver run (with ``ConvergenceWarning``), warm starts,
+and the inference attributes with :meth:`summary` and :meth:`conf_int`.
+
+A subclass sets ``_task`` and implements ``fit``.  Everything a fit computes
+goes through helpers that *return* values; the subclass assigns the fitted
+attributes only at the end (``self._assign(attrs)``), so a fit that raises
+leaves a previously fitted estimator unchanged.
+
+Hooks / helpers for subclasses
+------------------------------
+``_resolve_loss()``
+    A validated clone of ``loss`` for ``_task`` (raises ``ValueError``).
+``_penalty_strengths()``
+    ``(l1_reg, l2_reg)`` from ``penalty``, ``alpha``, ``l1_ratio``.
+``_run_solver(objective, coef0, fixed=None)``
+    Resolve ``solver`` and minimise; warns ``ConvergenceWarning``.
+``_warm_start_coef(n_coef_shape)``
+    The previous packed solution when ``warm_start`` applies, else None.
+``_resolve_cov_type(loss, likelihood)``
+    ``"auto"`` -> ``"nonrobust"`` / ``"HC0"`` / None.
+``_inference_attrs(objective, coef, cov_type, ...)``
+    A dict of the fitted inference attributes (``covariance_``, ``params_``,
+    ``param_names_``, ``bse_``, ``cov_type_``).
+``_loglik_attrs(loglik, n_params, n_obs)``
+    ``loglik_``, ``aic_``, ``bic_``.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from skloss.losses import Loss, get_loss
+
+from ._inference import COV_TYPES, covariance, information_criteria, summary_table, wald
+from ._solvers import SOLVERS, resolve_solver, solve
+
+__all__ = ["MLELinearModel"]
+
+
+class MLELinearModel(BaseEstimator):
+    """Shared machinery of the MLE linear estimators (not for direct use)."""
+
+    _task = None
+
+    _parameter_constraints: dict = {
+        "loss": [str, Loss],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions(set(SOLVERS))],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "cov_type": [StrOptions(set(COV_TYPES)), None],
+        "verbose": ["verbose"],
+    }
+
+    # ------------------------------------------------------------ loss / penalty
+    def _resolve_loss(self):
+        loss = get_loss(self.loss)
+        if loss.task != self._task:
+            other = "MLELinearRegression" if loss.task == "regression" else "MLELogisticRegression"
+            raise ValueError(
+                f"{type(self).__name__} needs a {self._task} loss; {loss.name!r} is a "
+                f"{loss.task} loss (use {other})."
+            )
+        loss._validate_params()
+        return loss
+
+    def _penalty_strengths(self):
+        """``(l1_reg, l2_reg)``: ``penalty=None`` -> (0, 0); ``"l2"`` -> (0, alpha);
+        ``"l1"`` -> (alpha, 0); ``"elasticnet"`` -> (alpha l1_ratio, alpha (1 - l1_ratio))."""
+        alpha = float(self.alpha)
+        if self.penalty is None:
+            if alpha != 0.0:
+                warnings.warn(
+                    f"penalty=None ignores alpha={alpha!r}; set penalty='l2', 'l1' or "
+                    "'elasticnet' to use it.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            return 0.0, 0.0
+        if self.penalty == "l2":
+            return 0.0, alpha
+        if self.penalty == "l1":
+            return alpha, 0.0
+        rho = float(self.l1_ratio)
+        return alpha * rho, alpha * (1.0 - rho)
+
+    # ------------------------------------------------------------ solving
+    def _run_solver(self, objective, coef0, fixed=None):
+        solver = resolve_solver(
+            self.solver, objective.loss, l1_reg=objective.l1_reg, l2_reg=objective.l2_reg,
+            sparse=objective.sparse, n_outputs=objective.n_outputs, n_coef=objective.n_coef,
+        )
+        res = solve(objective, coef0, solver, tol=float(self.tol), max_iter=int(self.max_iter),
+                    verbose=int(self.verbose), fixed=fixed)
+        if not res.converged:
+            warnings.warn(
+                f"{type(self).__name__} (solver={res.solver!r}, loss={objective.loss.name!r}) did not "
+                f"converge in max_iter={self.max_iter} iterations ({res.message}; optimality "
+                f"{res.optimality:.2e} > tol={self.tol}). Increase max_iter, scale the features, "
+                "or add a penalty (alpha > 0).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return res
+
+    def _warm_start_coef(self, shape):
+        """The previous ``coef_`` / ``intercept_`` when ``warm_start`` and shapes agree."""
+        if not self.warm_start or not hasattr(self, "coef_"):
+            return None
+        coef = np.asarray(self.coef_, dtype=np.float64)
+        if coef.shape != tuple(shape):
+            return None
+        return coef, np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64))
+
+    # ------------------------------------------------------------ inference
+    def _resolve_cov_type(self, loss, likelihood):
+        """``cov_type`` with ``"auto"`` resolved: ``"nonrobust"`` (inverse information)
+        for a likelihood loss, ``"HC0"`` (sandwich) for an M-estimator with a Hessian,
+        None for a loss without a Hessian."""
+        ct = self.cov_type
+        if ct is None:
+            return None
+        if ct == "auto":
+            if not loss.has_hessian:
+                return None
+            return "nonrobust" if likelihood else "HC0"
+        if not loss.has_hessian:
+            raise ValueError(
+                f"cov_type={ct!r} needs the Hessian of the loss, but loss {loss.name!r} has none "
+                "(has_hessian=False): no asymptotic covariance is available; use cov_type=None."
+            )
+        return ct
+
+    def _inference_attrs(self, objective, coef, cov_type, *, output_names, feature_names,
+                         scale=1.0, n_obs=None, drop=None, params=None, penalised=False):
+        """Covariance and Wald table attributes in display order.
+
+        Display order: for each kept output ``k``: ``[intercept_k, w_k1 ... w_kp]``;
+        parameter names ``"intercept"`` / feature names, prefixed with
+        ``"<output>: "`` when there are several outputs.  ``params`` (packed,
+        default ``coef``) are the values reported (e.g. relative to a reference class).
+        """
+        p, K, fi = objective.n_features, objective.n_outputs, objective.fit_intercept
+        packed_names = []
+        order_keys = []
+        for k in range(K):
+            prefix = f"{output_names[k]}: " if output_names is not None else ""
+            for j in range(p):
+                packed_names.append(prefix + str(feature_names[j]))
+                order_keys.append((k, 1 + j))
+        if fi:
+            for k in range(K):
+                prefix = f"{output_names[k]}: " if output_names is not None else ""
+                packed_names.append(prefix + "intercept")
+                order_keys.append((k, 0))
+        keep = np.ones(coef.size, dtype=bool) if drop is None else ~np.asarray(drop, dtype=bool)
+        values = coef if params is None else params
+        attrs = {"cov_type_": cov_type, "covariance_": None, "bse_": None}
+        kept = np.flatnonzero(keep)
+        order = sorted(range(kept.size), key=lambda i: order_keys[kept[i]])
+        perm = kept[order]
+        attrs["params_"] = np.asarray(values, dtype=np.float64)[perm]
+        attrs["param_names_"] = [packed_names[i] for i in perm]
+        if cov_type is None:
+            return attrs
+        if penalised:
+            warnings.warn(
+                "The standard errors of a penalised fit ignore the penalty: they are those of "
+                "the unpenalised likelihood at the penalised estimate (biased towards zero "
+                "estimates are not accounted for). Use penalty=None for valid inference.",
+                UserWarning,
+                stacklevel=3,
+            )
+        cov = covariance(objective, coef, cov_type, scale=scale, n_obs=n_obs, drop=drop)
+        cov = cov[np.ix_(order, order)]
+        attrs["covariance_"] = cov
+        with np.errstate(invalid="ignore"):
+            attrs["bse_"] = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
+        return attrs
+
+    @staticmethod
+    def _loglik_attrs(loglik, n_params, n_obs):
+        aic, bic = information_criteria(loglik, n_params, n_obs)
+        return {"loglik_": loglik, "aic_": aic, "bic_": bic}
+
+    def _assign(self, attrs):
+        for key, value in attrs.items():
+            setattr(self, key, value)
+        return self
+
+    # ------------------------------------------------------------ reports
+    def _check_inference(self):
+        check_is_fitted(self)
+        if getattr(self, "covariance_", None) is None:
+            reason = (
+                "cov_type=None" if self.cov_type is None else
+                f"loss {self.loss_.name!r} has no Hessian, so no asymptotic covariance"
+            )
+            raise ValueError(f"No covariance was computed for this fit ({reason}).")
+
+    def conf_int(self, alpha=0.05):
+        """Wald confidence intervals of ``params_``.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            The intervals have coverage ``1 - alpha``.
+
+        Returns
+        -------
+        ndarray of shape (n_params, 2)
+            Lower and upper bounds, rows in the order of ``param_names_``.
+        """
+        self._check_inference()
+        w = wald(self.params_, self.covariance_, alpha)
+        return np.column_stack([w["ci_low"], w["ci_high"]])
+
+    def _summary_info(self):
+        return {}
+
+    def summary(self, alpha=0.05):
+        """The coefficient table: coef, std err, z, P>|z| and the confidence interval.
+
+        Returns a pandas DataFrame indexed by ``param_names_`` (the model
+        description is in ``df.attrs["info"]``), or a readable text table when
+        pandas is not installed.
+        """
+        self._check_inference()
+        return summary_table(self.param_names_, self.params_, self.covariance_, alpha,
+                             info=self._summary_info())

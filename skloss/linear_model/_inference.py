@@ -1,0 +1,169 @@
+"""Likelihood inference at the optimum of a linear model.
+
+Conventions (statsmodels' vocabulary; degrees of freedom stated):
+
+* ``A = sum_i s_i d^2 loss_i / dc^2`` is the Hessian of the *summed* (weighted)
+  loss at the fitted coefficients, the penalty excluded.  For a loss that is a
+  negative log-likelihood this is the observed information.
+* ``"nonrobust"``: ``cov = scale * A^{-1}`` (``scale`` = 1 for log loss and
+  probit; the dispersion / noise variance factor for losses that are a scaled
+  NLL, supplied by the estimator).
+* ``"HC0"``: the sandwich ``A^{-1} B A^{-1}`` with ``B = sum_i s_i g_i g_i^T``
+  and ``g_i`` the gradient of ``loss_i`` with respect to the coefficients
+  (sample weights are frequency weights: a weight of 2 is a repeated row).
+* ``"HC1"``: ``HC0 * n / (n - k)`` with ``n`` the number of observations and
+  ``k`` the number of estimated coefficients.
+* Wald statistics ``z = coef / std_err`` with a normal reference distribution;
+  confidence intervals ``coef +- z_{1 - alpha/2} std_err``.
+* ``AIC = -2 loglik + 2 k``, ``BIC = -2 loglik + k log(n)``.
+"""
+
+import warnings
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["covariance", "wald", "summary_table", "information_criteria", "COV_TYPES"]
+
+COV_TYPES = ("auto", "nonrobust", "HC0", "HC1")
+
+
+def _inv(A):
+    try:
+        inv = np.linalg.inv(A)
+        if np.all(np.isfinite(inv)) and np.linalg.cond(A) < 1e14:
+            return inv
+    except np.linalg.LinAlgError:
+        pass
+    warnings.warn(
+        "The information matrix is singular or nearly so (collinear features, a "
+        "constant column with fit_intercept=True, or separated classes); the covariance "
+        "uses its pseudo-inverse and some standard errors are not meaningful.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return np.linalg.pinv(A, hermitian=True)
+
+
+def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None):
+    """Covariance of the packed coefficients at ``coef``.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    coef : ndarray
+        Packed fitted coefficients.
+    cov_type : {"nonrobust", "HC0", "HC1"}
+    scale : float, default=1.0
+        Multiplies the ``"nonrobust"`` covariance (dispersion).
+    n_obs : float or None
+        Number of observations for HC1 (default: the weight sum).
+    drop : ndarray of bool or None
+        Packed entries to remove before inverting (a reference class whose
+        coefficients are fixed at 0).
+
+    Returns
+    -------
+    cov : ndarray of shape (k, k)
+        Over the kept entries, in packed order.
+    """
+    keep = np.ones(coef.size, dtype=bool) if drop is None else ~np.asarray(drop, dtype=bool)
+    A = objective.data_hessian(coef)[np.ix_(keep, keep)]
+    Ainv = _inv(A)
+    if cov_type == "nonrobust":
+        cov = scale * Ainv
+    elif cov_type in ("HC0", "HC1"):
+        S, s = objective.scores(coef)
+        S = S[:, keep]
+        B = (S * s[:, None]).T @ S
+        cov = Ainv @ B @ Ainv
+        if cov_type == "HC1":
+            n = objective.weight_sum if n_obs is None else float(n_obs)
+            k = int(keep.sum())
+            if n <= k:
+                raise ValueError(f"HC1 needs more observations ({n:g}) than coefficients ({k}).")
+            cov *= n / (n - k)
+    else:
+        raise ValueError(f"cov_type must be one of 'nonrobust', 'HC0', 'HC1'; got {cov_type!r}.")
+    return 0.5 * (cov + cov.T)
+
+
+def wald(params, cov, alpha=0.05):
+    """Wald table columns: ``coef, std_err, z, p_value, ci_low, ci_high``."""
+    if not (0.0 < float(alpha) < 1.0):
+        raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
+    params = np.asarray(params, dtype=np.float64)
+    var = np.diag(cov).copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(np.where(var >= 0, var, np.nan))
+        z = params / se
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    q = stats.norm.ppf(1.0 - alpha / 2.0)
+    return {
+        "coef": params,
+        "std_err": se,
+        "z": z,
+        "p_value": p,
+        "ci_low": params - q * se,
+        "ci_high": params + q * se,
+    }
+
+
+def information_criteria(loglik, n_params, n_obs):
+    """``(aic, bic)`` from a log-likelihood."""
+    if loglik is None:
+        return None, None
+    return -2.0 * loglik + 2.0 * n_params, -2.0 * loglik + np.log(n_obs) * n_params
+
+
+def summary_table(names, params, cov, alpha=0.05, info=None):
+    """The coefficient table.
+
+    Returns a pandas DataFrame (columns ``coef``, ``std err``, ``z``,
+    ``P>|z|``, ``[alpha/2``, ``1-alpha/2]``; ``info`` in ``df.attrs["info"]``)
+    when pandas is installed, else a :class:`SummaryText` (a ``str``).
+    """
+    w = wald(params, cov, alpha)
+    lo_name = f"[{alpha / 2:.3g}"
+    hi_name = f"{1 - alpha / 2:.3g}]"
+    columns = {
+        "coef": w["coef"],
+        "std err": w["std_err"],
+        "z": w["z"],
+        "P>|z|": w["p_value"],
+        lo_name: w["ci_low"],
+        hi_name: w["ci_high"],
+    }
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is optional
+        return SummaryText(_text_table(names, columns, info))
+    df = pd.DataFrame(columns, index=pd.Index(list(names), name="parameter"))
+    df.attrs["info"] = dict(info or {})
+    return df
+
+
+def _text_table(names, columns, info):
+    lines = []
+    if info:
+        width = max(len(str(k)) for k in info)
+        for k, v in info.items():
+            lines.append(f"{str(k):<{width}}  {v}")
+        lines.append("")
+    header = ["parameter", *columns]
+    rows = []
+    for i, name in enumerate(names):
+        rows.append([str(name)] + [f"{columns[c][i]:.4g}" for c in columns])
+    widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header)] if rows else [len(h) for h in header]
+    fmt = "  ".join("{:>%d}" % w for w in widths)
+    lines.append(fmt.format(*header))
+    lines.append(fmt.format(*("-" * w for w in widths)))
+    lines += [fmt.format(*r) for r in rows]
+    return "\n".join(lines)
+
+
+class SummaryText(str):
+    """A text summary (when pandas is not installed); prints as a table."""
+
+    def __repr__(self):
+        return str(self)
