@@ -1,0 +1,164 @@
+"""SGDNetClassifier against scikit-learn's MLPClassifier and a plain PyTorch loop.
+
+Setting (issue 5): 60,000 x 784 float32 dense data from ``make_classification``
+(10 classes, ``random_state=0``), one hidden layer of 128 ReLU units, softmax
+cross-entropy, SGD with momentum 0.9 (Nesterov, learning rate 0.01, no
+penalty), batch sizes 32 and 256, 3 epochs.  Reported: seconds per epoch (the
+3-epoch fit divided by 3, compilation excluded: each tool is warmed up first)
+and the final training log loss (``sklearn.metrics.log_loss`` on the whole
+training set, the same function for every tool).
+
+PyTorch is optional: it is used when a CPU build is importable, and it is never
+a dependency of skloss.
+
+Run::
+
+    python benchmarks/bench_sgdnet.py [--epochs 3] [--batch-sizes 32 256] [--repeat 1]
+"""
+
+import argparse
+import platform
+import time
+import warnings
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
+from sklearn.neural_network import MLPClassifier
+
+from skloss.neural_network import SGDNetClassifier
+
+HIDDEN = 128
+LR = 0.01
+MOMENTUM = 0.9
+
+
+def make_data():
+    X, y = make_classification(
+        n_samples=60_000, n_features=784, n_informative=50, n_classes=10, random_state=0
+    )
+    return X.astype(np.float32), y
+
+
+def run_skloss(X, y, batch, epochs):
+    def make(max_iter):
+        return SGDNetClassifier(
+            loss="log_loss", hidden_layer_sizes=(HIDDEN,), activation="relu", optimizer="sgd",
+            momentum=MOMENTUM, nesterov=True, learning_rate_init=LR, alpha=0.0,
+            batch_size=batch, max_iter=max_iter, tol=0.0, n_iter_no_change=10**6,
+            random_state=0,
+        )
+
+    make(1).fit(X[:500], y[:500])  # compile (or load from the numba cache)
+    clf = make(epochs)
+    start = time.perf_counter()
+    clf.fit(X, y)
+    seconds = (time.perf_counter() - start) / epochs
+    return seconds, log_loss(y, clf.predict_proba(X))
+
+
+def run_sklearn(X, y, batch, epochs):
+    clf = MLPClassifier(
+        hidden_layer_sizes=(HIDDEN,), activation="relu", solver="sgd", momentum=MOMENTUM,
+        nesterovs_momentum=True, learning_rate_init=LR, alpha=0.0, batch_size=batch,
+        max_iter=epochs, tol=0.0, n_iter_no_change=10**6, random_state=0,
+    )
+    start = time.perf_counter()
+    clf.fit(X, y)
+    seconds = (time.perf_counter() - start) / epochs
+    return seconds, log_loss(y, clf.predict_proba(X))
+
+
+def run_torch(X, y, batch, epochs):
+    import torch
+
+    torch.manual_seed(0)
+    Xt = torch.from_numpy(X)
+    yt = torch.from_numpy(y.astype(np.int64))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(X.shape[1], HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 10)
+    )
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, nesterov=True)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def epoch():
+        perm = torch.randperm(Xt.shape[0])
+        for s in range(0, Xt.shape[0], batch):
+            idx = perm[s:s + batch]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(Xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+
+    # warm-up on a few batches (allocator, kernels), then restart from scratch
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    for s in range(0, 20 * batch, batch):
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(Xt[s:s + batch]), yt[s:s + batch]).backward()
+        opt.step()
+    model.load_state_dict(state)
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, nesterov=True)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        epoch()
+    seconds = (time.perf_counter() - start) / epochs
+    with torch.no_grad():
+        proba = torch.softmax(model(Xt), dim=1).numpy().astype(np.float64)
+    return seconds, log_loss(y, proba)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256])
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="repeat each run and keep the fastest (noisy machines)")
+    args = parser.parse_args()
+
+    X, y = make_data()
+    tools = {"skloss SGDNetClassifier": run_skloss, "sklearn MLPClassifier": run_sklearn}
+    try:
+        import torch
+
+        tools[f"PyTorch {torch.__version__} loop"] = run_torch
+        torch_threads = torch.get_num_threads()
+    except ImportError:
+        torch_threads = None
+        print("PyTorch is not installed: its column is skipped.")
+    print(f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"{X.shape[0]} x {X.shape[1]} float32, 10 classes, hidden ({HIDDEN},) relu, "
+          f"SGD lr={LR} momentum={MOMENTUM} (Nesterov), {args.epochs} epochs"
+          + (f", torch threads={torch_threads}" if torch_threads else ""))
+
+    rows = []
+    for batch in args.batch_sizes:
+        results = {}
+        for name, run in tools.items():
+            best = None
+            for _ in range(args.repeat):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    seconds, loss = run(X, y, batch, args.epochs)
+                if best is None or seconds < best[0]:
+                    best = (seconds, loss)
+            results[name] = best
+            print(f"  batch {batch:>4}  {name:<28} {best[0]:8.3f} s/epoch  "
+                  f"train log loss {best[1]:.4f}", flush=True)
+        rows.append((batch, results))
+
+    print()
+    names = list(tools)
+    header = "| batch | " + " | ".join(f"{n} s/epoch (log loss)" for n in names)
+    header += " | " + " | ".join(f"speed-up vs {n.split()[0]}" for n in names[1:]) + " |"
+    print(header)
+    print("|" + "---|" * (1 + len(names) + len(names) - 1))
+    for batch, results in rows:
+        ours = results[names[0]][0]
+        cells = [f"{results[n][0]:.3f} ({results[n][1]:.4f})" for n in names]
+        ratios = [f"{results[n][0] / ours:.2f}x" for n in names[1:]]
+        print(f"| {batch} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,540 @@
+"""Compiled passes of :class:`~skloss.neural_network.SGDNetClassifier` and
+:class:`~skloss.neural_network.SGDNetRegressor`.
+
+A whole epoch runs in one call: a loop over minibatches that gathers the rows of
+the batch, runs the forward pass (``np.dot`` -> BLAS, then a fused bias +
+activation loop), evaluates the output loss with the loss's own element-wise
+kernel, back-propagates (BLAS again, fused activation derivative) and applies
+the optimizer step in one fused loop over the parameters.  Nothing is allocated
+per batch and Python is not called per batch.
+
+Memory layout
+-------------
+* The parameters live in one flat vector ``theta`` (dtype of ``X``):
+  ``[W_1, b_1, W_2, b_2, ...]`` with ``W_l`` of shape ``(n_in, n_out)``
+  (C order, so ``Z_l = A_{l-1} @ W_l + b_l``).  ``grad`` and the optimizer
+  state ``s1`` / ``s2`` (momentum velocity; Adam's moments) share that layout,
+  so one loop updates everything.
+* ``sizes`` = ``(n_features, h_1, ..., h_L, n_outputs)`` (int64).
+* ``acts`` and ``deltas`` are flat work buffers holding, for every layer, a
+  ``(batch_size, n_out)`` block at a fixed offset: the layer's activations (the
+  raw prediction for the last layer) and the derivative of the batch objective
+  with respect to the layer's pre-activation.
+
+The loss inside the epoch
+-------------------------
+Numba cannot cache a function that receives the loss kernel as an argument, so
+the built-in kernels are called through an if-chain on an integer code: the
+position of the kernel's name in :data:`BINARY_KERNELS`,
+:data:`MULTICLASS_KERNELS` or :data:`REGRESSION_KERNELS`.  The estimators build
+the code from the loss class's ``_kernel_module`` / ``_kernel_name`` /
+``_multiclass_kernel_name`` attributes; a loss whose kernel is not in these
+tables (a :func:`~skloss.losses.make_loss` loss, a subclass that overrides
+``_evaluate``) is trained by the per-batch drivers :func:`batch_forward` and
+:func:`batch_backward_update`, with the loss evaluated in Python between them.
+
+Each task has its own epoch driver (:func:`binary_epoch`, :func:`multiclass_epoch`,
+:func:`regression_epoch`), so a fit compiles only the kernels its task can use.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from . import _binary, _multiclass, _regression
+
+# ----------------------------------------------------------------- code tables
+ACTIVATIONS = ("identity", "relu", "tanh", "logistic", "leaky_relu")
+LEAKY_RELU_SLOPE = 0.01
+OPTIMIZERS = ("sgd", "adam")
+
+# the order is the integer code used by the if-chains below
+BINARY_KERNELS = (
+    "log_loss",
+    "kl_divergence",
+    "probit",
+    "hinge",
+    "perceptron",
+    "squared_hinge",
+    "modified_huber",
+    "exponential",
+    "focal",
+    "brier",
+)
+MULTICLASS_KERNELS = ("log_loss", "kl_divergence", "hinge", "perceptron", "focal", "brier")
+REGRESSION_KERNELS = ("squared_error",)
+
+# slots of the ``hyper`` array (dtype of the data)
+LR, MOMENTUM, NESTEROV, ALPHA, BETA1, BETA2, EPSILON, GRAD_SCALE, LR_T, OMB1, OMB2 = range(11)
+N_HYPER = 11
+
+# status returned by the epoch drivers
+OK, NON_FINITE = 0, 1
+
+
+# ----------------------------------------------------------------- layer maps
+@njit(inline="always")
+def _w_offset(sizes, layer):
+    off = 0
+    for j in range(layer):
+        off += sizes[j] * sizes[j + 1] + sizes[j + 1]
+    return off
+
+
+@njit(inline="always")
+def _a_offset(sizes, layer, batch):
+    off = 0
+    for j in range(layer):
+        off += batch * sizes[j + 1]
+    return off
+
+
+# ----------------------------------------------------------------- activations
+@njit
+def _bias_activate(Z, b, act):
+    # Z <- act(Z + b), in place, one pass
+    m, h = Z.shape
+    if act == 1:  # relu
+        for i in range(m):
+            for j in range(h):
+                v = Z[i, j] + b[j]
+                if v > 0:
+                    Z[i, j] = v
+                else:
+                    Z[i, j] = 0
+    elif act == 2:  # tanh
+        for i in range(m):
+            for j in range(h):
+                Z[i, j] = np.tanh(Z[i, j] + b[j])
+    elif act == 3:  # logistic, without overflow warnings
+        for i in range(m):
+            for j in range(h):
+                v = np.float64(Z[i, j] + b[j])
+                if v >= 0.0:
+                    Z[i, j] = 1.0 / (1.0 + math.exp(-v))
+                else:
+                    e = math.exp(v)
+                    Z[i, j] = e / (1.0 + e)
+    elif act == 4:  # leaky relu
+        for i in range(m):
+            for j in range(h):
+                v = Z[i, j] + b[j]
+                if v > 0:
+                    Z[i, j] = v
+                else:
+                    Z[i, j] = LEAKY_RELU_SLOPE * v
+    else:  # identity
+        for i in range(m):
+            for j in range(h):
+                Z[i, j] += b[j]
+
+
+@njit
+def _times_derivative(A, D, act):
+    # D <- D * act'(z), with act'(z) written through the activation a = act(z)
+    m, h = A.shape
+    if act == 1:
+        for i in range(m):
+            for j in range(h):
+                if A[i, j] <= 0:
+                    D[i, j] = 0
+    elif act == 2:
+        for i in range(m):
+            for j in range(h):
+                a = A[i, j]
+                D[i, j] *= 1 - a * a
+    elif act == 3:
+        for i in range(m):
+            for j in range(h):
+                a = A[i, j]
+                D[i, j] *= a * (1 - a)
+    elif act == 4:
+        for i in range(m):
+            for j in range(h):
+                if A[i, j] <= 0:
+                    D[i, j] *= LEAKY_RELU_SLOPE
+
+
+# ----------------------------------------------------------------- forward / backward
+@njit
+def _forward(Xb, m, theta, sizes, act, acts):
+    """Fill the activation blocks of the first ``m`` rows of the batch ``Xb``."""
+    n_layers = sizes.shape[0] - 1
+    batch = Xb.shape[0]
+    A = Xb[:m]
+    w_off = 0
+    a_off = 0
+    for layer in range(n_layers):
+        n_in = sizes[layer]
+        n_out = sizes[layer + 1]
+        W = theta[w_off:w_off + n_in * n_out].reshape((n_in, n_out))
+        b = theta[w_off + n_in * n_out:w_off + n_in * n_out + n_out]
+        Z = acts[a_off:a_off + m * n_out].reshape((m, n_out))
+        np.dot(A, W, Z)
+        _bias_activate(Z, b, act if layer < n_layers - 1 else 0)
+        A = Z
+        w_off += n_in * n_out + n_out
+        a_off += batch * n_out
+
+
+@njit
+def _backward(Xb, m, theta, grad, sizes, act, acts, deltas):
+    """Gradient of the batch objective (without the penalty) into ``grad``.
+
+    The last layer's delta block must hold d objective / d raw prediction.
+    """
+    n_layers = sizes.shape[0] - 1
+    batch = Xb.shape[0]
+    for layer in range(n_layers - 1, -1, -1):
+        n_in = sizes[layer]
+        n_out = sizes[layer + 1]
+        w_off = _w_offset(sizes, layer)
+        a_off = _a_offset(sizes, layer, batch)
+        D = deltas[a_off:a_off + m * n_out].reshape((m, n_out))
+        p_off = 0
+        if layer == 0:
+            A = Xb[:m]
+        else:
+            p_off = _a_offset(sizes, layer - 1, batch)
+            A = acts[p_off:p_off + m * n_in].reshape((m, n_in))
+        gW = grad[w_off:w_off + n_in * n_out].reshape((n_in, n_out))
+        np.dot(A.T, D, gW)
+        gb = grad[w_off + n_in * n_out:w_off + n_in * n_out + n_out]
+        gb[:] = 0
+        for i in range(m):
+            for j in range(n_out):
+                gb[j] += D[i, j]
+        if layer > 0:
+            W = theta[w_off:w_off + n_in * n_out].reshape((n_in, n_out))
+            Dp = deltas[p_off:p_off + m * n_in].reshape((m, n_in))
+            np.dot(D, W.T, Dp)
+            _times_derivative(A, Dp, act)
+
+
+# ----------------------------------------------------------------- optimizers
+@njit
+def _sgd_segment(theta, grad, vel, alpha, lr, mu, nesterov):
+    # loops start at 0 on views: a variable start would keep numba's
+    # negative-index wraparound in the loop and stop LLVM from vectorising it
+    if nesterov:
+        for j in range(theta.shape[0]):
+            g = grad[j] + alpha * theta[j]
+            v = mu * vel[j] - lr * g
+            vel[j] = v
+            theta[j] += mu * v - lr * g
+    else:
+        for j in range(theta.shape[0]):
+            g = grad[j] + alpha * theta[j]
+            v = mu * vel[j] - lr * g
+            vel[j] = v
+            theta[j] += v
+
+
+@njit
+def _adam_segment(theta, grad, m1, m2, alpha, lr_t, b1, b2, omb1, omb2, eps):
+    for j in range(theta.shape[0]):
+        g = grad[j] + alpha * theta[j]
+        a = b1 * m1[j] + omb1 * g
+        v = b2 * m2[j] + omb2 * g * g
+        m1[j] = a
+        m2[j] = v
+        theta[j] -= lr_t * a / (np.sqrt(v) + eps)
+
+
+@njit
+def _update(theta, grad, s1, s2, sizes, opt, hyper, counters):
+    """One optimizer step; the L2 penalty ``alpha * W`` is added to the weight
+    gradients here (intercepts are not penalised).
+
+    ``hyper`` has the dtype of ``theta``, so the fused loops run in that
+    precision (float32 end to end for float32 data) and vectorise.
+    """
+    n_layers = sizes.shape[0] - 1
+    alpha = hyper[ALPHA]
+    zero = hyper[ALPHA] * 0
+    if opt == 1:
+        counters[0] += 1
+        t = counters[0]
+        b1 = np.float64(hyper[BETA1])
+        b2 = np.float64(hyper[BETA2])
+        # bias-corrected step size, computed in float64 and stored in the dtype
+        hyper[LR_T] = np.float64(hyper[LR]) * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+    nesterov = hyper[NESTEROV] != 0
+    off = 0
+    for layer in range(n_layers):
+        n_w = sizes[layer] * sizes[layer + 1]
+        n_b = sizes[layer + 1]
+        w = slice(off, off + n_w)
+        b = slice(off + n_w, off + n_w + n_b)
+        if opt == 1:
+            _adam_segment(theta[w], grad[w], s1[w], s2[w], alpha, hyper[LR_T],
+                          hyper[BETA1], hyper[BETA2], hyper[OMB1], hyper[OMB2], hyper[EPSILON])
+            _adam_segment(theta[b], grad[b], s1[b], s2[b], zero, hyper[LR_T],
+                          hyper[BETA1], hyper[BETA2], hyper[OMB1], hyper[OMB2], hyper[EPSILON])
+        else:
+            _sgd_segment(theta[w], grad[w], s1[w], alpha, hyper[LR], hyper[MOMENTUM], nesterov)
+            _sgd_segment(theta[b], grad[b], s1[b], zero, hyper[LR], hyper[MOMENTUM], nesterov)
+        off += n_w + n_b
+
+
+# ----------------------------------------------------------------- batches
+@njit
+def _gather(X, Y, sw, perm, start, m, Xb, Yb, swb, weighted):
+    # rows perm[start:start+m] of X, Y (1-D or 2-D flattened) and sw
+    p = X.shape[1]
+    q = Y.shape[0] // X.shape[0]
+    Yf = Y.reshape(Y.size)
+    for i in range(m):
+        r = perm[start + i]
+        for j in range(p):
+            Xb[i, j] = X[r, j]
+        for j in range(q):
+            Yb[i * q + j] = Yf[r * q + j]
+        if weighted:
+            swb[i] = sw[r]
+
+
+@njit
+def _scale(D, c):
+    for i in range(D.shape[0]):
+        D[i] *= c
+
+
+@njit
+def _batch_weight(swb, m, weighted):
+    if not weighted:
+        return np.float64(m)
+    s = 0.0
+    for i in range(m):
+        s += swb[i]
+    return s
+
+
+# ----------------------------------------------------------------- loss chains
+@njit
+def _binary_kernel(code, y, raw, sw, params, out_loss, out_grad, no_hess):
+    if code == 0:
+        _binary.log_loss(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 1:
+        _binary.kl_divergence(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 2:
+        _binary.probit(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 3:
+        _binary.hinge(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 4:
+        _binary.perceptron(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 5:
+        _binary.squared_hinge(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 6:
+        _binary.modified_huber(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 7:
+        _binary.exponential(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 8:
+        _binary.focal(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 9:
+        _binary.brier(y, raw, sw, params, out_loss, out_grad, no_hess)
+    else:
+        raise ValueError("unknown binary loss code")
+
+
+@njit
+def _multiclass_kernel(code, y, raw, sw, params, out_loss, out_grad, no_hess):
+    if code == 0:
+        _multiclass.log_loss(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 1:
+        _multiclass.kl_divergence(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 2:
+        _multiclass.hinge(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 3:
+        _multiclass.perceptron(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 4:
+        _multiclass.focal(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 5:
+        _multiclass.brier(y, raw, sw, params, out_loss, out_grad, no_hess)
+    else:
+        raise ValueError("unknown multi-class loss code")
+
+
+@njit
+def _regression_kernel(code, y, raw, sw, params, out_loss, out_grad, no_hess):
+    if code == 0:
+        _regression.squared_error(y, raw, sw, params, out_loss, out_grad, no_hess)
+    else:
+        raise ValueError("unknown regression loss code")
+
+
+@njit
+def _sum(a, m):
+    s = 0.0
+    for i in range(m):
+        s += a[i]
+    return s
+
+
+@njit
+def _ovr_columns(code, y, raw, sw, params, grad, ycol, rcol, lcol, gcol):
+    # one-vs-rest K-score form: sum_k loss(1[y == k], raw[:, k]); returns the sum
+    m, k = raw.shape
+    no_hess = rcol[:0]
+    total = 0.0
+    for c in range(k):
+        for i in range(m):
+            ycol[i] = 1 if y[i] == c else 0
+            rcol[i] = raw[i, c]
+        _binary_kernel(code, ycol[:m], rcol[:m], sw, params, lcol[:m], gcol[:m], no_hess)
+        total += _sum(lcol, m)
+        for i in range(m):
+            grad[i, c] = gcol[i]
+    return total
+
+
+@njit
+def _output_columns(code, Y, raw, sw, params, grad, ycol, rcol, lcol, gcol):
+    # several regression outputs, each with the loss; Y is the flat (m, k) block
+    m, k = raw.shape
+    no_hess = rcol[:0]
+    total = 0.0
+    for c in range(k):
+        for i in range(m):
+            ycol[i] = Y[i * k + c]
+            rcol[i] = raw[i, c]
+        _regression_kernel(code, ycol[:m], rcol[:m], sw, params, lcol[:m], gcol[:m], no_hess)
+        total += _sum(lcol, m)
+        for i in range(m):
+            grad[i, c] = gcol[i]
+    return total
+
+
+# ----------------------------------------------------------------- epochs
+@njit
+def _output_views(sizes, batch, m, acts, deltas):
+    n_layers = sizes.shape[0] - 1
+    k = sizes[n_layers]
+    off = _a_offset(sizes, n_layers - 1, batch)
+    return acts[off:off + m * k], deltas[off:off + m * k], k
+
+
+@njit(cache=True)
+def binary_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+                 code, params, work):
+    """One epoch of a classifier whose output loss is a binary kernel.
+
+    One output unit: the binary form; K > 2 output units: the one-vs-rest
+    K-score form ``sum_k loss(1[y == k], raw[:, k])``.
+
+    Returns ``(sum of weighted losses, sum of weights, samples done, status)``;
+    on a non-finite batch loss it stops before updating and returns
+    ``NON_FINITE``.
+    """
+    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol = work
+    n = perm.shape[0]
+    batch = Xb.shape[0]
+    weighted = sw.shape[0] > 0
+    no_hess = lbuf[:0]
+    total = 0.0
+    wsum = 0.0
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        _gather(X, y, sw, perm, start, m, Xb, yb, swb, weighted)
+        _forward(Xb, m, theta, sizes, act, acts)
+        raw, D, k = _output_views(sizes, batch, m, acts, deltas)
+        sw_b = swb[:m] if weighted else swb[:0]
+        if k == 1:
+            _binary_kernel(code, yb[:m], raw, sw_b, params, lbuf[:m], D, no_hess)
+            loss = _sum(lbuf, m)
+        else:
+            loss = _ovr_columns(code, yb, raw.reshape((m, k)), sw_b, params,
+                            D.reshape((m, k)), ycol, rcol, lbuf, gcol)
+        if not math.isfinite(loss):
+            return total, wsum, start, NON_FINITE
+        total += loss
+        wsum += _batch_weight(swb, m, weighted)
+        _scale(D, hyper[GRAD_SCALE] / m)
+        _backward(Xb, m, theta, grad, sizes, act, acts, deltas)
+        _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
+    return total, wsum, n, OK
+
+
+@njit(cache=True)
+def multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+                     code, params, work):
+    """One epoch of a classifier with a genuine K-class output loss (softmax
+    cross-entropy, Crammer-Singer hinge ...).  Same returns as
+    :func:`binary_epoch`."""
+    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol = work
+    n = perm.shape[0]
+    batch = Xb.shape[0]
+    weighted = sw.shape[0] > 0
+    no_hess = deltas[:0].reshape((0, 0))
+    total = 0.0
+    wsum = 0.0
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        _gather(X, y, sw, perm, start, m, Xb, yb, swb, weighted)
+        _forward(Xb, m, theta, sizes, act, acts)
+        raw, D, k = _output_views(sizes, batch, m, acts, deltas)
+        sw_b = swb[:m] if weighted else swb[:0]
+        _multiclass_kernel(code, yb[:m], raw.reshape((m, k)), sw_b, params, lbuf[:m],
+                           D.reshape((m, k)), no_hess)
+        loss = _sum(lbuf, m)
+        if not math.isfinite(loss):
+            return total, wsum, start, NON_FINITE
+        total += loss
+        wsum += _batch_weight(swb, m, weighted)
+        _scale(D, hyper[GRAD_SCALE] / m)
+        _backward(Xb, m, theta, grad, sizes, act, acts, deltas)
+        _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
+    return total, wsum, n, OK
+
+
+@njit(cache=True)
+def regression_epoch(X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+                     code, params, work):
+    """One epoch of a regressor; ``Y`` is ``(n, n_outputs)`` (C order), each
+    output with the same loss.  Same returns as :func:`binary_epoch`."""
+    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol = work
+    n = perm.shape[0]
+    batch = Xb.shape[0]
+    weighted = sw.shape[0] > 0
+    no_hess = lbuf[:0]
+    total = 0.0
+    wsum = 0.0
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        _gather(X, Y, sw, perm, start, m, Xb, yb, swb, weighted)
+        _forward(Xb, m, theta, sizes, act, acts)
+        raw, D, k = _output_views(sizes, batch, m, acts, deltas)
+        sw_b = swb[:m] if weighted else swb[:0]
+        if k == 1:
+            _regression_kernel(code, yb[:m], raw, sw_b, params, lbuf[:m], D, no_hess)
+            loss = _sum(lbuf, m)
+        else:
+            loss = _output_columns(code, yb, raw.reshape((m, k)), sw_b, params,
+                            D.reshape((m, k)), ycol, rcol, lbuf, gcol)
+        if not math.isfinite(loss):
+            return total, wsum, start, NON_FINITE
+        total += loss
+        wsum += _batch_weight(swb, m, weighted)
+        _scale(D, hyper[GRAD_SCALE] / m)
+        _backward(Xb, m, theta, grad, sizes, act, acts, deltas)
+        _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
+    return total, wsum, n, OK
+
+
+# ----------------------------------------------------------------- per-batch drivers
+@njit(cache=True)
+def batch_forward(Xb, m, theta, sizes, act, acts):
+    """Forward pass of one batch (the first ``m`` rows of ``Xb``); the raw
+    prediction is the last activation block.  Used for losses evaluated in
+    Python (custom losses)."""
+    _forward(Xb, m, theta, sizes, act, acts)
+
+
+@njit(cache=True)
+def batch_backward_update(Xb, m, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+                          acts, deltas):
+    """Back-propagation and optimizer step of one batch whose last delta block
+    already holds d objective / d raw prediction."""
+    _backward(Xb, m, theta, grad, sizes, act, acts, deltas)
+    _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
