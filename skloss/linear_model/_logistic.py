@@ -1,0 +1,502 @@
+"""MLELogisticRegression: linear classification with any classification loss."""
+
+import warnings
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from skloss.losses import get_loss
+
+from ._base import MLELinearModel
+from ._objective import LinearObjective
+
+__all__ = ["MLELogisticRegression", "SeparationWarning"]
+
+# losses whose infimum is approached only as the margin goes to infinity: without
+# a penalty their optimum does not exist on separated data
+_SEPARATION_PRONE = {"log_loss", "kl_divergence", "probit", "exponential", "focal"}
+
+
+class SeparationWarning(UserWarning):
+    """Perfect or quasi-complete separation: the unpenalised optimum does not exist."""
+
+
+def _loss_is_probabilistic(est):
+    loss = getattr(est, "loss_", None)
+    if loss is None:
+        try:
+            loss = get_loss(est.loss)
+        except (TypeError, ValueError):
+            return False
+    return bool(loss.is_probabilistic)
+
+
+class MLELogisticRegression(ClassifierMixin, MLELinearModel):
+    r"""Linear classifier fitted by minimising any classification loss.
+
+    With the default ``loss="log_loss"`` and ``penalty=None`` this is logistic
+    regression by maximum likelihood (binary: Bernoulli; K classes: the
+    multinomial / softmax model), with statsmodels-style inference
+    (:meth:`summary`, :meth:`conf_int`, ``covariance_``, ``loglik_``, ``aic_``,
+    ``bic_``).  Any other classification loss (``"probit"``, ``"hinge"``,
+    ``"squared_hinge"``, ``"modified_huber"``, ``"perceptron"``,
+    ``"exponential"``, ``"focal"``, ``"brier"``, ``"kl_divergence"`` or a loss
+    object) gives the linear model that minimises it exactly.
+
+    The objective (exactly) is
+
+    .. math::
+
+        \frac{\sum_i s_i\, \ell(y_i, x_i^\top w + b)}{\sum_i s_i}
+        + \alpha \Big(\rho \|w\|_1 + \frac{1 - \rho}{2} \|w\|_2^2\Big)
+
+    with sample weights ``s`` (times the class weights), ``rho = l1_ratio``
+    (``penalty="l2"``: 0, ``"l1"``: 1, ``"elasticnet"``: ``l1_ratio``) and the
+    intercept not penalised.  ``penalty=None`` means no penalty whatever
+    ``alpha`` is.  As :func:`sklearn.metrics.log_loss` the log loss is the full
+    cross-entropy (natural log), so scikit-learn's
+    ``LogisticRegression(C=C)`` (l2) is ``penalty="l2", alpha=1 / (C n)``
+    with ``n`` the number of samples (the sum of sample weights).
+
+    Parameters
+    ----------
+    loss : str or Loss, default="log_loss"
+        A classification loss: a name of
+        :func:`skloss.losses.available_losses` ``("classification")``, an alias,
+        or a loss object (cloned into ``loss_``).
+    penalty : {"l2", "l1", "elasticnet"} or None, default=None
+        The penalty; None fits the unpenalised (maximum-likelihood) model.
+    alpha : float >= 0, default=0.0
+        Penalty strength (ignored with a warning when ``penalty=None``).
+    l1_ratio : float in [0, 1], default=0.5
+        Mix of L1 in the elastic net (used with ``penalty="elasticnet"``).
+    fit_intercept : bool, default=True
+    solver : {"auto", "newton", "newton-cholesky", "newton-cg", "lbfgs", \
+            "prox-newton", "highs"}, default="auto"
+        ``"auto"``: Newton-Cholesky for smooth losses with a Hessian (Newton-CG
+        when the number of coefficients exceeds 3000), proximal Newton with an
+        L1 term, HiGHS (exact linear / quadratic programme) for the
+        piecewise-linear losses hinge and perceptron.  A solver that cannot
+        handle the loss or penalty raises a ``ValueError`` saying why.
+    max_iter : int, default=100
+        Maximum number of (outer) iterations.
+    tol : float, default=1e-6
+        Stop when the largest absolute entry of the gradient (minimum-norm
+        subgradient with an L1 term) of the objective is below ``tol``.
+    class_weight : dict, "balanced" or None, default=None
+        Multiplies the sample weights by per-class weights.
+    warm_start : bool, default=False
+        Start from the previous solution when the shapes agree.
+    cov_type : {"auto", "nonrobust", "HC0", "HC1"} or None, default="auto"
+        Covariance of the estimates: ``"auto"`` is the inverse observed
+        information (``"nonrobust"``) for a likelihood loss (``log_loss``,
+        ``probit``), the sandwich ``"HC0"`` for other losses with a Hessian
+        (M-estimators) and none for losses without a Hessian (hinge,
+        perceptron).  None skips inference.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        In the dtype of ``X`` (float32 stays float32).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    loss_ : Loss
+        The fitted (cloned) loss.
+    objective_ : float
+        The final value of the objective above (the sum over classes for a
+        one-vs-rest fit).
+    n_iter_ : int
+        Solver iterations (the largest over one-vs-rest fits).
+    converged_ : bool
+    multi_class_ : {"binary", "multinomial", "ovr"}
+        Binary (one score), the loss's multi-class form, or one-vs-rest.
+    loglik_, aic_, bic_ : float or None
+        Log-likelihood, ``-2 loglik + 2 k`` and ``-2 loglik + k log n`` (``k``
+        estimated coefficients, ``n`` the sum of sample weights), for likelihood
+        losses fitted as binary or multinomial models; None otherwise.
+    params_ : ndarray
+        The parameters reported by :meth:`summary`: per output, intercept then
+        coefficients; for a multinomial fit the classes ``1..K-1`` relative to
+        the reference class ``classes_[0]`` (as statsmodels' ``MNLogit``).
+    param_names_ : list of str
+    covariance_ : ndarray of shape (n_params, n_params) or None
+    bse_ : ndarray of shape (n_params,) or None
+        Standard errors.
+    cov_type_ : str or None
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression, statsmodels.api.Logit
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import scale
+    >>> from skloss import MLELogisticRegression
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = MLELogisticRegression(penalty="l2", alpha=1e-3).fit(scale(X), y)
+    >>> round(clf.score(scale(X), y), 3)
+    0.988
+    """
+
+    _task = "classification"
+
+    _parameter_constraints: dict = {
+        **MLELinearModel._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, loss="log_loss", *, penalty=None, alpha=0.0, l1_ratio=0.5, fit_intercept=True,
+                 solver="auto", max_iter=100, tol=1e-6, class_weight=None, warm_start=False,
+                 cov_type="auto", verbose=0):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.cov_type = cov_type
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Dense or CSR; float32 is kept as float32.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights (frequency weights for the inference).
+
+        Returns
+        -------
+        self
+        """
+        loss = self._resolve_loss()
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
+                             order="C", reset=True)
+        check_classification_targets(y)
+        classes, y_idx = np.unique(y, return_inverse=True)
+        n_classes = classes.size
+        if n_classes < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data; "
+                f"got only class {classes[0]!r}."
+            )
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        if self.class_weight is not None:
+            cw = compute_class_weight(self.class_weight, classes=classes, y=y)
+            sw = sw * cw[y_idx].astype(X.dtype)
+        if not np.any(sw > 0):
+            raise ValueError("sample_weight (times class_weight) must have a positive entry.")
+        unit_weights = sample_weight is None and self.class_weight is None
+        sw_arg = None if unit_weights else sw
+        l1_reg, l2_reg = self._penalty_strengths()
+        n, p = X.shape
+        feature_names = (list(self.feature_names_in_) if hasattr(self, "feature_names_in_")
+                         else [f"x{j}" for j in range(p)])
+        if n_classes == 2:
+            mode = "binary"
+        elif loss.has_multiclass_form:
+            mode = "multinomial"
+        else:
+            mode = "ovr"
+        cov_type = self._resolve_cov_type(loss, loss.likelihood is not None)
+        warm = self._warm_start_coef((1 if n_classes == 2 else n_classes, p))
+        if warm is not None and getattr(self, "classes_", None) is not None and not np.array_equal(
+                self.classes_, classes):
+            warm = None
+        penalised = l1_reg > 0 or l2_reg > 0
+        attrs = {}
+        if mode in ("binary", "multinomial"):
+            k_out = 1 if mode == "binary" else n_classes
+            yk = y_idx.astype(X.dtype)
+            obj = LinearObjective(loss, X, yk, sw_arg, fit_intercept=self.fit_intercept, n_outputs=k_out,
+                                  l2_reg=l2_reg, l1_reg=l1_reg)
+            coef0, fixed = self._start(obj, loss, yk, sw_arg, warm, k_out, penalised)
+            res = self._run_solver_sep(obj, coef0, fixed, loss, penalised)
+            coef = res.coef
+            if mode == "multinomial" and not penalised and self._shift_invariant(loss, obj, coef):
+                coef = self._centre(obj, coef)
+            objective_value = obj.total_value(coef)
+            W, b = obj.split(coef)
+            W = np.atleast_2d(np.asarray(W, dtype=np.float64))
+            b = np.atleast_1d(np.asarray(b, dtype=np.float64)) if self.fit_intercept else np.zeros(k_out)
+            n_iter, converged = res.n_iter, res.converged
+            attrs.update(self._likelihood_inference(obj, coef, loss, mode, classes, feature_names, cov_type,
+                                                    sw_arg, penalised, res))
+        else:  # one-vs-rest: K independent binary fits (the K-score form is separable)
+            Ws, bs, n_iter, converged, objective_value = [], [], 0, True, 0.0
+            blocks, params, names = [], [], []
+            for k in range(n_classes):
+                yk = (y_idx == k).astype(X.dtype)
+                obj = LinearObjective(loss, X, yk, sw_arg, fit_intercept=self.fit_intercept, n_outputs=1,
+                                      l2_reg=l2_reg, l1_reg=l1_reg)
+                wk = None if warm is None else (warm[0][k:k + 1], warm[1][k:k + 1])
+                coef0, _ = self._start(obj, loss, yk, sw_arg, wk, 1, penalised)
+                res = self._run_solver_sep(obj, coef0, None, loss, penalised)
+                w, b_ = obj.split(res.coef)
+                Ws.append(np.asarray(w, dtype=np.float64))
+                bs.append(float(b_))
+                n_iter = max(n_iter, res.n_iter)
+                converged = converged and res.converged
+                objective_value += res.objective
+                inf = self._inference_attrs(obj, res.coef, cov_type, output_names=[str(classes[k])],
+                                            feature_names=feature_names, penalised=penalised and k == 0)
+                blocks.append(inf["covariance_"])
+                params.append(inf["params_"])
+                names += inf["param_names_"]
+            W, b = np.vstack(Ws), np.asarray(bs)
+            cov = None
+            if cov_type is not None:
+                cov = _block_diag(blocks)
+            attrs.update({"params_": np.concatenate(params), "param_names_": names, "covariance_": cov,
+                          "cov_type_": cov_type,
+                          "bse_": None if cov is None else np.sqrt(np.maximum(np.diag(cov), 0.0)),
+                          "loglik_": None, "aic_": None, "bic_": None})
+        dtype = X.dtype
+        attrs.update({
+            "classes_": classes,
+            "coef_": W.astype(dtype),
+            "intercept_": b.astype(dtype),
+            "loss_": loss,
+            "objective_": float(objective_value),
+            "n_iter_": int(n_iter),
+            "converged_": bool(converged),
+            "multi_class_": mode,
+            "n_obs_": float(np.sum(sw, dtype=np.float64)),
+        })
+        return self._assign(attrs)
+
+    # ------------------------------------------------------------------ fit helpers
+    def _start(self, obj, loss, y, sw, warm, k_out, penalised):
+        p = obj.n_features
+        fixed = None
+        if warm is not None:
+            W0, b0 = warm
+            coef0 = obj.pack(W0.ravel() if k_out == 1 else W0, b0 if k_out > 1 else b0[0])
+        else:
+            W0 = np.zeros((k_out, p)) if k_out > 1 else np.zeros(p)
+            if self.fit_intercept:
+                b0 = loss.init_raw_prediction(y, sw, n_classes=k_out if k_out > 1 else None)
+            else:
+                b0 = 0.0
+            coef0 = obj.pack(W0, b0)
+        if k_out > 1 and not penalised and loss.name != "hinge" and loss.name != "perceptron":
+            # the softmax objective is invariant to adding a constant to all classes:
+            # hold the first class fixed (its Hessian block is singular otherwise)
+            fixed = np.zeros(obj.n_coef, dtype=bool)
+            fixed[:p] = True
+            if self.fit_intercept:
+                fixed[k_out * p] = True
+            if not self._shift_invariant(loss, obj, coef0):
+                fixed = None
+        return coef0, fixed
+
+    @staticmethod
+    def _shift_invariant(loss, obj, coef):
+        rng = np.random.RandomState(0)
+        m = min(obj.n_samples, 20)
+        raw = rng.normal(size=(m, obj.n_outputs)).astype(obj.dtype)
+        y = obj.y[:m]
+        a = loss.loss(y, raw)
+        b = loss.loss(y, raw + np.asarray(1.5, dtype=obj.dtype))
+        return bool(np.allclose(a, b, rtol=1e-5, atol=1e-6))
+
+    @staticmethod
+    def _centre(obj, coef):
+        W, b = obj.split(coef)
+        W = W - W.mean(axis=0, keepdims=True)
+        if obj.fit_intercept:
+            b = b - b.mean()
+        return obj.pack(W, b)
+
+    def _run_solver_sep(self, obj, coef0, fixed, loss, penalised):
+        """Solve; on separable data (unpenalised, loss without finite minimiser) warn
+        about separation instead of non-convergence."""
+        prone = (not penalised) and loss.name in _SEPARATION_PRONE and getattr(loss, "label_smoothing", 0) == 0
+        if not prone:
+            return self._run_solver(obj, coef0, fixed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = self._run_solver(obj, coef0, fixed)
+        separated = _detect_separation(obj, res.coef, loss)
+        for w in caught:
+            if separated and issubclass(w.category, Warning) and "did not converge" in str(w.message):
+                continue
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if separated:
+            warnings.warn(
+                f"Perfect or quasi-complete separation: {separated}. The maximum-likelihood "
+                f"estimate of the unpenalised {loss.name!r} model does not exist (some coefficients "
+                "diverge to infinity); the coefficients returned are finite but arbitrary. Fit "
+                "with a penalty instead: penalty='l2' with alpha > 0.",
+                SeparationWarning,
+                stacklevel=3,
+            )
+            res.converged = True
+            res.message = "separation"
+        return res
+
+    def _likelihood_inference(self, obj, coef, loss, mode, classes, feature_names, cov_type, sw, penalised,
+                              res):
+        attrs = {}
+        likelihood = loss.likelihood
+        raw = obj.raw_prediction(coef)
+        n_obs = obj.weight_sum
+        n_params = coef.size - (obj.n_features + obj.fit_intercept if mode == "multinomial" else 0)
+        if likelihood is not None:
+            loglik = float(likelihood.loglik(obj.y, raw, sample_weight=sw))
+            attrs.update(self._loglik_attrs(loglik, n_params, n_obs))
+        else:
+            attrs.update({"loglik_": None, "aic_": None, "bic_": None})
+        if mode == "binary":
+            attrs.update(self._inference_attrs(obj, coef, cov_type, output_names=None,
+                                               feature_names=feature_names, penalised=penalised))
+            return attrs
+        # multinomial: classes 1..K-1 relative to the reference class classes_[0]
+        p, K = obj.n_features, obj.n_outputs
+        W, b = obj.split(coef)
+        Wr = W - W[0]
+        br = (b - b[0]) if obj.fit_intercept else b
+        ref = obj.pack(Wr, br)
+        drop = np.zeros(coef.size, dtype=bool)
+        drop[:p] = True
+        if obj.fit_intercept:
+            drop[K * p] = True
+        invariant = self._shift_invariant(loss, obj, coef)
+        if not invariant:
+            drop = None
+            ref = coef
+        attrs.update(self._inference_attrs(obj, coef, cov_type, output_names=[str(c) for c in classes],
+                                           feature_names=feature_names, drop=drop, params=ref,
+                                           penalised=penalised))
+        return attrs
+
+    # ------------------------------------------------------------------ predict
+    def decision_function(self, X):
+        """Raw scores ``X @ coef_.T + intercept_``: shape (n,) for two classes,
+        (n, n_classes) otherwise."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
+        scores = X @ self.coef_.T.astype(X.dtype, copy=False)
+        scores = np.asarray(scores) + self.intercept_.astype(X.dtype, copy=False)
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Class labels: the sign of the score (two classes) or the arg-max."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(np.intp)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    @available_if(_loss_is_probabilistic)
+    def predict_proba(self, X):
+        """Class probabilities ``inverse_link(raw)`` (only for probabilistic losses).
+
+        For a one-vs-rest fit the K binary probabilities are normalised to sum to 1.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p1 = np.asarray(self.loss_.inverse_link(scores), dtype=scores.dtype)
+            return np.column_stack([1.0 - p1, p1])
+        return np.asarray(self.loss_.inverse_link(scores), dtype=scores.dtype)
+
+    @available_if(_loss_is_probabilistic)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def _summary_info(self):
+        info = {
+            "model": type(self).__name__,
+            "loss": self.loss_.name,
+            "multi_class": self.multi_class_,
+            "n_obs": self.n_obs_,
+            "penalty": self.penalty if self.penalty is None else f"{self.penalty} (alpha={self.alpha})",
+            "cov_type": self.cov_type_,
+            "loglik": self.loglik_,
+            "aic": self.aic_,
+            "bic": self.bic_,
+            "converged": self.converged_,
+        }
+        if self.multi_class_ == "multinomial":
+            info["reference class"] = self.classes_[0]
+        return info
+
+
+def _block_diag(blocks):
+    import scipy.linalg
+
+    return scipy.linalg.block_diag(*blocks)
+
+
+def _detect_separation(obj, coef, loss):
+    """A sentence describing the separation found at ``coef``, or "" if none.
+
+    Suspicion: some sample's loss is below 1e-9 (its fitted probability is
+    within 1e-9 of 0 or 1).  Binary problems are then confirmed exactly with
+    the linear programme of Konis (2007): separation exists iff some direction
+    ``d != 0`` has ``z_i x_i.d >= 0`` for all samples.
+    """
+    raw = obj.raw_prediction(coef)
+    per = np.asarray(loss.loss(obj.y, raw), dtype=np.float64)
+    if obj.sample_weight is not None:
+        per = per[np.asarray(obj.sample_weight) > 0]
+    if per.size == 0 or np.min(per) > 1e-9:
+        return ""
+    if obj.n_outputs > 1:
+        return "some samples are fitted with probability 1 (a hyperplane separates them)"
+    z = 2.0 * np.asarray(obj.y, dtype=np.float64) - 1.0
+    margins = z * np.asarray(raw, dtype=np.float64)
+    if obj.sample_weight is not None:
+        margins = margins[np.asarray(obj.sample_weight) > 0]
+    if np.all(margins > 0):
+        return "a hyperplane separates the two classes completely"
+    if obj.n_samples * (obj.n_features + 1) > 2e7:
+        return "some samples are fitted with probability 1 (a hyperplane separates them)"
+    return _konis_lp(obj, z)
+
+
+def _konis_lp(obj, z):
+    from scipy.optimize import linprog
+
+    X = obj.X.toarray() if sp.issparse(obj.X) else np.asarray(obj.X, dtype=np.float64)
+    keep = np.ones(X.shape[0], dtype=bool) if obj.sample_weight is None else np.asarray(obj.sample_weight) > 0
+    Xt = np.column_stack([X, np.ones(X.shape[0])]) if obj.fit_intercept else X
+    Zx = z[keep, None] * Xt[keep]
+    # maximise sum_i z_i x_i.d  s.t.  z_i x_i.d >= 0,  -1 <= d <= 1
+    res = linprog(-Zx.sum(axis=0), A_ub=-Zx, b_ub=np.zeros(Zx.shape[0]), bounds=[(-1, 1)] * Zx.shape[1],
+                  method="highs")
+    if res.status == 0 and -res.fun > 1e-7 * max(1.0, float(np.abs(Zx).sum(axis=0).max())):
+        n_sep = int(np.sum(Zx @ res.x > 1e-9))
+        return (f"a hyperplane separates {n_sep} of the {Zx.shape[0]} samples perfectly "
+                "(the rest lie on it)")
+    return ""
+
+
+_ = Real  # (kept for the parameter-constraint vocabulary of subclasses)
