@@ -200,9 +200,12 @@ class KLDivergence(_CrossEntropyBase):
 
     Examples
     --------
-    >>> from skloss.losses import KLDivergence
-    >>> KLDivergence(label_smoothing=0.2).loss([1.0], [10.0]).round(4)
-    array([0.3237])
+    >>> from skloss.losses import KLDivergence, LogLoss
+    >>> kl = KLDivergence(label_smoothing=0.2)  # target (0.1, 0.9) for y = 1
+    >>> kl.loss([1.0, 1.0], [10.0, 0.0]).round(4)
+    array([0.675 , 0.3681])
+    >>> (LogLoss(label_smoothing=0.2).loss([1.0], [0.0]) - kl.loss([1.0], [0.0])).round(4)  # H(t)
+    array([0.3251])
     """
 
     name = "kl_divergence"
