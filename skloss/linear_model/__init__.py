@@ -1,8 +1,9 @@
 """Linear models fitted by minimising a pluggable loss: MLELogisticRegression, ..."""
 
+from ._linear import MLELinearRegression
 from ._logistic import MLELogisticRegression, SeparationWarning
 
-__all__ = ["MLELogisticRegression", "SeparationWarning"]
+__all__ = ["MLELinearRegression", "MLELogisticRegression", "SeparationWarning"]
 
 
 def _warmup():

@@ -128,7 +128,7 @@ class _Design:
         return out
 
     def gram(self, theta):
-        """``Xa^T diag(theta) Xa``."""
+        """``Xa^T diag(theta) Xa`` (a symmetric BLAS product when ``theta >= 0``)."""
         p, m = self.p, self.m
         G = np.empty((m, m))
         if self.sparse:
@@ -136,8 +136,11 @@ class _Design:
             G[:p, :p] = (self.X.T @ Xt).toarray()
             col = np.asarray(Xt.sum(axis=0)).ravel()
         else:
-            Xs = self.X * np.sqrt(theta)[:, None]
-            G[:p, :p] = Xs.T @ Xs
+            if np.all(theta >= 0):
+                Xs = self.X * np.sqrt(theta)[:, None]
+                G[:p, :p] = Xs.T @ Xs
+            else:
+                G[:p, :p] = self.X.T @ (self.X * theta[:, None])
             col = self.X.T @ theta
         if self.fi:
             G[:p, p] = col

@@ -41,6 +41,8 @@ import scipy.linalg as la
 import scipy.sparse as sp
 from scipy import optimize, special, stats
 
+from ._exact import _Design
+
 __all__ = ["mle_scale", "student_t_fit", "student_t_logpdf"]
 
 
@@ -67,45 +69,6 @@ def student_t_logpdf(y, raw, scale, df):
     return const - np.log(scale) - 0.5 * (df + 1) * np.log1p(z * z / df)
 
 
-class _Design:
-    def __init__(self, X, fit_intercept):
-        self.X = X
-        self.fi = bool(fit_intercept)
-        self.n, self.p = X.shape
-        self.m = self.p + self.fi
-        self.sparse = sp.issparse(X)
-
-    def matvec(self, beta):
-        out = np.asarray(self.X @ beta[: self.p], dtype=np.float64).ravel()
-        if self.fi:
-            out = out + beta[self.p]
-        return out
-
-    def rmatvec(self, v):
-        out = np.empty(self.m)
-        out[: self.p] = self.X.T @ v
-        if self.fi:
-            out[self.p] = v.sum()
-        return out
-
-    def gram(self, weights):
-        p, m = self.p, self.m
-        G = np.empty((m, m))
-        if self.sparse:
-            Xw = self.X.multiply(weights[:, None]).tocsr()
-            G[:p, :p] = (self.X.T @ Xw).toarray()
-            col = np.asarray(Xw.sum(axis=0)).ravel()
-        else:
-            Xs = self.X * np.sqrt(weights)[:, None]
-            G[:p, :p] = Xs.T @ Xs
-            col = self.X.T @ weights
-        if self.fi:
-            G[:p, p] = col
-            G[p, :p] = col
-            G[p, p] = weights.sum()
-        return G
-
-
 def _t_objective(beta, eta, design, y, omega, df, l2_reg):
     """J and its gradient in ``(beta, eta = log sigma)`` (module docstring)."""
     r = y - design.matvec(beta)
@@ -124,7 +87,7 @@ def _t_objective(beta, eta, design, y, omega, df, l2_reg):
 
 
 def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=True,
-                  l2_reg=0.0, coef0=None, scale0=None, tol=1e-8, max_iter=500, verbose=0):
+                  l1_reg=0.0, l2_reg=0.0, coef0=None, scale0=None, tol=1e-8, max_iter=500, verbose=0):
     """Joint maximum-likelihood fit of a linear model with Student-t errors.
 
     Parameters
@@ -135,8 +98,10 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
         Degrees of freedom of the t distribution (fixed).
     sample_weight, offset : ndarray or None
     fit_intercept : bool
-    l2_reg : float
-        Coefficient of ``||w||^2 / 2`` added to the mean negative log-likelihood.
+    l1_reg, l2_reg : float
+        Coefficients of ``||w||_1`` and ``||w||^2 / 2`` added to the mean
+        negative log-likelihood.  With an L1 term the EM M-step is a weighted
+        lasso (proximal Newton of :mod:`._solvers`) and there is no L-BFGS polish.
     coef0, scale0 : start (packed ``[w, b]`` and sigma); default: the robust start
         of the module docstring.
     tol : float
@@ -194,27 +159,36 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
         z2 = r * r / (sigma * sigma)
         u = (df + 1) / (df + z2)
         wts = omega * u
-        # M-step for beta: min sum wts r^2 / (2 sigma^2) + l2/2 |w|^2
-        G = design.gram(wts / sigma**2)
-        G[np.diag_indices_from(G)] += ridge
-        rhs = design.rmatvec(wts * y / sigma**2)
-        try:
-            beta = la.cho_solve(la.cho_factor(G, check_finite=False), rhs, check_finite=False)
-        except la.LinAlgError:
-            beta = la.lstsq(G, rhs, check_finite=False)[0]
+        # M-step for beta: min sum wts r^2 / (2 sigma^2) + penalty
+        if l1_reg > 0:
+            beta = _lasso_step(X, y, wts, sigma, beta, fit_intercept, l1_reg, l2_reg, tol)
+        else:
+            G = design.gram(wts / sigma**2)
+            G[np.diag_indices_from(G)] += ridge
+            rhs = design.rmatvec(wts * y / sigma**2)
+            try:
+                beta = la.cho_solve(la.cho_factor(G, check_finite=False), rhs, check_finite=False)
+            except la.LinAlgError:
+                beta = la.lstsq(G, rhs, check_finite=False)[0]
         r = y - design.matvec(beta)
         sigma = float(np.sqrt(np.sum(wts * r * r)))
         if sigma <= 0:
             break
         val = _t_objective(beta, np.log(sigma), design, y, omega, df, l2_reg)[0]
+        val += l1_reg * float(np.abs(beta[: design.p]).sum())
         if verbose > 1:
             print(f"  student_t EM {n_iter}: objective {val:.12g}  sigma {sigma:.6g}")
         if prev - val <= 1e-10 * max(1.0, abs(val)):
             break
         prev = val
 
-    # L-BFGS polish on (beta, log sigma)
     m = design.m
+    if l1_reg > 0:
+        coef = beta[: design.p].copy()
+        intercept = float(beta[design.p]) if fit_intercept else 0.0
+        return coef, intercept, sigma, prev if np.isfinite(prev) else val, n_iter, n_iter < max_iter
+
+    # L-BFGS polish on (beta, log sigma)
 
     def fun(theta):
         v, gb, ge = _t_objective(theta[:m], theta[m], design, y, omega, df, l2_reg)
@@ -231,6 +205,25 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
     intercept = float(beta[design.p]) if fit_intercept else 0.0
     objective = fun(theta)[0]
     return coef, intercept, sigma, objective, n_iter + int(res.nit), converged
+
+
+def _lasso_step(X, y, wts, sigma, beta, fit_intercept, l1_reg, l2_reg, tol):
+    """The EM M-step with an L1 term: a weighted lasso on squared error.
+
+    ``sum_i wts_i r_i^2 / (2 sigma^2) + l1 |w|_1 + l2 / 2 |w|^2`` equals
+    ``c (mean_wts r^2 + l1 / c |w|_1 + l2 / c / 2 |w|^2)`` with
+    ``c = sum(wts) / (2 sigma^2)``.
+    """
+    from skloss.losses import get_loss
+
+    from ._objective import LinearObjective
+    from ._solvers import solve
+
+    c = float(wts.sum()) / (2.0 * sigma * sigma)
+    obj = LinearObjective(get_loss("squared_error"), X, y, wts, fit_intercept=fit_intercept,
+                          l1_reg=l1_reg / c, l2_reg=l2_reg / c)
+    res = solve(obj, beta, "prox-newton", tol=max(tol, 1e-12), max_iter=200)
+    return res.coef
 
 
 def _weighted_median(values, weights):

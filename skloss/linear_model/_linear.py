@@ -1,0 +1,604 @@
+"""MLELinearRegression: a linear model for every regression loss, fitted exactly."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+from scipy import stats
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from skloss.losses import get_loss
+
+from ._base import MLELinearModel
+from ._exact import PIECEWISE_LINEAR, piecewise_linear_fit
+from ._inference import summary_table
+from ._linear_inference import glm_power, regression_covariance
+from ._objective import LinearObjective
+from ._scale import mle_scale, student_t_fit
+from ._solvers import SOLVERS
+
+__all__ = ["MLELinearRegression"]
+
+REGRESSION_SOLVERS = tuple(SOLVERS) + ("interior-point",)
+
+
+class MLELinearRegression(RegressorMixin, MLELinearModel):
+    r"""Linear regression with any regression loss, fitted to its exact optimum,
+    with the noise scale and likelihood inference where the loss is a likelihood.
+
+    Minimises
+
+    .. math::
+
+        \frac{\sum_i s_i\, \ell(y_i,\ x_i^\top w + b + o_i)}{\sum_i s_i}
+        + \alpha \Big(\rho \|w\|_1 + \frac{1 - \rho}{2} \|w\|_2^2\Big)
+
+    with sample weights ``s``, offsets ``o`` (zero unless given), ``rho =
+    l1_ratio`` and the loss ``l`` on the raw (link-scale) prediction;
+    ``predict`` returns ``inverse_link(x.w + b + o)`` (the mean for
+    ``squared_error``, ``poisson``, ``gamma``, ``tweedie``; the median for
+    ``absolute_error``; the quantile for ``quantile``).  ``squared_error`` is
+    ``(y - r)^2`` (no factor 1/2), so scikit-learn's penalties map as
+    ``Ridge(alpha=a)`` = ``penalty="l2", alpha=2 a / n``; ``Lasso(alpha=a)`` =
+    ``penalty="l1", alpha=2 a``; ``ElasticNet(alpha=a, l1_ratio=r)`` =
+    ``penalty="elasticnet", alpha=2 a, l1_ratio=r``.
+
+    Parameters
+    ----------
+    loss : str or Loss, default="squared_error"
+        Any regression loss of :func:`skloss.losses.available_losses`
+        (``"regression"``), an alias, or a loss object (also from
+        :func:`skloss.losses.make_loss`).  Tune its parameters with
+        ``loss__delta``, ``loss__quantile``, ``loss__power``, ``loss__df`` ...
+    penalty : {None, "l2", "l1", "elasticnet"}, default=None
+        None ignores ``alpha``.
+    alpha : float >= 0, default=0.0
+    l1_ratio : float in [0, 1], default=0.5
+        Only for ``penalty="elasticnet"``.
+    fit_intercept : bool, default=True
+    solver : {"auto", "newton", "newton-cholesky", "newton-cg", "lbfgs", "prox-newton", "highs", "interior-point"}, default="auto"
+        ``"auto"``: the closed form (Cholesky, or QR when ill-conditioned) for
+        squared error without L1; the interior-point method with an exact
+        crossover (``"interior-point"``) for ``absolute_error``, ``quantile``
+        and ``epsilon_insensitive``; joint maximum likelihood of coefficients
+        and scale for ``student_t``; Newton for other losses with a Hessian;
+        proximal Newton with an L1 penalty; L-BFGS otherwise.  ``"highs"``
+        solves the piecewise-linear losses as a linear programme with SciPy's
+        HiGHS (a reference; much slower).
+    max_iter : int, default=1000
+    tol : float, default=1e-8
+        Largest absolute entry of the gradient (or minimum-norm subgradient)
+        of the objective at which a smooth solver stops; the relative
+        duality-gap tolerance of the interior-point method (which then
+        crosses over to the exact vertex).
+    warm_start : bool, default=False
+        Start from the previous solution (smooth and Student-t solvers).
+    cov_type : {"auto", "nonrobust", "HC0", "HC1"} or None, default="auto"
+        The covariance of the coefficients; see the Notes.  None skips it.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    loss_ : Loss
+        The fitted clone of ``loss``.
+    scale_ : float or None
+        The maximum-likelihood noise scale of the loss's likelihood (Normal
+        sigma, Laplace b, asymmetric-Laplace sigma, Student-t sigma, Gamma /
+        Tweedie dispersion phi); None without a likelihood or a scale.
+    loglik_ : float or None
+        The log-likelihood at ``coef_`` and ``scale_`` (constants included).
+    aic_, bic_ : float or None
+        ``-2 loglik + 2 k`` and ``-2 loglik + k log(n)`` with ``k`` the number
+        of coefficients (intercept included) **plus one for the scale** when it
+        is estimated, and ``n = sum(sample_weight)``.
+    objective_ : float
+        The objective at the solution (for ``student_t``: the joint
+        objective in coefficients and scale, see Notes).
+    n_iter_ : int
+    converged_ : bool
+    solver_ : str
+        The solver that ran.
+    covariance_ : ndarray or None
+        Covariance of ``params_``.
+    params_ : ndarray
+        ``[intercept, coef...]``; ``param_names_`` labels them.
+    bse_ : ndarray or None
+        Standard errors.
+    cov_type_ : str or None
+    dispersion_ : float or None
+        The dispersion that scales a ``"nonrobust"`` covariance (Pearson
+        chi^2 / (n - k) for normal, gamma, Tweedie; 1 for Poisson).
+    df_resid_ : float
+        ``n - k``.
+    use_t_ : bool
+        Whether ``summary``/``conf_int`` use Student's t with ``df_resid_``
+        degrees of freedom instead of the normal distribution.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Notes
+    -----
+    *Scale and likelihood.*  For every loss but ``student_t`` the coefficients'
+    optimum does not depend on the scale, so ``scale_`` is the MLE at the
+    fitted predictions and (coef_, scale_) is the joint MLE.  ``student_t`` is
+    fitted jointly: ``min_{w, b, sigma} mean_s[log sigma + l((y - r) / sigma)] +
+    penalty``, starting from an exact least-absolute-deviations fit (the
+    problem is not convex).  AIC and BIC count the scale as a parameter (as
+    R's ``AIC(lm)`` and ``AIC(glm)`` do; statsmodels' OLS ``aic`` does not,
+    so ours is larger by 2; statsmodels' GLM evaluates ``llf`` at the Pearson
+    dispersion, ours at the MLE).
+
+    *Covariance* (``cov_type="auto"``): the R ``glm`` conventions for
+    ``squared_error``, ``poisson``, ``gamma``, ``tweedie`` (expected
+    information, Pearson dispersion; OLS standard errors for squared error);
+    the statsmodels ``QuantReg`` kernel sandwich for ``quantile`` and
+    ``absolute_error``; the inverse observed information of the joint
+    likelihood for ``student_t``; the sandwich (HC0) for the other
+    M-estimators.  Sample weights are frequency weights.  See
+    :mod:`skloss.linear_model._linear_inference` and the user guide.
+
+    *Offsets* are added to the raw prediction, for every loss (for log-link
+    losses ``offset = log(exposure)``).  They reach ``fit``, ``predict`` and
+    ``score`` through scikit-learn's metadata routing:
+    ``est.set_fit_request(offset=True).set_predict_request(offset=True)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss import MLELinearRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = X @ [1.0, -2.0] + 0.5 + rng.standard_t(2, size=200)
+    >>> est = MLELinearRegression(loss="quantile").fit(X, y)
+    >>> est.coef_.round(1)
+    array([ 1., -2.])
+    """
+
+    _task = "regression"
+
+    _parameter_constraints: dict = {
+        **MLELinearModel._parameter_constraints,
+        "solver": [StrOptions(set(REGRESSION_SOLVERS))],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, loss="squared_error", *, penalty=None, alpha=0.0, l1_ratio=0.5,
+                 fit_intercept=True, solver="auto", max_iter=1000, tol=1e-8, warm_start=False,
+                 cov_type="auto", verbose=0):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.cov_type = cov_type
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Targets in the loss's domain (e.g. ``y >= 0`` for ``poisson``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights (frequency weights for the inference).
+        offset : array-like of shape (n_samples,), default=None
+            Added to the raw prediction (log exposure for log-link losses).
+
+        Returns
+        -------
+        self
+        """
+        state = dict(self.__dict__)
+        try:
+            return self._fit(X, y, sample_weight, offset)
+        except BaseException:
+            # a failed fit leaves the estimator as it was
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    def _fit(self, X, y, sample_weight, offset):
+        self._validate_params()
+        loss = self._resolve_loss()
+        l1_reg, l2_reg = self._penalty_strengths()
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
+                             y_numeric=True, reset=True)
+        y = np.asarray(loss.validate_y(y), dtype=np.float64)
+        n, p = X.shape
+        sw = None if sample_weight is None else _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if sw is not None and not sw.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum.")
+        off = _check_offset(offset, n)
+        path = self._choose_path(loss, l1_reg, sp.issparse(X))
+        warm = self._warm_start_coef((p,))
+        attrs = {"loss_": loss, "solver_": path}
+        if path == "closed-form":
+            coef, intercept = _least_squares(X, y, sw, off, self.fit_intercept, l2_reg)
+            n_iter, converged, objective = 1, True, None
+        elif path == "interior-point":
+            kw = {"quantile": float(getattr(loss, "quantile", 0.5)),
+                  "epsilon": float(getattr(loss, "epsilon", 0.0))}
+            res = piecewise_linear_fit(X, y, kind=loss.name, sample_weight=sw, fit_intercept=self.fit_intercept,
+                                       l1_reg=l1_reg, l2_reg=l2_reg, offset=off,
+                                       tol=min(max(float(self.tol), 1e-14), 1e-6),
+                                       max_iter=max(int(self.max_iter), 1), verbose=int(self.verbose), **kw)
+            coef, intercept, n_iter, objective = res.coef, res.intercept, res.n_iter, None
+            converged = bool(res.converged or res.certified)
+            attrs["certified_"] = bool(res.certified)
+            if not converged:
+                self._warn_not_converged(path, loss, n_iter)
+        elif path == "student_t":
+            coef0 = scale0 = None
+            if warm is not None and getattr(self, "scale_", None):
+                coef0 = np.append(warm[0], warm[1][0]) if self.fit_intercept else warm[0]
+                scale0 = self.scale_
+            coef, intercept, scale, objective, n_iter, converged = student_t_fit(
+                X, y, float(loss.df), sample_weight=sw, offset=off, fit_intercept=self.fit_intercept,
+                l1_reg=l1_reg, l2_reg=l2_reg, coef0=coef0, scale0=scale0, tol=float(self.tol),
+                max_iter=int(self.max_iter), verbose=int(self.verbose))
+            attrs["scale_"] = scale
+            if not converged:
+                self._warn_not_converged(path, loss, n_iter)
+        else:
+            obj = LinearObjective(loss, X, y, sw, fit_intercept=self.fit_intercept,
+                                  l2_reg=l2_reg, l1_reg=l1_reg, offset=off)
+            if warm is not None:
+                coef0 = obj.pack(warm[0], warm[1][0])
+            else:
+                coef0 = np.zeros(obj.n_coef)
+                if self.fit_intercept:
+                    coef0[-1] = loss.init_raw_prediction(y, sw) - (
+                        0.0 if off is None else float(np.average(off, weights=sw)))
+            res = self._run_solver(obj, coef0)
+            w, b = obj.split(res.coef)
+            coef, intercept = np.array(w, dtype=np.float64), float(b)
+            n_iter, converged, objective = res.n_iter, res.converged, res.objective
+            attrs["solver_"] = res.solver
+        coef = np.asarray(coef, dtype=np.float64)
+        intercept = float(intercept) if self.fit_intercept else 0.0
+        raw = _raw(X, coef, intercept, off)
+        if objective is None:
+            objective = float(np.average(loss.loss(y, raw), weights=sw)) + l1_reg * float(
+                np.abs(coef).sum()) + 0.5 * l2_reg * float(coef @ coef)
+        attrs.update(coef_=coef.astype(X.dtype, copy=False), intercept_=intercept,
+                     n_iter_=int(n_iter), converged_=bool(converged), objective_=float(objective))
+        if "scale_" not in attrs:
+            attrs["scale_"] = mle_scale(loss, y, raw, sw)
+        attrs.update(self._likelihood_attrs(loss, y, raw, sw, attrs["scale_"], p))
+        attrs.update(self._covariance_attrs(loss, X, y, raw, sw, attrs["scale_"], l1_reg + l2_reg > 0))
+        return self._assign(attrs)
+
+    def _warn_not_converged(self, path, loss, n_iter):
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.warn(
+            f"MLELinearRegression (solver={path!r}, loss={loss.name!r}) did not converge in "
+            f"max_iter={self.max_iter} iterations ({n_iter} run). Increase max_iter or tol, or scale "
+            "the features.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+
+    def _choose_path(self, loss, l1_reg, sparse):
+        solver = self.solver
+        name = loss.name
+        if solver == "interior-point":
+            if name not in PIECEWISE_LINEAR:
+                raise ValueError(
+                    f"solver 'interior-point' solves the piecewise-linear losses {list(PIECEWISE_LINEAR)} "
+                    f"exactly; loss {name!r} is not one of them; use solver='auto'."
+                )
+            return "interior-point"
+        if name == "student_t" and solver in ("auto", "lbfgs"):
+            return "student_t"
+        if name == "student_t":
+            raise ValueError(
+                "loss 'student_t' is fitted by joint maximum likelihood of the coefficients and "
+                "the scale (EM from a robust start, then L-BFGS); use solver='auto' or 'lbfgs'."
+            )
+        if solver == "auto" and name in PIECEWISE_LINEAR:
+            return "interior-point"
+        if (solver in ("auto", "newton", "newton-cholesky") and l1_reg == 0
+                and glm_power(loss) == 0 and str(loss.link) == "identity"):
+            return "closed-form"
+        return "shared"
+
+    # ------------------------------------------------------- likelihood
+    def _likelihood_attrs(self, loss, y, raw, sw, scale, p):
+        out = {"loglik_": None, "aic_": None, "bic_": None}
+        try:
+            lik = loss.likelihood
+        except Exception:
+            lik = None
+        if lik is None:
+            return out
+        has_scale = bool(getattr(lik, "has_scale", False))
+        n_obs = float(len(y) if sw is None else np.sum(sw))
+        k = p + int(self.fit_intercept) + int(has_scale)
+        if has_scale and scale is None:
+            return out
+        if has_scale and scale == 0.0:
+            loglik = np.inf  # an exact fit: the likelihood is unbounded as the scale -> 0
+        else:
+            try:
+                with np.errstate(all="ignore"):
+                    loglik = float(lik.loglik(y, raw, scale if has_scale else None, sw))
+            except (NotImplementedError, ValueError):
+                return out
+        out.update(self._loglik_attrs(loglik, k, n_obs))
+        return out
+
+    # ------------------------------------------------------- inference
+    def _cov_kind(self, loss):
+        name = loss.name
+        if glm_power(loss) is not None:
+            return "glm"
+        if name in ("quantile", "absolute_error"):
+            return "quantile"
+        if name in ("student_t", "epsilon_insensitive"):
+            return name
+        return "m" if loss.has_hessian else None
+
+    def _covariance_attrs(self, loss, X, y, raw, sw, scale, penalised):
+        ct = self.cov_type
+        k = X.shape[1] + int(self.fit_intercept)
+        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))
+        coef_names = (["intercept"] if self.fit_intercept else []) + [str(s) for s in names]
+        n_obs = float(len(y) if sw is None else np.sum(sw))
+        out = {"cov_type_": None, "covariance_": None, "bse_": None, "dispersion_": None,
+               "df_resid_": n_obs - k, "use_t_": False, "param_names_": coef_names,
+               "_penalised": bool(penalised)}
+        if ct is None:
+            return out
+        kind = self._cov_kind(loss)
+        auto = ct == "auto"
+        if kind is None:
+            if auto:
+                return out
+            raise ValueError(
+                f"cov_type={ct!r}: loss {loss.name!r} has no Hessian and no known covariance "
+                "convention; use cov_type=None."
+            )
+        if auto:
+            ct = {"glm": "nonrobust", "student_t": "nonrobust"}.get(kind, "HC0")
+            if n_obs <= k or (kind == "student_t" and scale is not None and scale <= 0):
+                return out
+        if penalised and not auto:
+            warnings.warn(
+                "The standard errors of a penalised fit ignore the penalty: they are those of "
+                "the unpenalised model at the penalised estimate. Use penalty=None for valid "
+                "inference.",
+                UserWarning,
+                stacklevel=4,
+            )
+        try:
+            with np.errstate(all="ignore"):
+                cov, info = regression_covariance(kind, ct, X, y, raw, sw, loss=loss,
+                                                  fit_intercept=self.fit_intercept, scale=scale)
+        except (ValueError, np.linalg.LinAlgError):
+            if auto:
+                return out
+            raise
+        if self.fit_intercept:  # packed [w, b] -> display [b, w]
+            order = np.r_[k - 1, np.arange(k - 1)]
+            cov = cov[np.ix_(order, order)]
+        var = np.diag(cov)
+        with np.errstate(invalid="ignore"):
+            bse = np.sqrt(np.where(var >= 0, var, np.nan))
+        out.update(cov_type_=ct, covariance_=cov, bse_=bse, dispersion_=info.get("dispersion"),
+                   use_t_=bool(info.get("use_t")))
+        return out
+
+    @property
+    def params_(self):
+        check_is_fitted(self)
+        coef = np.asarray(self.coef_, dtype=np.float64)
+        return np.r_[self.intercept_, coef] if self.fit_intercept else coef
+
+    def _reference(self):
+        if self.use_t_ and self.df_resid_ > 0:
+            return stats.t(self.df_resid_)
+        return stats.norm()
+
+    def _check_penalised_inference(self):
+        if getattr(self, "_penalised", False) and self.cov_type == "auto":
+            warnings.warn(
+                "The standard errors of a penalised fit ignore the penalty: they are those of "
+                "the unpenalised model at the penalised estimate. Use penalty=None for valid "
+                "inference.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def conf_int(self, alpha=0.05):
+        """Wald confidence intervals of ``params_`` (Student's t with
+        ``df_resid_`` degrees of freedom when ``use_t_``, else normal).
+
+        Returns
+        -------
+        ndarray of shape (n_params, 2)
+        """
+        self._check_inference()
+        self._check_penalised_inference()
+        if not (0.0 < float(alpha) < 1.0):
+            raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
+        q = self._reference().ppf(1.0 - alpha / 2.0)
+        return np.column_stack([self.params_ - q * self.bse_, self.params_ + q * self.bse_])
+
+    def _summary_info(self):
+        info = {
+            "model": "MLELinearRegression",
+            "loss": repr(self.loss_),
+            "solver": self.solver_,
+            "n_obs": self.df_resid_ + len(self.params_),
+            "df_resid": self.df_resid_,
+            "cov_type": self.cov_type_,
+        }
+        if self.scale_ is not None:
+            info["scale"] = self.scale_
+        if self.dispersion_ is not None:
+            info["dispersion"] = self.dispersion_
+        if self.loglik_ is not None:
+            info.update(loglik=self.loglik_, aic=self.aic_, bic=self.bic_)
+        return info
+
+    def summary(self, alpha=0.05):
+        """The coefficient table: coef, std err, z (or t), p-value and the
+        ``1 - alpha`` confidence interval, labelled with the feature names.
+
+        A pandas DataFrame (model information in ``df.attrs["info"]``), or a
+        text table without pandas.  Columns read ``t`` and ``P>|t|`` when
+        ``use_t_`` (see the class Notes).
+        """
+        self._check_inference()
+        self._check_penalised_inference()
+        table = summary_table(self.param_names_, self.params_, self.covariance_, alpha,
+                              info=self._summary_info())
+        if not self.use_t_ or not hasattr(table, "columns"):
+            return table
+        ref = self._reference()
+        t = self.params_ / self.bse_
+        ci = self.conf_int(alpha)
+        cols = list(table.columns)
+        table[cols[2]] = t
+        table[cols[3]] = 2.0 * ref.sf(np.abs(t))
+        table[cols[4]] = ci[:, 0]
+        table[cols[5]] = ci[:, 1]
+        return table.rename(columns={cols[2]: "t", cols[3]: "P>|t|"})
+
+    # --------------------------------------------------------- predict
+    def _raw_predict(self, X, offset):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
+        off = _check_offset(offset, X.shape[0])
+        return _raw(X, np.asarray(self.coef_), self.intercept_, off, dtype=X.dtype)
+
+    def predict(self, X, offset=None):
+        """``inverse_link(X @ coef_ + intercept_ + offset)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        offset : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        raw = self._raw_predict(X, offset)
+        with np.errstate(over="ignore"):
+            return np.asarray(self.loss_.inverse_link(raw))
+
+    def score(self, X, y, sample_weight=None, offset=None):
+        """Coefficient of determination R^2 of ``predict(X, offset)``."""
+        return r2_score(y, self.predict(X, offset=offset), sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        try:
+            loss = get_loss(self.loss)
+            loss.validate_y(np.array([-1.0, -2.0, -3.0]))
+        except ValueError:
+            tags.target_tags.positive_only = True
+        except Exception:
+            pass
+        return tags
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _check_offset(offset, n):
+    if offset is None:
+        return None
+    off = np.asarray(offset)
+    if off.dtype.kind not in "biuf":
+        raise ValueError(f"offset must be numeric; got dtype {off.dtype}.")
+    off = off.astype(np.float64).reshape(-1) if off.ndim == 2 and 1 in off.shape else off.astype(np.float64)
+    if off.ndim != 1 or off.shape[0] != n:
+        raise ValueError(f"offset must be 1-D with one entry per sample ({n}); got shape {np.shape(offset)}.")
+    if not np.all(np.isfinite(off)):
+        raise ValueError("offset contains NaN or infinity.")
+    return off
+
+
+def _raw(X, coef, intercept, offset, dtype=np.float64):
+    raw = np.asarray(X @ np.asarray(coef, dtype=X.dtype), dtype=np.float64).ravel() + float(intercept)
+    if offset is not None:
+        raw = raw + offset
+    return raw if dtype == np.float64 else raw.astype(dtype)
+
+
+def _least_squares(X, y, sw, offset, fit_intercept, l2_reg):
+    """Closed form of ``mean_s (y - o - X w - b)^2 + l2/2 ||w||^2``.
+
+    Weighted centring removes the intercept; the (ridge-augmented) normal
+    equations are solved by Cholesky on the equilibrated Gram matrix, or by a
+    pivoted QR of the weighted design when that matrix is ill-conditioned (the
+    NIST Longley problem), so the solution is accurate to the conditioning of
+    ``X`` itself rather than its square.
+    """
+    n, p = X.shape
+    z = y if offset is None else y - offset
+    omega = np.full(n, 1.0 / n) if sw is None else sw / sw.sum()
+    if fit_intercept:
+        xbar = np.asarray(X.T @ omega).ravel()
+        zbar = float(omega @ z)
+    else:
+        xbar, zbar = np.zeros(p), 0.0
+    zc = z - zbar
+    ridge = 0.5 * l2_reg
+    if p == 0:
+        return np.zeros(0), zbar
+    if sp.issparse(X):
+        Xw = X.multiply(omega[:, None]).tocsr()
+        G = np.asarray((X.T @ Xw).toarray()) - np.outer(xbar, xbar)
+        rhs = np.asarray(Xw.T @ zc).ravel()
+        w = _solve_gram(G, rhs, ridge)
+    else:
+        Xf = np.asarray(X, dtype=np.float64)
+        sq = np.sqrt(omega)
+        A = (Xf - xbar) * sq[:, None] if fit_intercept else Xf * sq[:, None]
+        b = zc * sq
+        G = A.T @ A
+        w = _solve_gram(G, A.T @ b, ridge, fallback=(A, b))
+    return w, zbar - float(xbar @ w)
+
+
+def _solve_gram(G, rhs, ridge, fallback=None):
+    p = G.shape[0]
+    d = np.sqrt(np.maximum(np.diag(G), 0.0))
+    d[d == 0] = 1.0
+    Gs = G / d[:, None] / d[None, :]
+    Gs[np.diag_indices(p)] += ridge / d**2
+    try:
+        c, low = la.cho_factor(Gs, check_finite=False)
+        diag = np.abs(np.diag(c))
+        if diag.min() > 0 and (diag.max() / diag.min()) ** 2 < 1e8:
+            return la.cho_solve((c, low), rhs / d, check_finite=False) / d
+    except la.LinAlgError:
+        pass
+    if fallback is not None:
+        A, b = fallback
+        if ridge:
+            A = np.vstack([A, np.sqrt(ridge) * np.eye(p)])
+            b = np.concatenate([b, np.zeros(p)])
+        return la.lstsq(A / d, b, lapack_driver="gelsy", check_finite=False)[0] / d
+    return la.lstsq(Gs, rhs / d, check_finite=False)[0] / d

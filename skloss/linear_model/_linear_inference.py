@@ -1,0 +1,322 @@
+"""Covariance conventions of :class:`~skloss.MLELinearRegression`.
+
+Which covariance a regression fit reports depends on what its loss is.  The
+conventions (all with sample weights as *frequency* weights: ``n = sum_i s_i``,
+a weight of 2 is a repeated row; ``k`` = number of coefficients, intercept
+included; ``X`` below includes the column of ones):
+
+GLM families (``squared_error``, ``poisson``, ``gamma``, ``tweedie``)
+    R ``glm`` / statsmodels ``GLM`` (IRLS) conventions.  With ``mu`` the mean,
+    ``V(mu) = mu^power`` the variance function (0 normal, 1 Poisson, 2 gamma)
+    and ``W = diag(s_i (dmu/deta)^2 / V(mu_i))`` the expected information:
+
+    * ``"nonrobust"``: ``phi (X^T W X)^{-1}`` with the Pearson dispersion
+      ``phi = sum_i s_i (y_i - mu_i)^2 / V(mu_i) / (n - k)`` (1 for Poisson).
+      For squared error this is the textbook OLS covariance
+      ``sigma^2 (X^T X)^{-1}``, ``sigma^2 = SSR / (n - k)``.
+    * ``"HC0"``: ``(X^T W X)^{-1} (sum_i s_i u_i^2 x_i x_i^T) (X^T W X)^{-1}`` with
+      the score residuals ``u_i = (y_i - mu_i) (dmu/deta) / V(mu_i)``;
+      ``"HC1"`` multiplies by ``n / (n - k)``.
+
+Quantile and absolute error (asymmetric Laplace / Laplace likelihood)
+    statsmodels ``QuantReg`` (Koenker 2005, sec. 3.4): the sparsity
+    ``1 / f(0)`` from an Epanechnikov kernel estimate at the Hall-Sheather
+    bandwidth ``h = (Phi^-1(tau + h_n) - Phi^-1(tau - h_n)) min(sd(e),
+    IQR(e) / 1.34)``, ``f0 = sum_i s_i K(e_i / h) / (n h)``.
+
+    * ``"nonrobust"`` (QuantReg's ``vcov="iid"``): ``tau (1 - tau) / f0^2
+      (X^T X)^{-1}``;
+    * ``"HC0"`` (QuantReg's default ``vcov="robust"``): ``(X^T X)^{-1} X^T D X
+      (X^T X)^{-1}`` with ``d_i = (tau / f0)^2`` for a positive residual and
+      ``((1 - tau) / f0)^2`` otherwise; ``"HC1"`` times ``n / (n - k)``.
+
+    ``sd(e)`` is the standard deviation of the residuals (as R's
+    ``quantreg``; statsmodels uses that of ``y``, which changes ``h`` only when
+    it is the smaller of the two).
+
+Student-t (joint maximum likelihood of coefficients and scale)
+    ``"nonrobust"``: the coefficient block of the inverse observed information
+    of ``(w, b, sigma)``; ``"HC0"``/``"HC1"``: the sandwich on the same joint
+    parameters.
+
+Other M-estimators (``huber``, ``pseudo_huber``, ``log_cosh``,
+``squared_epsilon_insensitive``, ``squared_log_error``, ``epsilon_insensitive``,
+custom losses)
+    With ``psi_i`` the derivative of the loss in the raw prediction and
+    ``psi'_i`` its second derivative, ``A = X^T diag(s psi') X`` and
+    ``B = X^T diag(s psi^2) X``:
+
+    * ``"HC0"``: ``A^{-1} B A^{-1}`` (the sandwich); ``"HC1"`` times ``n / (n - k)``;
+    * ``"nonrobust"``: Huber's (1981) homoscedastic form ``phi A^{-1}`` with
+      ``phi = [sum_i s_i psi_i^2 / (n - k)] / [sum_i s_i psi'_i / n]``.
+
+    For ``epsilon_insensitive`` (no second derivative) ``psi'`` is replaced by a
+    kernel estimate of the residual density at the two kinks ``+-epsilon``
+    (Powell's method).
+
+Reference distribution: Student's t with ``n - k`` degrees of freedom for a
+``"nonrobust"`` covariance with an estimated dispersion (normal, gamma and
+Tweedie families: R's ``summary.glm`` and ``summary.lm``, statsmodels' OLS) and
+for the quantile losses (statsmodels' QuantReg); the normal distribution
+otherwise.
+"""
+
+import warnings
+
+import numpy as np
+import scipy.linalg as la
+from scipy import stats
+
+from ._exact import _Design
+
+__all__ = ["glm_power", "regression_covariance", "hall_sheather"]
+
+
+def glm_power(loss):
+    """The variance power of a GLM-family loss, or None (not a GLM deviance)."""
+    name = loss.name
+    if name == "squared_error":
+        return 0.0
+    if name == "poisson":
+        return 1.0
+    if name == "gamma":
+        return 2.0
+    if name == "tweedie":
+        return float(loss.power)
+    return None
+
+
+def _dmu_deta(loss, raw):
+    link = str(loss.link)
+    if link == "identity":
+        return np.ones_like(raw)
+    if link == "log":
+        return np.exp(raw)
+    if link == "log1p":
+        return np.exp(raw)
+    step = 1e-6 * np.maximum(1.0, np.abs(raw))
+    return (loss.inverse_link(raw + step) - loss.inverse_link(raw - step)) / (2 * step)
+
+
+def _inv(A):
+    """Inverse of a symmetric matrix, equilibrated first; pseudo-inverse (with a
+    warning) when singular."""
+    d = np.sqrt(np.abs(np.diag(A)))
+    d[d == 0] = 1.0
+    As = A / d[:, None] / d[None, :]
+    try:
+        inv = np.linalg.inv(As)
+        if np.all(np.isfinite(inv)) and np.linalg.cond(As) < 1e14:
+            return inv / d[:, None] / d[None, :]
+    except np.linalg.LinAlgError:
+        pass
+    _warn_singular()
+    return np.linalg.pinv(As, hermitian=True) / d[:, None] / d[None, :]
+
+
+def _warn_singular():
+    warnings.warn(
+        "The information matrix is singular or nearly so (collinear features or a "
+        "constant column with fit_intercept=True); the covariance uses its "
+        "pseudo-inverse and some standard errors are not meaningful.",
+        UserWarning,
+        stacklevel=6,
+    )
+
+
+def _inv_gram(d, weights):
+    """``(Xa^T diag(weights) Xa)^{-1}`` for non-negative weights.
+
+    Cholesky of the equilibrated Gram matrix when it is well conditioned; else,
+    for dense ``X``, through a QR factorisation of ``sqrt(weights) Xa``, whose
+    accuracy depends on the condition of ``Xa`` rather than of its square (the
+    NIST Longley problem needs this).
+    """
+    G = d.gram(weights)
+    m = G.shape[0]
+    D = np.sqrt(np.abs(np.diag(G)))
+    D[D == 0] = 1.0
+    Gs = G / D[:, None] / D[None, :]
+    try:
+        c = la.cho_factor(Gs, check_finite=False)
+        diag = np.abs(np.diag(c[0]))
+        if diag.min() > 0 and (diag.max() / diag.min()) ** 2 < 1e10:
+            return la.cho_solve(c, np.eye(m), check_finite=False) / D[:, None] / D[None, :]
+    except la.LinAlgError:
+        pass
+    if d.sparse or np.any(weights < 0):
+        return _inv(G)
+    A = np.asarray(d.X, dtype=np.float64) * np.sqrt(weights)[:, None]
+    if d.fi:
+        A = np.hstack([A, np.sqrt(weights)[:, None]])
+    A = A / D[None, :]
+    R = la.qr(A, mode="r", check_finite=False)[0][:m]
+    rd = np.abs(np.diag(R))
+    if rd.min() <= 1e-13 * rd.max():
+        return _inv(G)
+    Rinv = la.solve_triangular(R, np.eye(m), check_finite=False)
+    return (Rinv @ Rinv.T) / D[:, None] / D[None, :]
+
+
+def hall_sheather(n, q, alpha=0.05):
+    """Hall & Sheather (1988) bandwidth on the probability scale."""
+    z = stats.norm.ppf(q)
+    num = 1.5 * stats.norm.pdf(z) ** 2
+    den = 2.0 * z**2 + 1.0
+    return n ** (-1.0 / 3) * stats.norm.ppf(1.0 - alpha / 2.0) ** (2.0 / 3) * (num / den) ** (1.0 / 3)
+
+
+def _epanechnikov(u):
+    return np.where(np.abs(u) <= 1.0, 0.75 * (1.0 - u * u), 0.0)
+
+
+def _weighted_percentile(e, s, q):
+    if np.all(s == s[0]):
+        return float(np.percentile(e, q))
+    order = np.argsort(e)
+    cw = np.cumsum(s[order])
+    pos = q / 100.0 * (cw[-1] - s[order][0]) + s[order][0]
+    return float(np.interp(pos, cw, e[order]))
+
+
+def _kernel_bandwidth(e, s, tau):
+    n = float(s.sum())
+    hb = hall_sheather(n, tau)
+    hb = min(hb, 0.999 * min(tau, 1.0 - tau))  # keep tau +- h inside (0, 1)
+    mean = float(s @ e) / n
+    sd = np.sqrt(float(s @ (e - mean) ** 2) / max(n - 1.0, 1.0))
+    iqr = _weighted_percentile(e, s, 75) - _weighted_percentile(e, s, 25)
+    spread = min(sd, iqr / 1.34) if iqr > 0 else sd
+    h = spread * (stats.norm.ppf(tau + hb) - stats.norm.ppf(tau - hb))
+    if not h > 0:
+        h = max(sd, 1e-12)
+    return h
+
+
+def _hc1(cov, n, k, cov_type):
+    if cov_type == "HC1":
+        if n <= k:
+            raise ValueError(f"HC1 needs more observations ({n:g}) than coefficients ({k}).")
+        cov = cov * (n / (n - k))
+    return cov
+
+
+def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit_intercept,
+                          scale=None):
+    """Covariance of the packed coefficients ``[w, b]`` of a regression fit.
+
+    Parameters
+    ----------
+    kind : {"glm", "quantile", "student_t", "epsilon_insensitive", "m"}
+        Which convention applies (module docstring).
+    cov_type : {"nonrobust", "HC0", "HC1"}
+    X, y, raw, sample_weight : the data, the fitted raw prediction (offset
+        included) and the weights (None: unit).
+    loss : Loss
+    fit_intercept : bool
+    scale : float or None
+        The Student-t scale (kind ``"student_t"``).
+
+    Returns
+    -------
+    cov : ndarray of shape (k, k)
+        Packed order ``[w, b]``.
+    info : dict
+        ``dispersion`` (where one is used), ``df_resid``, ``use_t``.
+    """
+    d = _Design(X, fit_intercept)
+    s = np.ones(d.n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    raw = np.asarray(raw, dtype=np.float64)
+    n = float(s.sum())
+    k = d.m
+    df_resid = n - k
+    info = {"df_resid": df_resid, "use_t": False, "dispersion": None}
+    if kind == "glm":
+        power = glm_power(loss)
+        mu = np.asarray(loss.inverse_link(raw), dtype=np.float64)
+        dmu = _dmu_deta(loss, raw)
+        V = np.ones_like(mu) if power == 0 else mu**power
+        W = s * dmu * dmu / V
+        bread = _inv_gram(d, W)
+        if cov_type == "nonrobust":
+            if power == 1:
+                phi = 1.0
+            else:
+                if df_resid <= 0:
+                    raise ValueError(
+                        f"The dispersion needs more observations ({n:g}) than coefficients ({k}); "
+                        "use cov_type=None."
+                    )
+                phi = float(s @ ((y - mu) ** 2 / V)) / df_resid
+                info["use_t"] = True
+            info["dispersion"] = phi
+            cov = phi * bread
+        else:
+            u = (y - mu) * dmu / V
+            cov = _hc1(bread @ d.gram(s * u * u) @ bread, n, k, cov_type)
+    elif kind == "quantile":
+        tau = float(getattr(loss, "quantile", 0.5))
+        e = y - raw
+        h = _kernel_bandwidth(e, s, tau)
+        f0 = float(s @ _epanechnikov(e / h)) / (n * h)
+        if not f0 > 0:
+            raise ValueError("The residual density at 0 is estimated as 0; no quantile covariance.")
+        xtx_inv = _inv_gram(d, s)
+        if cov_type == "nonrobust":
+            cov = tau * (1.0 - tau) / f0**2 * xtx_inv
+        else:
+            dd = np.where(e > 0, (tau / f0) ** 2, ((1.0 - tau) / f0) ** 2)
+            cov = _hc1(xtx_inv @ d.gram(s * dd) @ xtx_inv, n, k, cov_type)
+        info["use_t"] = True
+        info["sparsity"] = 1.0 / f0
+        info["bandwidth"] = h
+    elif kind == "student_t":
+        cov = _student_t_cov(d, y, raw, s, float(loss.df), float(scale), cov_type, n)
+    else:
+        if kind == "epsilon_insensitive":
+            eps = float(loss.epsilon)
+            e = y - raw
+            h = _kernel_bandwidth(e, s, 0.5)
+            psi = np.where(e > eps, 1.0, np.where(e < -eps, -1.0, 0.0))
+            dpsi = (_epanechnikov((e - eps) / h) + _epanechnikov((e + eps) / h)) / h
+        else:
+            psi, dpsi = loss.gradient_hessian(y, raw)
+            psi = np.asarray(psi, dtype=np.float64)
+            dpsi = np.asarray(dpsi, dtype=np.float64)
+        A_inv = _inv(d.gram(s * dpsi))
+        if cov_type == "nonrobust":
+            if df_resid <= 0:
+                raise ValueError(f"cov_type='nonrobust' needs more observations ({n:g}) than coefficients ({k}).")
+            phi = (float(s @ (psi * psi)) / df_resid) / (float(s @ dpsi) / n)
+            info["dispersion"] = phi
+            cov = phi * A_inv
+        else:
+            cov = _hc1(A_inv @ d.gram(s * psi * psi) @ A_inv, n, k, cov_type)
+    return 0.5 * (cov + cov.T), info
+
+
+def _student_t_cov(d, y, raw, s, nu, sigma, cov_type, n):
+    """Coefficient block of the joint (w, b, sigma) covariance of a Student-t fit."""
+    r = y - raw
+    a = nu * sigma**2 + r * r
+    g_raw = -(nu + 1) * r / a
+    g_sig = 1.0 / sigma - (nu + 1) * r * r / (sigma * a)
+    h_rr = (nu + 1) * (nu * sigma**2 - r * r) / (a * a)
+    h_rs = (nu + 1) * r * 2.0 * nu * sigma / (a * a)
+    h_ss = -1.0 / sigma**2 + (nu + 1) * r * r * (a + 2.0 * nu * sigma**2) / (sigma**2 * a * a)
+    m = d.m
+    H = np.empty((m + 1, m + 1))
+    H[:m, :m] = d.gram(s * h_rr)
+    H[:m, m] = H[m, :m] = d.rmatvec(s * h_rs)
+    H[m, m] = float(s @ h_ss)
+    Hinv = _inv(H)
+    if cov_type == "nonrobust":
+        cov = Hinv
+    else:
+        B = np.empty((m + 1, m + 1))
+        B[:m, :m] = d.gram(s * g_raw * g_raw)
+        B[:m, m] = B[m, :m] = d.rmatvec(s * g_raw * g_sig)
+        B[m, m] = float(s @ (g_sig * g_sig))
+        cov = _hc1(Hinv @ B @ Hinv, n, m + 1, cov_type)
+    return cov[:m, :m]
