@@ -63,7 +63,21 @@ BINARY_KERNELS = (
     "brier",
 )
 MULTICLASS_KERNELS = ("log_loss", "kl_divergence", "hinge", "perceptron", "focal", "brier")
-REGRESSION_KERNELS = ("squared_error",)
+REGRESSION_KERNELS = (
+    "squared_error",
+    "absolute_error",
+    "huber",
+    "pseudo_huber",
+    "log_cosh",
+    "quantile",
+    "epsilon_insensitive",
+    "squared_epsilon_insensitive",
+    "squared_log_error",
+    "poisson",
+    "gamma",
+    "tweedie",
+    "student_t",
+)
 
 # slots of the ``hyper`` array (dtype of the data)
 LR, MOMENTUM, NESTEROV, ALPHA, BETA1, BETA2, EPSILON, GRAD_SCALE, LR_T, OMB1, OMB2 = range(11)
@@ -283,7 +297,7 @@ def _update(theta, grad, s1, s2, sizes, opt, hyper, counters):
 def _gather(X, Y, sw, perm, start, m, Xb, Yb, swb, weighted):
     # rows perm[start:start+m] of X, Y (1-D or 2-D flattened) and sw
     p = X.shape[1]
-    q = Y.shape[0] // X.shape[0]
+    q = Y.size // X.shape[0]
     Yf = Y.reshape(Y.size)
     for i in range(m):
         r = perm[start + i]
@@ -360,6 +374,30 @@ def _multiclass_kernel(code, y, raw, sw, params, out_loss, out_grad, no_hess):
 def _regression_kernel(code, y, raw, sw, params, out_loss, out_grad, no_hess):
     if code == 0:
         _regression.squared_error(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 1:
+        _regression.absolute_error(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 2:
+        _regression.huber(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 3:
+        _regression.pseudo_huber(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 4:
+        _regression.log_cosh(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 5:
+        _regression.quantile(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 6:
+        _regression.epsilon_insensitive(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 7:
+        _regression.squared_epsilon_insensitive(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 8:
+        _regression.squared_log_error(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 9:
+        _regression.poisson(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 10:
+        _regression.gamma(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 11:
+        _regression.tweedie(y, raw, sw, params, out_loss, out_grad, no_hess)
+    elif code == 12:
+        _regression.student_t(y, raw, sw, params, out_loss, out_grad, no_hess)
     else:
         raise ValueError("unknown regression loss code")
 

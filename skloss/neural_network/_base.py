@@ -135,7 +135,10 @@ class BaseSGDNet(BaseEstimator):
         fitted = hasattr(self, "coefs_")
         first = not fitted or not (incremental or self.warm_start)
         loss = self.loss_ if (incremental and fitted) else self._resolve_loss()
-        hidden = self._hidden_sizes() if first else [int(s) for s in self._sizes[1:-1]]
+        if incremental and fitted:
+            hidden = [int(s) for s in self._sizes[1:-1]]
+        else:
+            hidden = self._hidden_sizes()
         if self.early_stopping and not incremental and self.scoring != "loss":
             from sklearn.metrics import check_scoring
 
