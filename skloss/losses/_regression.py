@@ -193,7 +193,7 @@ class HuberLoss(_RegressionLoss):
         self.delta = delta
 
     def _validate_params(self):
-        self._check_real(type(self).__name__, "delta", self.delta, low=0.0, low_open=True)
+        self._check_real(type(self).__name__, "delta", self.delta, low=0, low_open=True)
 
     def _kernel_params(self):
         return np.array([float(self.delta)])
@@ -230,7 +230,7 @@ class PseudoHuberLoss(_RegressionLoss):
         self.delta = delta
 
     def _validate_params(self):
-        self._check_real(type(self).__name__, "delta", self.delta, low=0.0, low_open=True)
+        self._check_real(type(self).__name__, "delta", self.delta, low=0, low_open=True)
 
     def _kernel_params(self):
         return np.array([float(self.delta)])
@@ -297,7 +297,7 @@ class QuantileLoss(_RegressionLoss):
 
     def _validate_params(self):
         self._check_real(
-            type(self).__name__, "quantile", self.quantile, low=0.0, high=1.0, low_open=True, high_open=True
+            type(self).__name__, "quantile", self.quantile, low=0, high=1, low_open=True, high_open=True
         )
 
     def _kernel_params(self):
@@ -348,7 +348,7 @@ class EpsilonInsensitiveLoss(_RegressionLoss):
         self.epsilon = epsilon
 
     def _validate_params(self):
-        self._check_real(type(self).__name__, "epsilon", self.epsilon, low=0.0)
+        self._check_real(type(self).__name__, "epsilon", self.epsilon, low=0)
 
     def _kernel_params(self):
         return np.array([float(self.epsilon)])
@@ -381,7 +381,7 @@ class SquaredEpsilonInsensitiveLoss(_RegressionLoss):
         self.epsilon = epsilon
 
     def _validate_params(self):
-        self._check_real(type(self).__name__, "epsilon", self.epsilon, low=0.0)
+        self._check_real(type(self).__name__, "epsilon", self.epsilon, low=0)
 
     def _kernel_params(self):
         return np.array([float(self.epsilon)])
@@ -617,7 +617,7 @@ class StudentTLoss(_RegressionLoss):
         self.df = df
 
     def _validate_params(self):
-        self._check_real(type(self).__name__, "df", self.df, low=0.0, low_open=True)
+        self._check_real(type(self).__name__, "df", self.df, low=0, low_open=True)
 
     def _kernel_params(self):
         return np.array([float(self.df)])
