@@ -292,7 +292,8 @@ def _class_indices(classes, y_true):
 
 
 def _link(link, values, loss):
-    with np.errstate(divide="ignore", over="ignore"):
+    # log(0) = -inf is honest (see _loss_limit); NaN is reported below
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         raw = np.asarray(link(values), dtype=np.float64)
     if np.any(np.isnan(raw)):
         raise ValueError(
