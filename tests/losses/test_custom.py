@@ -328,3 +328,35 @@ def test_subclass_route():
     np.testing.assert_allclose(loss.loss(y, raw), get_loss("log_loss").loss(y, raw), rtol=1e-12)
     report = check_loss(loss)
     assert report["multiclass"] == "passed" and report["extremes"] == "passed"
+
+
+# ------------------------------------------------------------- in estimators
+def test_custom_losses_fit_like_the_built_in_ones():
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.preprocessing import StandardScaler
+
+    from skloss.linear_model import MLELinearRegression
+    from skloss.metrics import make_loss_scorer
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    custom = MLELinearRegression(loss=make_loss(logcosh, logcosh_grad, logcosh_hess)).fit(X, y)
+    builtin = MLELinearRegression(loss="log_cosh").fit(X, y)
+    np.testing.assert_allclose(custom.coef_, builtin.coef_, rtol=1e-6, atol=1e-4)
+    assert custom.intercept_ == pytest.approx(builtin.intercept_, rel=1e-7)
+    custom = MLELinearRegression(
+        loss=make_loss(poisson, poisson_grad, poisson_hess, link="log", y_domain="nonnegative")
+    ).fit(X, y)
+    builtin = MLELinearRegression(loss="poisson").fit(X, y)
+    np.testing.assert_allclose(custom.coef_, builtin.coef_, rtol=1e-6, atol=1e-8)
+    # a grid search over losses, judged by a third loss: the custom log-cosh
+    # scores what the built-in one scores
+    gs = GridSearchCV(
+        MLELinearRegression(),
+        {"loss": ["log_cosh", make_loss(logcosh, logcosh_grad, logcosh_hess, name="my_logcosh")]},
+        scoring=make_loss_scorer("absolute_error"),
+        cv=3,
+    ).fit(X, y)
+    builtin_score, custom_score = gs.cv_results_["mean_test_score"]
+    assert custom_score == pytest.approx(builtin_score, rel=1e-7)
