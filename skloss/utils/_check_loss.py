@@ -666,6 +666,9 @@ def check_loss(loss, *, random_state=0, rtol=1e-5, n_samples=40, n_classes=3, sk
     ``params``
         ``get_params`` / ``set_params`` round trip, ``clone`` is equal with an
         equal hash, ``repr`` works.
+    ``evaluate``
+        ``loss``, ``gradient`` (and ``hessian``) run on the sample points
+        without an exception or a numpy warning.
     ``validate_y``
         Targets sampled for the task are accepted (regression: every candidate
         set among real, counts, positive and unit-interval values that
@@ -782,6 +785,15 @@ def check_loss(loss, *, random_state=0, rtol=1e-5, n_samples=40, n_classes=3, sk
     y, yk = ck.targets()
     raw = ck.raw_for(y)
     sw = rng.uniform(0.5, 2.0, y.shape[0])
+    def evaluate():
+        # a first call of each method, so that a loss that cannot be evaluated
+        # at all (a compile error, a missing method) fails here, named as such
+        ck.call("evaluate", "loss", y, raw)
+        ck.call("evaluate", "gradient", y, raw)
+        if loss.has_hessian:
+            ck.call("evaluate", "hessian", y, raw)
+
+    run("evaluate", evaluate)
     run("validate_y", ck.check_validate_y, y, yk)
     run("pickle", ck.check_pickle, y, raw)
     run("dtype", ck.check_shapes_dtypes, y, raw, sw)

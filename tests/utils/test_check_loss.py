@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.special import expit
 
 from skloss.losses import (
     Bernoulli,
@@ -40,7 +41,7 @@ def test_check_loss_passes_on_registered_losses(name):
 def test_accepts_a_name_and_reports_every_check():
     report = check_loss("squared_error", random_state=3)
     expected = {
-        "attributes", "params", "validate_y", "pickle", "dtype", "float32", "vectorised",
+        "attributes", "params", "evaluate", "validate_y", "pickle", "dtype", "float32", "vectorised",
         "consistency", "sample_weight", "gradient", "hessian", "extremes", "likelihood", "multiclass",
         "inverse_link", "init_raw_prediction", "not_mutated",
     }
@@ -242,9 +243,14 @@ def logistic_grad_stable(y, raw):
     return e / (1.0 + e) - y
 
 
+def not_numba(y, raw):
+    return expit(raw - y)  # a SciPy ufunc: numba cannot compile it
+
+
 @pytest.mark.parametrize(
     "kwargs, check, match",
     [
+        (dict(loss=not_numba, gradient=sq_grad), "evaluate", "numba could not compile the loss function"),
         (dict(loss=sq, gradient=sq_grad_wrong, hessian=sq_hess), "gradient", "gradient at"),
         (dict(loss=sq, gradient=sq_grad, hessian=sq_hess_wrong), "hessian", "hessian at"),
         (
@@ -267,7 +273,7 @@ def logistic_grad_stable(y, raw):
             "not proportional to the loss gradient",
         ),
     ],
-    ids=["wrong-gradient", "wrong-hessian", "nan-gradient", "overflowing-loss", "lambda", "wrong-likelihood"],
+    ids=["not-compilable", "wrong-gradient", "wrong-hessian", "nan-gradient", "overflowing-loss", "lambda", "wrong-likelihood"],
 )
 def test_broken_custom_losses_are_caught(kwargs, check, match):
     with pytest.raises(CheckLossError, match=match) as info:
