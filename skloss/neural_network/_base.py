@@ -259,7 +259,12 @@ class BaseSGDNet(BaseEstimator):
             except KeyboardInterrupt:
                 warnings.warn("Training interrupted by user.")
                 break
-            if status != _net.OK or not np.all(np.isfinite(theta)):
+            epoch_loss = np.nan
+            if status == _net.OK:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    penalty = 0.5 * self.alpha * _network.squared_weight_norm(theta, sizes)
+                    epoch_loss = float(total / wsum) + penalty
+            if not np.isfinite(epoch_loss) or not np.all(np.isfinite(theta)):
                 theta[...] = theta_before
                 optimizer.restore(opt_before)
                 warnings.warn(
@@ -272,7 +277,6 @@ class BaseSGDNet(BaseEstimator):
                     ConvergenceWarning,
                 )
                 break
-            epoch_loss = float(total / wsum) + 0.5 * self.alpha * _network.squared_weight_norm(theta, sizes)
             self.n_iter_ += 1
             self.t_ += n_samples
             self.loss_curve_.append(epoch_loss)

@@ -1,0 +1,45 @@
+"""scikit-learn's estimator checks for both networks, with several output losses."""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skloss.losses import get_loss
+from skloss.neural_network import SGDNetClassifier, SGDNetRegressor
+
+# as scikit-learn declares for SGDClassifier / SGDRegressor: a stochastic
+# minibatch method is not invariant to repeating a sample instead of weighting it
+_SGD_XFAIL = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "sample_weight is not equivalent to removing/repeating samples: the minibatches "
+        "and their order differ."
+    ),
+}
+
+_SMALL = dict(hidden_layer_sizes=(16,), max_iter=60, random_state=0)
+
+ESTIMATORS = [
+    SGDNetClassifier(**_SMALL),
+    SGDNetClassifier(loss="hinge", **_SMALL),
+    SGDNetClassifier(loss=get_loss("focal", gamma=1.0), optimizer="adam", **_SMALL),
+    SGDNetClassifier(loss="probit", hidden_layer_sizes=(), max_iter=60, random_state=0),
+    SGDNetRegressor(**_SMALL),
+    SGDNetRegressor(loss="huber", activation="tanh", **_SMALL),
+    SGDNetRegressor(loss="poisson", learning_rate_init=1e-3, **_SMALL),
+    SGDNetRegressor(loss="absolute_error", optimizer="adam", hidden_layer_sizes=(), max_iter=60,
+                    random_state=0),
+]
+
+
+def _expected_failed_checks(estimator):
+    failed = dict(_SGD_XFAIL)
+    if estimator.__sklearn_tags__().target_tags.positive_only:
+        failed["check_regressor_multioutput"] = (
+            "the check's targets are negative and it does not apply the positive_only tag; "
+            "the loss needs y >= 0"
+        )
+    return failed
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
