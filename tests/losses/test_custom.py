@@ -199,6 +199,7 @@ def test_init_raw_prediction_closed_forms():
 # ------------------------------------------------------------------- params
 def test_params_clone_pickle_and_set_params():
     loss = make_loss(logcosh, logcosh_grad, logcosh_hess, name="lc")
+    assert isinstance(loss, CustomLoss) and isinstance(loss, Loss)
     params = loss.get_params()
     assert params["loss_func"] is logcosh and params["hessian_func"] is logcosh_hess
     assert params["link"] == "identity" and params["name"] == "lc"
