@@ -288,6 +288,10 @@ def _one_hot_gradients():
 
 SECTIONS = [section_losses, section_cross_entropy]
 
+from skloss.neural_network._demo import network_section  # noqa: E402  (issue 5)
+
+SECTIONS.append(network_section)
+
 
 def main(sections=None):
     """Run the demo: every function of :data:`SECTIONS` in order.

@@ -304,7 +304,8 @@ class BaseSGDNet(BaseEstimator):
                 if epoch_loss < self.best_loss_:
                     self.best_loss_ = epoch_loss
             if self.verbose:
-                print(f"{line}, learning rate = {optimizer.learning_rate:g}, {elapsed:.3f} s")
+                took = f"{elapsed:.2f} s" if elapsed >= 1 else f"{1000 * elapsed:.1f} ms"
+                print(f"{line}, learning rate = {optimizer.learning_rate:g}, {took}")
             optimizer.iteration_ends(self.t_)
             if self._no_improvement_count > self.n_iter_no_change:
                 if early:

@@ -234,7 +234,7 @@ def test_verbose_lines(digits, capsys):
     SGDNetClassifier(hidden_layer_sizes=(8,), max_iter=3, verbose=1, learning_rate="invscaling",
                      learning_rate_init=0.5, power_t=0.25, random_state=0).fit(Xtr, ytr)
     lines = capsys.readouterr().out.strip().splitlines()
-    pattern = r"Epoch (\d), loss = ([0-9.]+), learning rate = ([0-9.e-]+), [0-9.]+ s"
+    pattern = r"Epoch (\d), loss = ([0-9.]+), learning rate = ([0-9.e-]+), [0-9.]+ m?s"
     matches = [re.fullmatch(pattern, line) for line in lines]
     assert len(lines) == 3 and all(matches)
     # invscaling: lr = learning_rate_init / (t + 1) ** power_t after each epoch
