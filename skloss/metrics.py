@@ -178,9 +178,9 @@ def kl_divergence(p, q, base=2):
 
 
 def js_divergence(p, q, base=2):
-    r"""Jensen-Shannon divergence :math:`\tfrac12 \mathrm{KL}(P \| M) + \tfrac12 \mathrm{KL}(Q \| M)`, :math:`M = (P + Q) / 2`.
+    r"""Jensen-Shannon divergence :math:`\tfrac12 \mathrm{KL}(P \| M) + \tfrac12 \mathrm{KL}(Q \| M)`.
 
-    Symmetric, always finite, between 0 and 1 in bits.  Its square root is the
+    With the mixture :math:`M = (P + Q) / 2`.  Symmetric, always finite, between 0 and 1 in bits.  Its square root is the
     Jensen-Shannon *distance* that :func:`scipy.spatial.distance.jensenshannon`
     returns.
 

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 from sklearn.base import clone
 
+
 class CheckLossError(AssertionError):
     """Raised by :func:`check_loss` when a check fails.
 
@@ -16,9 +17,12 @@ class CheckLossError(AssertionError):
         :func:`check_loss`).
     """
 
-    def __init__(self, loss, check, detail):
+    def __init__(self, message, check=None):
+        super().__init__(message)
         self.check = check
-        super().__init__(f"check_loss({loss!r}) failed [{check}]: {detail}")
+
+    def __reduce__(self):
+        return type(self), (str(self), self.check)
 
 
 def _fmt(x):
@@ -38,7 +42,7 @@ class _ApiChecks:
 
     # ---------------------------------------------------------------- helpers
     def fail(self, check, detail):
-        raise CheckLossError(self.loss, check, detail)
+        raise CheckLossError(f"check_loss({self.loss!r}) failed [{check}]: {detail}", check)
 
     def call(self, check, method, *args, **kwargs):
         """Call a loss method; exceptions and numpy warnings become failures."""
@@ -287,7 +291,9 @@ class _ApiChecks:
                 weighted, w * plain, y, raw, rtol=1e-10,
             )
             ones = self.call("sample_weight", method, y, raw, np.ones_like(sw))
-            self.assert_close("sample_weight", f"{method} with unit weights vs no weights", ones, plain, y, raw, rtol=1e-12)
+            self.assert_close(
+                "sample_weight", f"{method} with unit weights vs no weights", ones, plain, y, raw, rtol=1e-12
+            )
 
 
     # ------------------------------------------------------------ link, init

@@ -306,3 +306,10 @@ def test_message_names_the_point_and_values():
     got = float(msg.split("got ")[-1].rstrip("."))
     expected = float(msg.split("expected ")[1].split(" ")[0])
     assert got - expected == pytest.approx(0.01, rel=1e-4)
+
+
+def test_error_pickles():
+    import pickle
+
+    err = pickle.loads(pickle.dumps(CheckLossError("check_loss(x) failed [gradient]: ...", "gradient")))
+    assert err.check == "gradient" and "failed [gradient]" in str(err)
