@@ -415,10 +415,11 @@ class Tweedie(Likelihood):
         with np.errstate(over="ignore"):
             mu_1p = np.exp((1.0 - p) * r)
             mu_2p = np.exp((2.0 - p) * r)
-        out = -mu_2p / (phi * (2.0 - p)) + np.where(y > 0, y * mu_1p / (phi * (1.0 - p)), 0.0)
-        pos = y > 0
+        out = -mu_2p / (phi * (2.0 - p))
+        pos = y > 0  # y = 0 contributes P(y = 0) = exp(-mu^(2-p) / (phi (2 - p))) alone
         if np.any(pos):
-            out[pos] += _tweedie_log_series(y[pos], phi, p) - np.log(y[pos])
+            yp = y[pos]
+            out[pos] += yp * mu_1p[pos] / (phi * (1.0 - p)) + _tweedie_log_series(yp, phi, p) - np.log(yp)
         return out
 
     def mle_scale(self, y_true, raw_prediction, sample_weight=None):

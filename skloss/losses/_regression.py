@@ -70,6 +70,8 @@ def _weighted_quantile(y, sw, q):
         w = np.asarray(sw, dtype=np.float64)
         keep = w > 0
         y, w = y[keep], w[keep]
+    if y.size == 0 or not np.sum(w) > 0:
+        raise ValueError("The weighted quantile needs at least one sample with a positive weight.")
     order = np.argsort(y, kind="stable")
     y, w = y[order], w[order]
     cw = np.cumsum(w)
