@@ -173,6 +173,13 @@ def _sign(d):
 # --------------------------------------------------------------------------
 
 
+@njit(forceinline=True, error_model="numpy")
+def _wmul(w, v):
+    # a zero weight gives 0 even where the loss is infinite (no 0 * inf = NaN)
+    w = np.float64(w)
+    return 0.0 if w == 0.0 else w * v
+
+
 @njit(inline="always")
 def _loop(point, y, raw, sw, c, out_loss, out_grad, out_hess):
     # one loop per request, each touching only the arrays it uses (see the
@@ -185,40 +192,40 @@ def _loop(point, y, raw, sw, c, out_loss, out_grad, out_hess):
         if do_loss and do_grad and do_hess:
             for i in range(n):
                 lo, g, h = point(np.float64(y[i]), np.float64(raw[i]), c)
-                w = np.float64(sw[i])
-                out_loss[i] = w * lo
-                out_grad[i] = w * g
-                out_hess[i] = w * h
+                w = sw[i]
+                out_loss[i] = _wmul(w, lo)
+                out_grad[i] = _wmul(w, g)
+                out_hess[i] = _wmul(w, h)
         elif do_loss and do_grad:
             for i in range(n):
                 lo, g, h = point(np.float64(y[i]), np.float64(raw[i]), c)
-                w = np.float64(sw[i])
-                out_loss[i] = w * lo
-                out_grad[i] = w * g
+                w = sw[i]
+                out_loss[i] = _wmul(w, lo)
+                out_grad[i] = _wmul(w, g)
         elif do_grad and do_hess:
             for i in range(n):
                 lo, g, h = point(np.float64(y[i]), np.float64(raw[i]), c)
-                w = np.float64(sw[i])
-                out_grad[i] = w * g
-                out_hess[i] = w * h
+                w = sw[i]
+                out_grad[i] = _wmul(w, g)
+                out_hess[i] = _wmul(w, h)
         elif do_loss and do_hess:
             for i in range(n):
                 lo, g, h = point(np.float64(y[i]), np.float64(raw[i]), c)
-                w = np.float64(sw[i])
-                out_loss[i] = w * lo
-                out_hess[i] = w * h
+                w = sw[i]
+                out_loss[i] = _wmul(w, lo)
+                out_hess[i] = _wmul(w, h)
         elif do_loss:
             for i in range(n):
                 lo, g, h = point(np.float64(y[i]), np.float64(raw[i]), c)
-                out_loss[i] = np.float64(sw[i]) * lo
+                out_loss[i] = _wmul(sw[i], lo)
         elif do_grad:
             for i in range(n):
                 lo, g, h = point(np.float64(y[i]), np.float64(raw[i]), c)
-                out_grad[i] = np.float64(sw[i]) * g
+                out_grad[i] = _wmul(sw[i], g)
         elif do_hess:
             for i in range(n):
                 lo, g, h = point(np.float64(y[i]), np.float64(raw[i]), c)
-                out_hess[i] = np.float64(sw[i]) * h
+                out_hess[i] = _wmul(sw[i], h)
     else:
         if do_loss and do_grad and do_hess:
             for i in range(n):

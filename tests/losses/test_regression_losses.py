@@ -836,3 +836,15 @@ def test_closed_form_start_values():
     assert AbsoluteError().init_raw_prediction(y, w) == pytest.approx(np.median(np.repeat(y, w)))
     # all-zero counts: the optimum is -inf; a finite, very negative start is returned
     assert PoissonLoss().init_raw_prediction(np.zeros(5)) == pytest.approx(math.log(10 * np.finfo(float).eps))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_zero_weight_gives_zero_even_where_the_loss_overflows(dtype):
+    y = np.array([1.0, 1.0, 2.0], dtype)
+    raw = np.array([1e6, 1e6, 0.5], dtype)
+    sw = np.array([0.0, 1.0, 2.0], dtype)
+    for loss in (PoissonLoss(), TweedieLoss(power=1.5)):
+        lo, g, h = loss.loss_gradient_hessian(y, raw, sw)
+        for v in (lo, g, h):
+            assert v[0] == 0.0 and v[1] == np.inf and np.isfinite(v[2])
+        assert loss.loss(y, raw, sw)[0] == 0.0 and loss.gradient(y, raw, sw)[0] == 0.0
