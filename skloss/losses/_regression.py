@@ -226,6 +226,7 @@ class PseudoHuberLoss(_RegressionLoss):
     """
 
     name = "pseudo_huber"
+    formula = r"\ell(y, r) = \delta^2 \left((1 + (d / \delta)^2)^{1/2} - 1\right),\ d = r - y"
     _kernel_name = "pseudo_huber"
 
     def __init__(self, delta=1.0):
@@ -538,6 +539,10 @@ class TweedieLoss(_RegressionLoss):
     """
 
     name = "tweedie"
+    formula = (
+        r"\ell(y, r) = 2 \left(\max(y, 0)^{2-p} / ((1-p)(2-p)) - y \mu^{1-p} / (1-p)"
+        r" + \mu^{2-p} / (2-p)\right),\ \mu = e^{r}"
+    )
 
     def __init__(self, power=1.5):
         self.power = power
