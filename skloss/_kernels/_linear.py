@@ -40,3 +40,107 @@ def quadratic_l1_cd(H, diag, g, c0, z, Hd, pen, l1, tol, max_sweeps):
         if biggest <= tol:
             return sweep + 1
     return max_sweeps
+
+
+# ------------------------------------------------------------------ fused passes (log loss)
+# One read of X per evaluation: per row the raw score, the loss and its gradient,
+# and the accumulation of the gradient into per-chunk buffers (summed at the end).
+# Dense C-contiguous X, float32 or float64; arithmetic in float64.
+
+import math  # noqa: E402
+
+from numba import prange  # noqa: E402
+
+
+@njit(inline="always")
+def _log1pexp(x):
+    if x > 0.0:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
+
+
+@njit(inline="always")
+def _expit(x):
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@njit(cache=True, parallel=True)
+def binary_logloss_value_grad(X, y, sw, w, b, eps, n_chunks, grad, hess_out):
+    """Weighted sum of the binary log loss at ``X @ w + b`` and its gradient.
+
+    ``grad`` (p + 1, float64) receives ``sum_i s_i g_i [x_i, 1]``; the return
+    value is ``sum_i s_i loss_i``.  When ``hess_out`` has length n it receives
+    ``s_i p_i (1 - p_i)`` (for a following Hessian).
+    """
+    n, p = X.shape
+    weighted = sw.shape[0] > 0
+    want_h = hess_out.shape[0] > 0
+    acc = np.zeros((n_chunks, p + 2))
+    step = (n + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        start = c * step
+        stop = min(n, start + step)
+        a = acc[c]
+        for i in range(start, stop):
+            r = b
+            for j in range(p):
+                r += np.float64(X[i, j]) * w[j]
+            s = np.float64(sw[i]) if weighted else 1.0
+            t = np.float64(y[i]) * (1.0 - eps) + 0.5 * eps
+            pr = _expit(r)
+            g = s * (pr - t)
+            a[p + 1] += s * (_log1pexp(r) - t * r)
+            for j in range(p):
+                a[j] += g * np.float64(X[i, j])
+            a[p] += g
+            if want_h:
+                hess_out[i] = s * pr * (1.0 - pr)
+    total = 0.0
+    for j in range(p + 1):
+        grad[j] = 0.0
+    for c in range(n_chunks):
+        for j in range(p + 1):
+            grad[j] += acc[c, j]
+        total += acc[c, p + 1]
+    return total
+
+
+@njit(cache=True, parallel=True)
+def multinomial_logloss_raw_value_grad(raw, y, sw, eps, n_chunks, grad_raw):
+    """Softmax cross-entropy on a raw (n, K) array: returns the weighted loss sum
+    and writes the weighted gradient with respect to raw into ``grad_raw``
+    (may alias ``raw``)."""
+    n, k = raw.shape
+    weighted = sw.shape[0] > 0
+    acc = np.zeros(n_chunks)
+    step = (n + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        start = c * step
+        stop = min(n, start + step)
+        pbuf = np.empty(k)
+        tot = 0.0
+        for i in range(start, stop):
+            m = np.float64(raw[i, 0])
+            for j in range(1, k):
+                if raw[i, j] > m:
+                    m = np.float64(raw[i, j])
+            ssum = 0.0
+            rsum = 0.0
+            for j in range(k):
+                rj = np.float64(raw[i, j])
+                rsum += rj
+                e = math.exp(rj - m)
+                pbuf[j] = e
+                ssum += e
+            lse = m + math.log(ssum)
+            cls = int(y[i])
+            s = np.float64(sw[i]) if weighted else 1.0
+            tot += s * (lse - (1.0 - eps) * np.float64(raw[i, cls]) - eps / k * rsum)
+            for j in range(k):
+                t = eps / k + (1.0 - eps if j == cls else 0.0)
+                grad_raw[i, j] = s * (pbuf[j] / ssum - t)
+        acc[c] = tot
+    return acc.sum()

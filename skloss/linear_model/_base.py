@@ -46,6 +46,9 @@ from ._solvers import SOLVERS, resolve_solver, solve
 
 __all__ = ["MLELinearModel"]
 
+# cov_type="auto" computes the covariance up to this many coefficients
+_AUTO_COV_MAX = 1000
+
 
 class MLELinearModel(BaseEstimator):
     """Shared machinery of the MLE linear estimators (not for direct use)."""
@@ -65,6 +68,22 @@ class MLELinearModel(BaseEstimator):
         "cov_type": [StrOptions(set(COV_TYPES)), None],
         "verbose": ["verbose"],
     }
+
+    def set_params(self, **params):
+        """Set parameters; ``loss__<name>`` works with a loss given as a string too
+        (the string is resolved into a loss object first), so a grid search can
+        tune ``{"loss": ["focal"], "loss__gamma": [1, 2]}``."""
+        nested = {k[len("loss__"):]: v for k, v in params.items() if k.startswith("loss__")}
+        rest = {k: v for k, v in params.items() if not k.startswith("loss__")}
+        super().set_params(**rest)
+        if nested:
+            loss = get_loss(self.loss)  # a clone: a user's loss object is never mutated
+            try:
+                loss.set_params(**nested)
+            except ValueError as exc:
+                raise ValueError(f"Invalid parameter for loss {loss.name!r}: {exc}") from None
+            self.loss = loss
+        return self
 
     # ------------------------------------------------------------ loss / penalty
     def _resolve_loss(self):
@@ -127,15 +146,15 @@ class MLELinearModel(BaseEstimator):
         return coef, np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64))
 
     # ------------------------------------------------------------ inference
-    def _resolve_cov_type(self, loss, likelihood):
+    def _resolve_cov_type(self, loss, likelihood, n_coef=0):
         """``cov_type`` with ``"auto"`` resolved: ``"nonrobust"`` (inverse information)
         for a likelihood loss, ``"HC0"`` (sandwich) for an M-estimator with a Hessian,
-        None for a loss without a Hessian."""
+        None for a loss without a Hessian or more than 1000 coefficients."""
         ct = self.cov_type
         if ct is None:
             return None
         if ct == "auto":
-            if not loss.has_hessian:
+            if not loss.has_hessian or n_coef > _AUTO_COV_MAX:
                 return None
             return "nonrobust" if likelihood else "HC0"
         if not loss.has_hessian:
@@ -175,16 +194,9 @@ class MLELinearModel(BaseEstimator):
         perm = kept[order]
         attrs["params_"] = np.asarray(values, dtype=np.float64)[perm]
         attrs["param_names_"] = [packed_names[i] for i in perm]
+        attrs["_inference_penalised"] = bool(penalised)
         if cov_type is None:
             return attrs
-        if penalised:
-            warnings.warn(
-                "The standard errors of a penalised fit ignore the penalty: they are those of "
-                "the unpenalised likelihood at the penalised estimate (biased towards zero "
-                "estimates are not accounted for). Use penalty=None for valid inference.",
-                UserWarning,
-                stacklevel=3,
-            )
         cov = covariance(objective, coef, cov_type, scale=scale, n_obs=n_obs, drop=drop)
         cov = cov[np.ix_(order, order)]
         attrs["covariance_"] = cov
@@ -206,11 +218,22 @@ class MLELinearModel(BaseEstimator):
     def _check_inference(self):
         check_is_fitted(self)
         if getattr(self, "covariance_", None) is None:
-            reason = (
-                "cov_type=None" if self.cov_type is None else
-                f"loss {self.loss_.name!r} has no Hessian, so no asymptotic covariance"
-            )
+            if self.cov_type_ is None and self.cov_type is not None and self.loss_.has_hessian:
+                reason = (f"cov_type='auto' skips inference above {_AUTO_COV_MAX} coefficients; "
+                          "set cov_type explicitly")
+            elif self.cov_type is None:
+                reason = "cov_type=None"
+            else:
+                reason = f"loss {self.loss_.name!r} has no Hessian, so no asymptotic covariance"
             raise ValueError(f"No covariance was computed for this fit ({reason}).")
+        if getattr(self, "_inference_penalised", False):
+            warnings.warn(
+                "The standard errors of a penalised fit ignore the penalty: they are those of "
+                "the unpenalised likelihood at the penalised estimate (the shrinkage bias is not "
+                "accounted for). Use penalty=None for valid inference.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def conf_int(self, alpha=0.05):
         """Wald confidence intervals of ``params_``.

@@ -550,10 +550,11 @@ def _least_squares(X, y, sw, offset, fit_intercept, l2_reg):
     """Closed form of ``mean_s (y - o - X w - b)^2 + l2/2 ||w||^2``.
 
     Weighted centring removes the intercept; the (ridge-augmented) normal
-    equations are solved by Cholesky on the equilibrated Gram matrix, or by a
-    pivoted QR of the weighted design when that matrix is ill-conditioned (the
-    NIST Longley problem), so the solution is accurate to the conditioning of
-    ``X`` itself rather than its square.
+    equations are solved by Cholesky on the equilibrated Gram matrix, or by an
+    SVD least-squares solve of the weighted design when that matrix is
+    ill-conditioned (the NIST Longley problem), so the solution is accurate to
+    the conditioning of ``X`` itself rather than its square; a rank-deficient
+    design gets the minimum-norm solution, as ``LinearRegression``.
     """
     n, p = X.shape
     z = y if offset is None else y - offset
@@ -600,5 +601,7 @@ def _solve_gram(G, rhs, ridge, fallback=None):
         if ridge:
             A = np.vstack([A, np.sqrt(ridge) * np.eye(p)])
             b = np.concatenate([b, np.zeros(p)])
-        return la.lstsq(A / d, b, lapack_driver="gelsy", check_finite=False)[0] / d
-    return la.lstsq(Gs, rhs / d, check_finite=False)[0] / d
+        # SVD least squares: accurate, and the minimum-norm solution when X is
+        # rank deficient (unique, so weights and repeated rows agree)
+        return la.lstsq(A / d, b, cond=1e-12, lapack_driver="gelsd", check_finite=False)[0] / d
+    return la.lstsq(Gs, rhs / d, cond=1e-13, check_finite=False)[0] / d

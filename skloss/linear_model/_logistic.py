@@ -21,7 +21,7 @@ __all__ = ["MLELogisticRegression", "SeparationWarning"]
 
 # losses whose infimum is approached only as the margin goes to infinity: without
 # a penalty their optimum does not exist on separated data
-_SEPARATION_PRONE = {"log_loss", "kl_divergence", "probit", "exponential", "focal"}
+_SEPARATION_PRONE = {"log_loss", "kl_divergence", "probit", "exponential", "focal", "brier"}
 
 
 class SeparationWarning(UserWarning):
@@ -87,7 +87,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         handle the loss or penalty raises a ``ValueError`` saying why.
     max_iter : int, default=100
         Maximum number of (outer) iterations.
-    tol : float, default=1e-6
+    tol : float, default=1e-8
         Stop when the largest absolute entry of the gradient (minimum-norm
         subgradient with an L1 term) of the objective is below ``tol``.
     class_weight : dict, "balanced" or None, default=None
@@ -157,7 +157,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
     }
 
     def __init__(self, loss="log_loss", *, penalty=None, alpha=0.0, l1_ratio=0.5, fit_intercept=True,
-                 solver="auto", max_iter=100, tol=1e-6, class_weight=None, warm_start=False,
+                 solver="auto", max_iter=100, tol=1e-8, class_weight=None, warm_start=False,
                  cov_type="auto", verbose=0):
         self.loss = loss
         self.penalty = penalty
@@ -224,7 +224,8 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             mode = "multinomial"
         else:
             mode = "ovr"
-        cov_type = self._resolve_cov_type(loss, loss.likelihood is not None)
+        n_coef_total = (p + bool(self.fit_intercept)) * (1 if n_classes == 2 else n_classes)
+        cov_type = self._resolve_cov_type(loss, loss.likelihood is not None, n_coef_total)
         warm = self._warm_start_coef((1 if n_classes == 2 else n_classes, p))
         if warm is not None and getattr(self, "classes_", None) is not None and not np.array_equal(
                 self.classes_, classes):
@@ -274,6 +275,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             if cov_type is not None:
                 cov = _block_diag(blocks)
             attrs.update({"params_": np.concatenate(params), "param_names_": names, "covariance_": cov,
+                          "_inference_penalised": penalised,
                           "cov_type_": cov_type,
                           "bse_": None if cov is None else np.sqrt(np.maximum(np.diag(cov), 0.0)),
                           "loglik_": None, "aic_": None, "bic_": None})

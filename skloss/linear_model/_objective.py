@@ -86,6 +86,16 @@ class LinearObjective:
             self._blocks = [(s, min(s + step, self.n_samples)) for s in range(0, self.n_samples, step)]
         # the number of raw evaluations (for verbose output and benchmarks)
         self.n_evaluations = 0
+        # fused numba passes for the log loss on dense data (one read of X per gradient)
+        self._fused = (
+            not self.sparse
+            and self.offset is None
+            and type(loss).__name__ == "LogLoss"
+            and self.n_samples > 0
+            and X.flags.c_contiguous
+        )
+        self._n_chunks = int(min(32, max(1, self.n_samples // 2048)))
+        self._sw_arg = np.empty(0, dtype=self.dtype) if self.sample_weight is None else self.sample_weight
 
     # ------------------------------------------------------------- layout
     @property
@@ -177,6 +187,9 @@ class LinearObjective:
 
     def value_grad(self, coef):
         """Smooth objective and its gradient with respect to the packed coefficients."""
+        if self._fused:
+            f, g, _ = self._fused_pass(coef, want_h=False)
+            return f, g
         w, b = self.split(coef)
         p, k = self.n_features, self.n_outputs
         total = 0.0
@@ -203,6 +216,86 @@ class LinearObjective:
             gw += self.l2_reg * wf
         grad = self.pack(gw, gb) if self.fit_intercept else gw.ravel().copy()
         return value, grad
+
+    def _fused_pass(self, coef, want_h):
+        """Log loss on dense X: value, gradient (and Hessian weights) in one pass."""
+        from skloss._kernels import _linear as kern
+
+        w, b = self.split(coef)
+        p, k = self.n_features, self.n_outputs
+        eps = float(self.loss.label_smoothing)
+        scale = 1.0 / self.weight_sum
+        self.n_evaluations += 1
+        if k == 1:
+            grad = np.empty(p + 1)
+            h = np.empty(self.n_samples) if want_h else np.empty(0)
+            total = kern.binary_logloss_value_grad(
+                self.X, self.y, self._sw_arg, np.ascontiguousarray(w, dtype=np.float64), float(b), eps,
+                self._n_chunks, grad, h)
+            grad *= scale
+            wf = np.asarray(w, dtype=np.float64)
+            value = total * scale + 0.5 * self.l2_reg * float(wf @ wf)
+            if self.l2_reg:
+                grad[:p] += self.l2_reg * wf
+            if not self.fit_intercept:
+                grad = grad[:p]
+            return value, grad, (h if want_h else None)
+        W = np.asarray(w, dtype=np.float64)
+        raw = self.X @ W.T.astype(self.dtype)
+        if self.fit_intercept:
+            raw += np.asarray(b, dtype=self.dtype)
+        raw = np.ascontiguousarray(raw)
+        total = kern.multinomial_logloss_raw_value_grad(raw, self.y, self._sw_arg, eps, self._n_chunks, raw)
+        gw = np.asarray(raw.T @ self.X, dtype=np.float64) * scale
+        value = total * scale + 0.5 * self.l2_reg * float(np.vdot(W, W))
+        if self.l2_reg:
+            gw += self.l2_reg * W
+        if self.fit_intercept:
+            gb = np.sum(raw, axis=0, dtype=np.float64) * scale
+            return value, np.concatenate([gw.ravel(), gb]), None
+        return value, gw.ravel(), None
+
+    def value_grad_hessian(self, coef):
+        """``(value, grad, H)``: the smooth objective, its gradient and a callable
+        ``H()`` returning its Hessian at ``coef`` (computed on demand, reusing the
+        per-sample curvature of the same pass where possible)."""
+        if self._fused and self.n_outputs == 1:
+            f, g, h = self._fused_pass(coef, want_h=True)
+            return f, g, (lambda: self._gram(h, self.l2_reg))
+        f, g = self.value_grad(coef)
+        return f, g, (lambda: self.hessian(coef))
+
+    def _gram(self, h, l2_reg):
+        """``X~^T diag(h) X~ / sum s + l2`` for one output (``X~`` = [X, 1]), by
+        blocked BLAS ``syrk`` on ``sqrt(h) X~`` when ``h >= 0``."""
+        p, fi = self.n_features, self.fit_intercept
+        m = p + fi
+        if self.sparse or np.any(h < 0):
+            hX = self.X.multiply(h[:, None]).tocsr() if self.sparse else self.X * h[:, None].astype(self.dtype)
+            H = np.empty((m, m))
+            H[:p, :p] = _dense(self.X.T @ hX)
+            if fi:
+                col = np.asarray(hX.sum(axis=0), dtype=np.float64).ravel()
+                H[:p, p] = col
+                H[p, :p] = col
+                H[p, p] = float(np.sum(h, dtype=np.float64))
+        else:
+            from scipy.linalg import blas
+
+            syrk = blas.dsyrk if self.dtype == np.float64 else blas.ssyrk
+            C = np.zeros((m, m), dtype=self.dtype, order="F")
+            for start, stop in self._blocks:
+                sq = np.sqrt(h[start:stop]).astype(self.dtype)
+                A = np.empty((stop - start, m), dtype=self.dtype)
+                np.multiply(self.X[start:stop], sq[:, None], out=A[:, :p])
+                if fi:
+                    A[:, p] = sq
+                C = syrk(1.0, A.T, beta=1.0, c=C, trans=0, lower=0, overwrite_c=1)
+            H = np.triu(np.asarray(C, dtype=np.float64))
+            H = H + np.triu(H, 1).T
+        H *= 1.0 / self.weight_sum
+        H[np.arange(p), np.arange(p)] += l2_reg
+        return H
 
     # ---------------------------------------------------------- curvature
     def hessian_diagonals(self, coef):
@@ -283,18 +376,8 @@ class LinearObjective:
         fi = self.fit_intercept
         scale = 1.0 / self.weight_sum
         if k == 1:
-            h = self.loss.hessian(y, raw, sw)
-            H = np.empty((p + fi, p + fi))
-            hX = X.multiply(h[:, None]).tocsr() if self.sparse else X * h[:, None]
-            H[:p, :p] = _dense(X.T @ hX)
-            if fi:
-                col = np.asarray(hX.sum(axis=0)).ravel()
-                H[:p, p] = col
-                H[p, :p] = col
-                H[p, p] = float(np.sum(h, dtype=np.float64))
-            H *= scale
-            H[np.arange(p), np.arange(p)] += l2_reg
-            return H
+            h = np.asarray(self.loss.hessian(y, raw, sw), dtype=np.float64)
+            return self._gram(h, l2_reg)
         # K outputs: block (k, l) = X^T diag(H_i[k, l]) X
         n = raw.shape[0]
         blocks = {}

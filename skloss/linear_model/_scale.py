@@ -49,8 +49,9 @@ __all__ = ["mle_scale", "student_t_fit", "student_t_logpdf"]
 def mle_scale(loss, y, raw, sample_weight=None):
     """The maximum-likelihood scale of ``loss``'s likelihood at ``raw``.
 
-    Returns None when the loss has no likelihood or its likelihood has no scale
-    (Poisson).
+    Returns None when the loss has no likelihood, its likelihood has no scale
+    (Poisson), or the likelihood cannot be evaluated (a Tweedie power without
+    an implemented density, or a dispersion too small for its series).
     """
     try:
         lik = loss.likelihood
@@ -58,8 +59,12 @@ def mle_scale(loss, y, raw, sample_weight=None):
         return None
     if lik is None or not getattr(lik, "has_scale", False):
         return None
-    value = lik.mle_scale(y, raw, sample_weight)
-    return None if value is None else float(value)
+    try:
+        with np.errstate(all="ignore"):
+            value = lik.mle_scale(y, raw, sample_weight)
+    except (NotImplementedError, ValueError):
+        return None  # e.g. a Tweedie power without a density, or a degenerate fit
+    return None if value is None or not np.isfinite(value) else float(value)
 
 
 def student_t_logpdf(y, raw, scale, df):
@@ -154,6 +159,8 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
     ridge = np.zeros(design.m)
     ridge[: design.p] = l2_reg
     prev = np.inf
+    val = _t_objective(beta, np.log(sigma), design, y, omega, df, l2_reg)[0] + l1_reg * float(
+        np.abs(beta[: design.p]).sum())
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         z2 = r * r / (sigma * sigma)

@@ -149,6 +149,12 @@ def resolve_solver(solver, loss, *, l1_reg=0.0, l2_reg=0.0, sparse=False, n_outp
                 f"loss {name!r} is not one of them; use solver='auto'."
             )
         return solver
+    if solver in ("newton", "newton-cholesky", "newton-cg", "prox-newton") and not hess:
+        raise ValueError(
+            f"solver {solver!r} needs the Hessian, but loss {name!r} has no Hessian "
+            "(has_hessian=False); use solver='auto'"
+            + (" (exact: 'highs')." if _pwl_supported(loss) else " or solver='lbfgs'.")
+        )
     if not smooth:
         raise ValueError(
             f"solver {solver!r} needs a smooth loss, but loss {name!r} is not smooth "
@@ -257,25 +263,24 @@ def _lbfgs(obj, c0, tol, max_iter, verbose, free):
 
 
 # ------------------------------------------------------------------ Newton
-def _cho_solve_psd(H, g):
-    """Solve ``H d = -g`` for a symmetric ``H``; adds a growing ridge when ``H``
-    is not positive definite (non-convex losses, singular designs)."""
+def _factor_psd(H):
+    """A solver ``g -> -H^{-1} g`` for a symmetric ``H`` (Cholesky); adds a growing
+    ridge when ``H`` is not positive definite (non-convex losses, singular designs)."""
     n = H.shape[0]
     if n == 0:
-        return np.zeros(0)
+        return lambda g: np.zeros(0)
     scale = max(float(np.max(np.abs(np.diag(H)))), 1e-300)
     ridge = 0.0
     for _ in range(60):
         try:
             Hr = H if ridge == 0.0 else H + ridge * np.eye(n)
             cf = scipy.linalg.cho_factor(Hr, lower=False, check_finite=False)
-            d = -scipy.linalg.cho_solve(cf, g, check_finite=False)
-            if np.all(np.isfinite(d)):
-                return d
+            if np.all(np.isfinite(cf[0])):
+                return lambda g, cf=cf: -scipy.linalg.cho_solve(cf, g, check_finite=False)
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError, ValueError):
             pass
         ridge = scale * 1e-12 if ridge == 0.0 else ridge * 10.0
-    return -g / scale
+    return lambda g: -g / scale
 
 
 def _cg(hessp, g, tol, maxiter):
@@ -306,12 +311,18 @@ def _cg(hessp, g, tol, maxiter):
 
 
 def _newton(obj, c, tol, max_iter, verbose, free, method):
-    eps = np.finfo(float).eps
-    f, g = obj.value_grad(c)
+    """Damped Newton.  With ``method="cholesky"`` the Hessian factorisation is
+    reused while it keeps reducing the gradient ten-fold per step (a chord step
+    costs one pass over X instead of a Hessian); any slower step refreshes it."""
+    eps = np.finfo(obj.dtype).eps
+    f, g, Hfun = obj.value_grad_hessian(c)
     n_iter = 0
     converged = False
     msg = "maximum number of iterations reached"
     gmax = float(np.max(np.abs(g if free is None else g[free]))) if g.size else 0.0
+    solver_fn = None
+    fresh = False
+    n_hess = 0
     for n_iter in range(1, max_iter + 1):
         if gmax <= tol:
             converged = True
@@ -320,10 +331,14 @@ def _newton(obj, c, tol, max_iter, verbose, free, method):
             break
         gf = g if free is None else g[free]
         if method == "cholesky":
-            H = obj.hessian(c)
-            if free is not None:
-                H = H[np.ix_(free, free)]
-            df = _cho_solve_psd(H, gf)
+            if solver_fn is None:
+                H = Hfun()
+                if free is not None:
+                    H = H[np.ix_(free, free)]
+                solver_fn = _factor_psd(H)
+                fresh = True
+                n_hess += 1
+            df = solver_fn(gf)
         else:
             _, _, hessp = obj.hessp_factory(c)
 
@@ -334,8 +349,12 @@ def _newton(obj, c, tol, max_iter, verbose, free, method):
 
             forcing = min(0.5, math.sqrt(max(gmax, 0.0)))
             df, _ = _cg(hp, gf, forcing, max(20, 2 * len(gf)))
+            fresh = True
         d = _expand(free, df, np.zeros_like(c))
         slope = float(g @ d)
+        if slope >= 0 and not fresh:  # a stale factorisation: refresh it
+            solver_fn = None
+            continue
         if slope >= 0:  # not a descent direction (numerically): steepest descent
             d = -g if free is None else _expand(free, -gf, np.zeros_like(c))
             slope = float(g @ d)
@@ -347,7 +366,7 @@ def _newton(obj, c, tol, max_iter, verbose, free, method):
         accepted = False
         for _ in range(40):
             c_new = c + t * d
-            f_new, g_new = obj.value_grad(c_new)
+            f_new, g_new, H_new = obj.value_grad_hessian(c_new)
             if np.isfinite(f_new) and f_new <= f + 1e-4 * t * slope:
                 accepted = True
                 break
@@ -358,19 +377,30 @@ def _newton(obj, c, tol, max_iter, verbose, free, method):
             ):
                 accepted = True
                 break
+            if not fresh:
+                break
             t *= 0.5
         if not accepted:
+            if not fresh:  # retry with a fresh Hessian
+                solver_fn = None
+                continue
             msg = "line search failed"
             converged = gmax <= max(tol, 1e3 * eps * max(1.0, abs(f)))
             break
-        c, f, g = c_new, f_new, g_new
-        gmax = float(np.max(np.abs(g if free is None else g[free]))) if g.size else 0.0
+        gmax_new = float(np.max(np.abs(g_new if free is None else g_new[free]))) if g_new.size else 0.0
+        # keep the factorisation only while it yields fast (ten-fold) progress
+        if method == "cholesky" and not (t == 1.0 and gmax_new <= 0.1 * gmax):
+            solver_fn = None
+        fresh = False
+        c, f, g, Hfun, gmax = c_new, f_new, g_new, H_new, gmax_new
         _log(verbose, f"newton-{method} iter {n_iter}: f={f:.15g} |g|max={gmax:.3e} step={t:g}")
     else:
         if gmax <= tol:
             converged = True
             msg = "gradient below tol"
-    return SolverResult(c, f, int(n_iter), bool(converged), f"newton-{method}", msg, gmax)
+    res = SolverResult(c, f, int(n_iter), bool(converged), f"newton-{method}", msg, gmax)
+    res.extra["n_hessians"] = n_hess
+    return res
 
 
 # ------------------------------------------------------------------ proximal Newton (L1)
