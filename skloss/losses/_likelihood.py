@@ -328,14 +328,21 @@ def _tweedie_log_series(y, phi, p):
     ``z = y^g / (phi^(1 + g) (2 - p) (p - 1)^g)``: the compound Poisson-gamma sum
     with the mean cancelled.  The terms are log-concave in ``j``; the sum runs
     over a window around the largest term, widened until both ends are below
-    ``exp(-40)`` times it.
+    ``exp(-40)`` times it.  Rows are summed in chunks (bounded memory); a window
+    wider than 20001 terms (a dispersion so small that an observation holds
+    ~1e6 Poisson events) raises ``ValueError``.
     """
+    if y.shape[0] > 256:
+        return np.concatenate([_tweedie_log_series(y[i:i + 256], phi, p) for i in range(0, y.shape[0], 256)])
     g = (2.0 - p) / (p - 1.0)
     log_z = g * np.log(y) - (1.0 + g) * np.log(phi) - np.log(2.0 - p) - g * np.log(p - 1.0)
     # the largest term: d/dj (j log z - log j! - log Gamma(j g)) ~ log z - log j - g log(j g) = 0
     j_mode = np.maximum(1.0, np.round(np.exp((log_z - g * np.log(g)) / (1.0 + g))))
     half = int(np.ceil(10.0 * np.sqrt(np.max(j_mode) / (1.0 + g)))) + 10
     while True:
+        if half > 10000:
+            raise ValueError("The Tweedie series needs more than 20001 terms (the dispersion is too "
+                             "small for these data); the log-density is not evaluated.")
         offsets = np.arange(-half, half + 1, dtype=np.float64)
         j = j_mode[:, None] + offsets[None, :]
         valid = j >= 1.0
