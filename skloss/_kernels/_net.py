@@ -171,49 +171,90 @@ def _times_derivative(A, D, act):
 
 
 # ----------------------------------------------------------------- forward / backward
+# A minibatch of inputs ``xb`` is the tuple ``(Xb, data, indices, indptr, sparse)``:
+# dense rows in ``Xb`` (batch, n_features), or CSR rows in the other three.
+
+
 @njit
-def _forward(Xb, m, theta, sizes, act, acts):
-    """Fill the activation blocks of the first ``m`` rows of the batch ``Xb``."""
+def _input_times(xb, m, W, Z):
+    """``Z = X_batch @ W`` for the first ``m`` rows of the batch."""
+    Xb, data, indices, indptr, sparse = xb
+    if not sparse:
+        np.dot(Xb[:m], W, Z)
+        return
+    h = Z.shape[1]
+    for i in range(m):
+        for j in range(h):
+            Z[i, j] = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            c = indices[k]
+            v = data[k]
+            for j in range(h):
+                Z[i, j] += v * W[c, j]
+
+
+@njit
+def _input_transpose_times(xb, m, D, G):
+    """``G = X_batch.T @ D`` for the first ``m`` rows of the batch."""
+    Xb, data, indices, indptr, sparse = xb
+    if not sparse:
+        np.dot(Xb[:m].T, D, G)
+        return
+    p, h = G.shape
+    for r in range(p):
+        for j in range(h):
+            G[r, j] = 0
+    for i in range(m):
+        for k in range(indptr[i], indptr[i + 1]):
+            c = indices[k]
+            v = data[k]
+            for j in range(h):
+                G[c, j] += v * D[i, j]
+
+
+@njit
+def _forward(xb, m, batch, theta, sizes, act, acts):
+    """Fill the activation blocks of the first ``m`` rows of the batch."""
     n_layers = sizes.shape[0] - 1
-    batch = Xb.shape[0]
-    A = Xb[:m]
     w_off = 0
     a_off = 0
+    p_off = 0
     for layer in range(n_layers):
         n_in = sizes[layer]
         n_out = sizes[layer + 1]
         W = theta[w_off:w_off + n_in * n_out].reshape((n_in, n_out))
         b = theta[w_off + n_in * n_out:w_off + n_in * n_out + n_out]
         Z = acts[a_off:a_off + m * n_out].reshape((m, n_out))
-        np.dot(A, W, Z)
+        if layer == 0:
+            _input_times(xb, m, W, Z)
+        else:
+            np.dot(acts[p_off:p_off + m * n_in].reshape((m, n_in)), W, Z)
         _bias_activate(Z, b, act if layer < n_layers - 1 else 0)
-        A = Z
         w_off += n_in * n_out + n_out
+        p_off = a_off
         a_off += batch * n_out
 
 
 @njit
-def _backward(Xb, m, theta, grad, sizes, act, acts, deltas):
+def _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas):
     """Gradient of the batch objective (without the penalty) into ``grad``.
 
     The last layer's delta block must hold d objective / d raw prediction.
     """
     n_layers = sizes.shape[0] - 1
-    batch = Xb.shape[0]
     for layer in range(n_layers - 1, -1, -1):
         n_in = sizes[layer]
         n_out = sizes[layer + 1]
         w_off = _w_offset(sizes, layer)
         a_off = _a_offset(sizes, layer, batch)
         D = deltas[a_off:a_off + m * n_out].reshape((m, n_out))
-        p_off = 0
+        gW = grad[w_off:w_off + n_in * n_out].reshape((n_in, n_out))
         if layer == 0:
-            A = Xb[:m]
+            _input_transpose_times(xb, m, D, gW)
         else:
             p_off = _a_offset(sizes, layer - 1, batch)
             A = acts[p_off:p_off + m * n_in].reshape((m, n_in))
-        gW = grad[w_off:w_off + n_in * n_out].reshape((n_in, n_out))
-        np.dot(A.T, D, gW)
+            np.dot(A.T, D, gW)
         gb = grad[w_off + n_in * n_out:w_off + n_in * n_out + n_out]
         gb[:] = 0
         for i in range(m):
@@ -294,15 +335,26 @@ def _update(theta, grad, s1, s2, sizes, opt, hyper, counters):
 
 # ----------------------------------------------------------------- batches
 @njit
-def _gather(X, Y, sw, perm, start, m, Xb, Yb, swb, weighted):
-    # rows perm[start:start+m] of X, Y (1-D or 2-D flattened) and sw
-    p = X.shape[1]
-    q = Y.size // X.shape[0]
+def _gather(X, Y, sw, perm, start, m, xb, Yb, swb, weighted):
+    # rows perm[start:start+m] of X (dense or CSR), Y (1-D or 2-D flattened), sw
+    Xd, data, indices, indptr = X
+    Xb, bdata, bindices, bindptr, sparse = xb
+    q = Y.size // Y.shape[0]
     Yf = Y.reshape(Y.size)
+    pos = 0
+    if sparse:
+        bindptr[0] = 0
     for i in range(m):
         r = perm[start + i]
-        for j in range(p):
-            Xb[i, j] = X[r, j]
+        if sparse:
+            for k in range(indptr[r], indptr[r + 1]):
+                bdata[pos] = data[k]
+                bindices[pos] = indices[k]
+                pos += 1
+            bindptr[i + 1] = pos
+        else:
+            for j in range(Xd.shape[1]):
+                Xb[i, j] = Xd[r, j]
         for j in range(q):
             Yb[i * q + j] = Yf[r * q + j]
         if weighted:
@@ -453,29 +505,32 @@ def _output_views(sizes, batch, m, acts, deltas):
     return acts[off:off + m * k], deltas[off:off + m * k], k
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def binary_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
                  code, params, work):
     """One epoch of a classifier whose output loss is a binary kernel.
 
-    One output unit: the binary form; K > 2 output units: the one-vs-rest
-    K-score form ``sum_k loss(1[y == k], raw[:, k])``.
+    ``X`` is ``(X_dense, data, indices, indptr)``: a dense array with empty CSR
+    arrays, or an empty ``(0, n_features)`` array with the CSR arrays.  One
+    output unit: the binary form; K > 2 output units: the one-vs-rest K-score
+    form ``sum_k loss(1[y == k], raw[:, k])``.
 
     Returns ``(sum of weighted losses, sum of weights, samples done, status)``;
-    on a non-finite batch loss it stops before updating and returns
+    on a non-finite minibatch loss it stops before updating and returns
     ``NON_FINITE``.
     """
-    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol = work
+    no_hess = work[5][:0]
+    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
+    xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
     n = perm.shape[0]
-    batch = Xb.shape[0]
+    batch = lbuf.shape[0]
     weighted = sw.shape[0] > 0
-    no_hess = lbuf[:0]
     total = 0.0
     wsum = 0.0
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        _gather(X, y, sw, perm, start, m, Xb, yb, swb, weighted)
-        _forward(Xb, m, theta, sizes, act, acts)
+        _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
+        _forward(xb, m, batch, theta, sizes, act, acts)
         raw, D, k = _output_views(sizes, batch, m, acts, deltas)
         sw_b = swb[:m] if weighted else swb[:0]
         if k == 1:
@@ -483,34 +538,35 @@ def binary_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, co
             loss = _sum(lbuf, m)
         else:
             loss = _ovr_columns(code, yb, raw.reshape((m, k)), sw_b, params,
-                            D.reshape((m, k)), ycol, rcol, lbuf, gcol)
+                                D.reshape((m, k)), ycol, rcol, lbuf, gcol)
         if not math.isfinite(loss):
             return total, wsum, start, NON_FINITE
         total += loss
         wsum += _batch_weight(swb, m, weighted)
         _scale(D, hyper[GRAD_SCALE] / m)
-        _backward(Xb, m, theta, grad, sizes, act, acts, deltas)
+        _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
         _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
     return total, wsum, n, OK
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
                      code, params, work):
     """One epoch of a classifier with a genuine K-class output loss (softmax
-    cross-entropy, Crammer-Singer hinge ...).  Same returns as
+    cross-entropy, Crammer-Singer hinge ...).  Same arguments and returns as
     :func:`binary_epoch`."""
-    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol = work
+    no_hess = work[4][:0].reshape((0, 0))
+    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
+    xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
     n = perm.shape[0]
-    batch = Xb.shape[0]
+    batch = lbuf.shape[0]
     weighted = sw.shape[0] > 0
-    no_hess = deltas[:0].reshape((0, 0))
     total = 0.0
     wsum = 0.0
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        _gather(X, y, sw, perm, start, m, Xb, yb, swb, weighted)
-        _forward(Xb, m, theta, sizes, act, acts)
+        _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
+        _forward(xb, m, batch, theta, sizes, act, acts)
         raw, D, k = _output_views(sizes, batch, m, acts, deltas)
         sw_b = swb[:m] if weighted else swb[:0]
         _multiclass_kernel(code, yb[:m], raw.reshape((m, k)), sw_b, params, lbuf[:m],
@@ -521,27 +577,29 @@ def multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper
         total += loss
         wsum += _batch_weight(swb, m, weighted)
         _scale(D, hyper[GRAD_SCALE] / m)
-        _backward(Xb, m, theta, grad, sizes, act, acts, deltas)
+        _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
         _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
     return total, wsum, n, OK
 
 
-@njit(cache=True)
-def regression_epoch(X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+@njit(cache=True, nogil=True)
+def regression_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
                      code, params, work):
-    """One epoch of a regressor; ``Y`` is ``(n, n_outputs)`` (C order), each
-    output with the same loss.  Same returns as :func:`binary_epoch`."""
-    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol = work
+    """One epoch of a regressor; ``y`` is ``(n, n_outputs)`` (C order), each
+    output with the same loss.  Same arguments and returns as
+    :func:`binary_epoch`."""
+    no_hess = work[5][:0]
+    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
+    xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
     n = perm.shape[0]
-    batch = Xb.shape[0]
+    batch = lbuf.shape[0]
     weighted = sw.shape[0] > 0
-    no_hess = lbuf[:0]
     total = 0.0
     wsum = 0.0
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        _gather(X, Y, sw, perm, start, m, Xb, yb, swb, weighted)
-        _forward(Xb, m, theta, sizes, act, acts)
+        _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
+        _forward(xb, m, batch, theta, sizes, act, acts)
         raw, D, k = _output_views(sizes, batch, m, acts, deltas)
         sw_b = swb[:m] if weighted else swb[:0]
         if k == 1:
@@ -549,30 +607,36 @@ def regression_epoch(X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper
             loss = _sum(lbuf, m)
         else:
             loss = _output_columns(code, yb, raw.reshape((m, k)), sw_b, params,
-                            D.reshape((m, k)), ycol, rcol, lbuf, gcol)
+                                   D.reshape((m, k)), ycol, rcol, lbuf, gcol)
         if not math.isfinite(loss):
             return total, wsum, start, NON_FINITE
         total += loss
         wsum += _batch_weight(swb, m, weighted)
         _scale(D, hyper[GRAD_SCALE] / m)
-        _backward(Xb, m, theta, grad, sizes, act, acts, deltas)
+        _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
         _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
     return total, wsum, n, OK
 
 
 # ----------------------------------------------------------------- per-batch drivers
-@njit(cache=True)
+@njit
+def _dense_batch(Xb):
+    empty = np.empty(0, np.int64)
+    return (Xb, Xb[0, :0], empty, empty, False)
+
+
+@njit(cache=True, nogil=True)
 def batch_forward(Xb, m, theta, sizes, act, acts):
-    """Forward pass of one batch (the first ``m`` rows of ``Xb``); the raw
+    """Forward pass of one dense batch (the first ``m`` rows of ``Xb``); the raw
     prediction is the last activation block.  Used for losses evaluated in
     Python (custom losses)."""
-    _forward(Xb, m, theta, sizes, act, acts)
+    _forward(_dense_batch(Xb), m, Xb.shape[0], theta, sizes, act, acts)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def batch_backward_update(Xb, m, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
                           acts, deltas):
-    """Back-propagation and optimizer step of one batch whose last delta block
-    already holds d objective / d raw prediction."""
-    _backward(Xb, m, theta, grad, sizes, act, acts, deltas)
+    """Back-propagation and optimizer step of one dense batch whose last delta
+    block already holds d objective / d raw prediction."""
+    _backward(_dense_batch(Xb), m, Xb.shape[0], theta, grad, sizes, act, acts, deltas)
     _update(theta, grad, s1, s2, sizes, opt, hyper, counters)

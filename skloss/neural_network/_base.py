@@ -24,6 +24,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -147,8 +148,8 @@ class BaseSGDNet(BaseEstimator):
             scorer = None
 
         X, y = validate_data(
-            self, X, y, reset=first, dtype=[np.float64, np.float32], order="C",
-            **self._y_validation_kwargs(),
+            self, X, y, reset=first, accept_sparse="csr", dtype=[np.float64, np.float32],
+            order="C", **self._y_validation_kwargs(),
         )
         dtype = X.dtype
         Y, n_outputs, stratify = self._encode_targets(y, first, classes, dtype)
@@ -175,7 +176,9 @@ class BaseSGDNet(BaseEstimator):
                 )
             X_val, Y_val, y_val = X[idx_val], Y[idx_val], y_orig[idx_val]
             sw_val = None if sw is None else sw[idx_val]
-            X, Y = np.ascontiguousarray(X[idx_train]), np.ascontiguousarray(Y[idx_train])
+            X, Y = X[idx_train], np.ascontiguousarray(Y[idx_train])
+            if not sp.issparse(X):
+                X = np.ascontiguousarray(X)
             sw = None if sw is None else sw[idx_train]
 
         n_samples = X.shape[0]
@@ -230,7 +233,8 @@ class BaseSGDNet(BaseEstimator):
         route = compiled_route(loss, form)
         params = kernel_params(loss)
         act = _net.ACTIVATIONS.index(self.activation)
-        work = _workspace(batch, sizes, Y.shape[1] if Y.ndim == 2 else 1, dtype)
+        Xin = _input_arrays(X, dtype)
+        work = _workspace(batch, sizes, Y.shape[1] if Y.ndim == 2 else 1, dtype, X)
         grad = np.zeros_like(theta)
         Y = np.ascontiguousarray(Y)
         best_theta = None
@@ -247,7 +251,7 @@ class BaseSGDNet(BaseEstimator):
                 if route is not None:
                     driver, code = route
                     total, wsum, _, status = driver(
-                        X, Y, sw_arr, perm, theta, grad, optimizer.s1, optimizer.s2, sizes,
+                        Xin, Y, sw_arr, perm, theta, grad, optimizer.s1, optimizer.s2, sizes,
                         act, optimizer.code, hyper, optimizer.counters, code, params, work,
                     )
                 else:
@@ -355,7 +359,8 @@ class BaseSGDNet(BaseEstimator):
     # ------------------------------------------------------------------ predict
     def _raw(self, X):
         check_is_fitted(self, "coefs_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C")
+        X = validate_data(self, X, reset=False, accept_sparse="csr",
+                          dtype=[np.float64, np.float32], order="C")
         return _network.forward(X, self.coefs_, self.intercepts_, self.activation)
 
     def _objective_terms(self, X, y, sample_weight=None):
@@ -363,11 +368,34 @@ class BaseSGDNet(BaseEstimator):
         raise NotImplementedError
 
 
-def _workspace(batch, sizes, y_cols, dtype):
+def _input_arrays(X, dtype):
+    """``(X_dense, data, indices, indptr)`` for the compiled epoch: a dense
+    array with empty CSR arrays, or an empty dense array with X's CSR arrays."""
+    no_index = np.empty(0, np.int64)
+    if sp.issparse(X):
+        return (
+            np.empty((0, X.shape[1]), dtype),
+            np.ascontiguousarray(X.data, dtype=dtype),
+            np.ascontiguousarray(X.indices, dtype=np.int64),
+            np.ascontiguousarray(X.indptr, dtype=np.int64),
+        )
+    return (X, np.empty(0, dtype), no_index, no_index)
+
+
+def _workspace(batch, sizes, y_cols, dtype, X):
     """Work buffers of one fit, reused by every epoch and minibatch."""
     units = int(np.sum(sizes[1:]))
+    if sp.issparse(X):
+        # room for the minibatch with the most stored values
+        row_nnz = np.sort(np.diff(X.indptr))
+        nnz = int(row_nnz[-batch:].sum()) if row_nnz.size else 0
+        rows = np.empty((0, int(sizes[0])), dtype)
+        csr = (np.empty(nnz, dtype), np.empty(nnz, np.int64), np.zeros(batch + 1, np.int64))
+    else:
+        rows = np.empty((batch, int(sizes[0])), dtype)
+        csr = (np.empty(0, dtype), np.empty(0, np.int64), np.empty(0, np.int64))
     return (
-        np.empty((batch, int(sizes[0])), dtype),  # the batch's rows of X
+        rows,  # the batch's rows of a dense X
         np.empty(batch * y_cols, dtype),  # its targets
         np.empty(batch, dtype),  # its sample weights
         np.empty(batch * units, dtype),  # activations of every layer
@@ -376,6 +404,7 @@ def _workspace(batch, sizes, y_cols, dtype):
         np.empty(batch, dtype),  # one column of targets (one-vs-rest, multi-output)
         np.empty(batch, dtype),  # one column of raw predictions
         np.empty(batch, dtype),  # one column of gradients
+        *csr,  # the batch's rows of a CSR X: data, indices, indptr
     )
 
 
@@ -383,8 +412,9 @@ def _python_epoch(loss, form, X, Y, sw, perm, theta, grad, optimizer, sizes, act
                   work, grad_scale):
     """One epoch with the loss evaluated from Python between the compiled
     forward and backward passes of each minibatch (custom losses)."""
-    Xb, _, _, acts, deltas = work[:5]
-    batch = Xb.shape[0]
+    _, _, _, acts, deltas, lbuf = work[:6]
+    batch = lbuf.shape[0]
+    Xb = np.empty((batch, X.shape[1]), X.dtype)  # dense rows (a CSR batch is densified)
     k = int(sizes[-1])
     off = batch * int(np.sum(sizes[1:-1]))
     weighted = sw.shape[0] > 0
@@ -394,7 +424,10 @@ def _python_epoch(loss, form, X, Y, sw, perm, theta, grad, optimizer, sizes, act
     for start in range(0, n, batch):
         idx = perm[start:start + batch]
         m = idx.shape[0]
-        np.take(X, idx, axis=0, out=Xb[:m])
+        if sp.issparse(X):
+            Xb[:m] = X[idx].toarray()
+        else:
+            np.take(X, idx, axis=0, out=Xb[:m])
         _net.batch_forward(Xb, m, theta, sizes, act, acts)
         raw = acts[off:off + m * k].reshape(m, k)
         swm = sw[idx] if weighted else None

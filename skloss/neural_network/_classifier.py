@@ -385,5 +385,5 @@ class SGDNetClassifier(ClassifierMixin, BaseSGDNet):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags

@@ -193,7 +193,7 @@ early_stopping, validation_fraction, scoring, shuffle, random_state, warm_start,
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         tags.target_tags.positive_only = _positive_only(self.loss)

@@ -484,12 +484,45 @@ def test_invalid_parameters():
         SGDNetRegressor(loss=get_loss("huber", delta=-1.0)).fit(X, y * 1.0)
     with pytest.raises(ValueError, match="at least 2 classes"):
         SGDNetClassifier().fit(X, np.zeros(20))
-    with pytest.raises(TypeError, match="[Ss]parse"):
-        import scipy.sparse as sp
-
-        SGDNetClassifier().fit(sp.csr_matrix(X), y)
     clf = SGDNetClassifier(hidden_layer_sizes=(2,), max_iter=1)
     with pytest.warns(ConvergenceWarning):
         clf.fit(X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :2])
+
+
+@quiet
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_csr_input_gives_the_dense_result(dtype, n_classes):
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 30)) * (rng.uniform(size=(120, 30)) < 0.2)
+    y = rng.randint(n_classes, size=120)
+    kw = dict(hidden_layer_sizes=(6,), batch_size=16, max_iter=3, random_state=0)
+    dense = SGDNetClassifier(**kw).fit(X.astype(dtype), y)
+    csr = SGDNetClassifier(**kw).fit(sp.csr_matrix(X.astype(dtype)), y)
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    for u, v in zip(dense.coefs_ + dense.intercepts_, csr.coefs_ + csr.intercepts_):
+        assert v.dtype == dtype
+        np.testing.assert_allclose(u, v, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(dense.decision_function(X.astype(dtype)),
+                               csr.decision_function(sp.csr_matrix(X.astype(dtype))),
+                               rtol=rtol, atol=rtol)
+
+
+@quiet
+def test_csr_regression_and_custom_loss():
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(100, 20)) * (rng.uniform(size=(100, 20)) < 0.3)
+    y = X[:, 0] - X[:, 1] + 0.1 * rng.normal(size=100)
+    square = make_loss(loss=lambda y, r: (y - r) ** 2, gradient=lambda y, r: 2.0 * (r - y),
+                       name="my_square")
+    kw = dict(hidden_layer_sizes=(5,), batch_size=10, max_iter=3, random_state=0)
+    ref = SGDNetRegressor(**kw).fit(X, y)
+    for loss in ["squared_error", square]:
+        est = SGDNetRegressor(loss=loss, **kw).fit(sp.csr_matrix(X), y)
+        np.testing.assert_allclose(est.coefs_[0], ref.coefs_[0], rtol=1e-9, atol=1e-12)
