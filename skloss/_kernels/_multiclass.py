@@ -69,12 +69,18 @@ def _weight(sw, i, weighted):
 
 
 @njit(inline="always")
-def _class_index(y, i, k):
-    c = int(y[i])
-    if c < 0 or c >= k or np.float64(c) != np.float64(y[i]):
+def _check_classes(y, k):
+    # one vectorised pass before the main loop (a raise inside it would cost
+    # more): every y must be an integer in 0..K-1 (NaN fails the equality)
+    bad = 0
+    for i in range(y.shape[0]):
+        yi = np.float64(y[i])
+        inside = (yi >= 0.0) & (yi < k)
+        c = np.int64(yi) if inside else np.int64(0)
+        bad += (~inside) | (np.float64(c) != yi)
+    if bad:
         raise ValueError("y_true must hold class indices 0, 1, ..., n_classes - 1 "
                          "matching the columns of raw_prediction")
-    return c
 
 
 @njit(inline="always")
@@ -86,16 +92,18 @@ def _exp_row(raw, i, e):
     m = np.float64(raw[i, 0])
     jmax = 0
     for j in range(1, k):
+        # selects, not branches: the arg-max of random scores is unpredictable
         v = np.float64(raw[i, j])
-        if v > m:
-            m = v
-            jmax = j
+        gt = v > m
+        m = v if gt else m
+        jmax = j if gt else jmax
     for j in range(k):
         e[j] = _exp(np.float64(raw[i, j]) - m)
+    e[jmax] = 0.0
     so = 0.0
     for j in range(k):
-        if j != jmax:
-            so += e[j]
+        so += e[j]
+    e[jmax] = 1.0
     return m, 1.0 + so, jmax, so
 
 
@@ -118,6 +126,7 @@ def _softmax_row(raw, i, p):
 @njit(inline="always")
 def _cross_entropy_driver(y, raw, sw, eps, neg_entropy, out_loss, out_grad, out_hess):
     n, k = raw.shape
+    _check_classes(y, k)
     do_loss = out_loss.shape[0] > 0
     do_grad = out_grad.shape[0] > 0
     do_hess = out_hess.shape[0] > 0
@@ -126,7 +135,7 @@ def _cross_entropy_driver(y, raw, sw, eps, neg_entropy, out_loss, out_grad, out_
     on = 1.0 - eps
     e = np.empty(k)
     for i in range(n):
-        c = _class_index(y, i, k)
+        c = int(y[i])
         w = _weight(sw, i, weighted)
         m, s, jmax, so = _exp_row(raw, i, e)
         inv = 1.0 / s
@@ -212,12 +221,13 @@ def _best_other(raw, i, c, k):
 @njit(inline="always")
 def _margin_driver(y, raw, sw, margin, out_loss, out_grad, out_hess):
     n, k = raw.shape
+    _check_classes(y, k)
     do_loss = out_loss.shape[0] > 0
     do_grad = out_grad.shape[0] > 0
     do_hess = out_hess.shape[0] > 0
     weighted = sw.shape[0] > 0
     for i in range(n):
-        c = _class_index(y, i, k)
+        c = int(y[i])
         w = _weight(sw, i, weighted)
         best, arg = _best_other(raw, i, c, k)
         v = margin + best - np.float64(raw[i, c])
@@ -286,6 +296,7 @@ def _focal_row(raw, i, c, gamma, alpha, p):
 @njit(cache=True, error_model="numpy")
 def focal(y, raw, sw, params, out_loss, out_grad, out_hess):
     n, k = raw.shape
+    _check_classes(y, k)
     gamma = params[0]
     alpha = params[1]
     do_loss = out_loss.shape[0] > 0
@@ -294,7 +305,7 @@ def focal(y, raw, sw, params, out_loss, out_grad, out_hess):
     weighted = sw.shape[0] > 0
     p = np.empty(k)
     for i in range(n):
-        c = _class_index(y, i, k)
+        c = int(y[i])
         w = _weight(sw, i, weighted)
         loss, g, g2, q, jmax, om_max = _focal_row(raw, i, c, gamma, alpha, p)
         if do_loss:
@@ -316,12 +327,13 @@ def focal(y, raw, sw, params, out_loss, out_grad, out_hess):
 @njit(cache=True, error_model="numpy")
 def focal_hessian_product(y, raw, sw, params, direction, out):
     n, k = raw.shape
+    _check_classes(y, k)
     gamma = params[0]
     alpha = params[1]
     weighted = sw.shape[0] > 0
     p = np.empty(k)
     for i in range(n):
-        c = _class_index(y, i, k)
+        c = int(y[i])
         w = _weight(sw, i, weighted)
         _, g, g2, q, _, _ = _focal_row(raw, i, c, gamma, alpha, p)
         vd = np.float64(direction[i, c])
@@ -372,6 +384,7 @@ def _brier_row(raw, i, c, p, om, b):
 @njit(cache=True, error_model="numpy")
 def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
     n, k = raw.shape
+    _check_classes(y, k)
     do_loss = out_loss.shape[0] > 0
     do_grad = out_grad.shape[0] > 0
     do_hess = out_hess.shape[0] > 0
@@ -380,7 +393,7 @@ def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
     om = np.empty(k)
     b = np.empty(k)
     for i in range(n):
-        c = _class_index(y, i, k)
+        c = int(y[i])
         w = _weight(sw, i, weighted)
         loss = _brier_row(raw, i, c, p, om, b)
         if do_loss:
@@ -408,13 +421,14 @@ def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
 @njit(cache=True, error_model="numpy")
 def brier_hessian_product(y, raw, sw, params, direction, out):
     n, k = raw.shape
+    _check_classes(y, k)
     weighted = sw.shape[0] > 0
     p = np.empty(k)
     om = np.empty(k)
     b = np.empty(k)
     jd = np.empty(k)
     for i in range(n):
-        c = _class_index(y, i, k)
+        c = int(y[i])
         w = _weight(sw, i, weighted)
         _brier_row(raw, i, c, p, om, b)
         pd = 0.0
