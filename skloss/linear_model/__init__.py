@@ -1,9 +1,10 @@
 """Linear models fitted by minimising a pluggable loss: MLELogisticRegression, ..."""
 
+from ._distribution import MLEDistribution
 from ._linear import MLELinearRegression
 from ._logistic import MLELogisticRegression, SeparationWarning
 
-__all__ = ["MLELinearRegression", "MLELogisticRegression", "SeparationWarning"]
+__all__ = ["MLEDistribution", "MLELinearRegression", "MLELogisticRegression", "SeparationWarning"]
 
 
 def _warmup():
