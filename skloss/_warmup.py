@@ -46,12 +46,14 @@ def cache_stats():
     Returns
     -------
     dict
-        ``signatures`` (specialisations in memory), ``cache_hits`` (loaded from
-        the disk cache) and ``cache_misses`` (compiled in this process), each a
-        total over :func:`kernel_dispatchers`, and ``per_kernel``: the same three
-        numbers for every kernel that has at least one specialisation.
+        ``signatures`` (specialisations in memory), ``cached_signatures`` (those
+        of ``cache=True`` kernels), ``cache_hits`` (loaded from the disk cache)
+        and ``cache_misses`` (compiled in this process), each a total over
+        :func:`kernel_dispatchers`, and ``per_kernel``: the same numbers and
+        ``cached`` (whether the kernel has a disk cache) for every kernel that
+        has at least one specialisation.
     """
-    total = {"signatures": 0, "cache_hits": 0, "cache_misses": 0}
+    total = {"signatures": 0, "cache_hits": 0, "cache_misses": 0, "cached_signatures": 0}
     per_kernel = {}
     for name, disp in sorted(kernel_dispatchers().items()):
         stats = disp.stats
@@ -59,11 +61,16 @@ def cache_stats():
             "signatures": len(disp.signatures),
             "cache_hits": int(sum(stats.cache_hits.values())),
             "cache_misses": int(sum(stats.cache_misses.values())),
+            # cache=True (a helper compiled on its own, e.g. a function passed
+            # to a driver during typing, has no disk cache)
+            "cached": type(disp._cache).__name__ != "NullCache",
         }
         if entry["signatures"]:
             per_kernel[name] = entry
-        for key in total:
+        for key in ("signatures", "cache_hits", "cache_misses"):
             total[key] += entry[key]
+        if entry["cached"]:
+            total["cached_signatures"] += entry["signatures"]
     total["per_kernel"] = per_kernel
     return total
 
@@ -179,6 +186,7 @@ def warmup(verbose=False):
         "losses": len(names),
         "subpackages": ran,
         "signatures": stats["signatures"],
+        "cached_signatures": stats["cached_signatures"],
         "cache_hits": stats["cache_hits"],
         "cache_misses": stats["cache_misses"],
         "seconds": time.perf_counter() - start,
