@@ -35,8 +35,12 @@ tables (a :func:`~skloss.losses.make_loss` loss, a subclass that overrides
 
 Each task has its own epoch driver (:func:`binary_epoch`, :func:`multiclass_epoch`,
 :func:`regression_epoch`), so a fit compiles only the kernels its task can use.
+The drivers are closures over a stamp of the kernel modules' sources (see
+:func:`_kernel_sources_stamp`), so editing a loss kernel invalidates their disk
+cache too.
 """
 
+import hashlib
 import math
 
 import numpy as np
@@ -505,117 +509,141 @@ def _output_views(sizes, batch, m, acts, deltas):
     return acts[off:off + m * k], deltas[off:off + m * k], k
 
 
-@njit(cache=True, nogil=True)
-def binary_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
-                 code, params, work):
-    """One epoch of a classifier whose output loss is a binary kernel.
+def _kernel_sources_stamp():
+    """A number that changes whenever a loss-kernel module's source changes.
 
-    ``X`` is ``(X_dense, data, indices, indptr)``: a dense array with empty CSR
-    arrays, or an empty ``(0, n_features)`` array with the CSR arrays.  One
-    output unit: the binary form; K > 2 output units: the one-vs-rest K-score
-    form ``sum_k loss(1[y == k], raw[:, k])``.
-
-    Returns ``(sum of weighted losses, sum of weights, samples done, status)``;
-    on a non-finite minibatch loss it stops before updating and returns
-    ``NON_FINITE``.
+    numba invalidates a cached function only when its *own* file changes, but
+    the epoch drivers below compile the loss kernels of ``_binary``,
+    ``_multiclass`` and ``_regression`` into themselves.  The drivers are
+    closures over this stamp, and numba keys its cache on the closure's
+    contents, so an edited kernel recompiles the drivers instead of running
+    stale code from the cache.
     """
-    no_hess = work[5][:0]
-    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
-    xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
-    n = perm.shape[0]
-    batch = lbuf.shape[0]
-    weighted = sw.shape[0] > 0
-    total = 0.0
-    wsum = 0.0
-    for start in range(0, n, batch):
-        m = min(batch, n - start)
-        _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
-        _forward(xb, m, batch, theta, sizes, act, acts)
-        raw, D, k = _output_views(sizes, batch, m, acts, deltas)
-        sw_b = swb[:m] if weighted else swb[:0]
-        if k == 1:
-            _binary_kernel(code, yb[:m], raw, sw_b, params, lbuf[:m], D, no_hess)
-            loss = _sum(lbuf, m)
-        else:
-            loss = _ovr_columns(code, yb, raw.reshape((m, k)), sw_b, params,
-                                D.reshape((m, k)), ycol, rcol, lbuf, gcol)
-        if not math.isfinite(loss):
-            return total, wsum, start, NON_FINITE
-        total += loss
-        wsum += _batch_weight(swb, m, weighted)
-        _scale(D, hyper[GRAD_SCALE] / m)
-        _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
-        _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
-    return total, wsum, n, OK
+    digest = hashlib.sha256()
+    for module in (_binary, _multiclass, _regression):
+        with open(module.__file__, "rb") as f:
+            digest.update(f.read())
+    return int(digest.hexdigest()[:15], 16)
 
 
-@njit(cache=True, nogil=True)
-def multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+def _epoch_drivers(stamp):
+    @njit(cache=True, nogil=True)
+    def binary_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
                      code, params, work):
-    """One epoch of a classifier with a genuine K-class output loss (softmax
-    cross-entropy, Crammer-Singer hinge ...).  Same arguments and returns as
-    :func:`binary_epoch`."""
-    no_hess = work[4][:0].reshape((0, 0))
-    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
-    xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
-    n = perm.shape[0]
-    batch = lbuf.shape[0]
-    weighted = sw.shape[0] > 0
-    total = 0.0
-    wsum = 0.0
-    for start in range(0, n, batch):
-        m = min(batch, n - start)
-        _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
-        _forward(xb, m, batch, theta, sizes, act, acts)
-        raw, D, k = _output_views(sizes, batch, m, acts, deltas)
-        sw_b = swb[:m] if weighted else swb[:0]
-        _multiclass_kernel(code, yb[:m], raw.reshape((m, k)), sw_b, params, lbuf[:m],
-                           D.reshape((m, k)), no_hess)
-        loss = _sum(lbuf, m)
-        if not math.isfinite(loss):
-            return total, wsum, start, NON_FINITE
-        total += loss
-        wsum += _batch_weight(swb, m, weighted)
-        _scale(D, hyper[GRAD_SCALE] / m)
-        _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
-        _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
-    return total, wsum, n, OK
+        """One epoch of a classifier whose output loss is a binary kernel.
 
+        ``X`` is ``(X_dense, data, indices, indptr)``: a dense array with empty CSR
+        arrays, or an empty ``(0, n_features)`` array with the CSR arrays.  One
+        output unit: the binary form; K > 2 output units: the one-vs-rest K-score
+        form ``sum_k loss(1[y == k], raw[:, k])``.
 
-@njit(cache=True, nogil=True)
-def regression_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
-                     code, params, work):
-    """One epoch of a regressor; ``y`` is ``(n, n_outputs)`` (C order), each
-    output with the same loss.  Same arguments and returns as
-    :func:`binary_epoch`."""
-    no_hess = work[5][:0]
-    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
-    xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
-    n = perm.shape[0]
-    batch = lbuf.shape[0]
-    weighted = sw.shape[0] > 0
-    total = 0.0
-    wsum = 0.0
-    for start in range(0, n, batch):
-        m = min(batch, n - start)
-        _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
-        _forward(xb, m, batch, theta, sizes, act, acts)
-        raw, D, k = _output_views(sizes, batch, m, acts, deltas)
-        sw_b = swb[:m] if weighted else swb[:0]
-        if k == 1:
-            _regression_kernel(code, yb[:m], raw, sw_b, params, lbuf[:m], D, no_hess)
+        Returns ``(sum of weighted losses, sum of weights, samples done, status)``;
+        on a non-finite minibatch loss it stops before updating and returns
+        ``NON_FINITE``.
+        """
+        stamp  # noqa: B018  (keys the disk cache on the kernels' sources)
+        no_hess = work[5][:0]
+        Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
+        xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
+        n = perm.shape[0]
+        batch = lbuf.shape[0]
+        weighted = sw.shape[0] > 0
+        total = 0.0
+        wsum = 0.0
+        for start in range(0, n, batch):
+            m = min(batch, n - start)
+            _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
+            _forward(xb, m, batch, theta, sizes, act, acts)
+            raw, D, k = _output_views(sizes, batch, m, acts, deltas)
+            sw_b = swb[:m] if weighted else swb[:0]
+            if k == 1:
+                _binary_kernel(code, yb[:m], raw, sw_b, params, lbuf[:m], D, no_hess)
+                loss = _sum(lbuf, m)
+            else:
+                loss = _ovr_columns(code, yb, raw.reshape((m, k)), sw_b, params,
+                                    D.reshape((m, k)), ycol, rcol, lbuf, gcol)
+            if not math.isfinite(loss):
+                return total, wsum, start, NON_FINITE
+            total += loss
+            wsum += _batch_weight(swb, m, weighted)
+            _scale(D, hyper[GRAD_SCALE] / m)
+            _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
+            _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
+        return total, wsum, n, OK
+
+    @njit(cache=True, nogil=True)
+    def multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+                         code, params, work):
+        """One epoch of a classifier with a genuine K-class output loss (softmax
+        cross-entropy, Crammer-Singer hinge ...).  Same arguments and returns as
+        :func:`binary_epoch`."""
+        stamp  # noqa: B018  (keys the disk cache on the kernels' sources)
+        no_hess = work[4][:0].reshape((0, 0))
+        Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
+        xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
+        n = perm.shape[0]
+        batch = lbuf.shape[0]
+        weighted = sw.shape[0] > 0
+        total = 0.0
+        wsum = 0.0
+        for start in range(0, n, batch):
+            m = min(batch, n - start)
+            _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
+            _forward(xb, m, batch, theta, sizes, act, acts)
+            raw, D, k = _output_views(sizes, batch, m, acts, deltas)
+            sw_b = swb[:m] if weighted else swb[:0]
+            _multiclass_kernel(code, yb[:m], raw.reshape((m, k)), sw_b, params, lbuf[:m],
+                               D.reshape((m, k)), no_hess)
             loss = _sum(lbuf, m)
-        else:
-            loss = _output_columns(code, yb, raw.reshape((m, k)), sw_b, params,
-                                   D.reshape((m, k)), ycol, rcol, lbuf, gcol)
-        if not math.isfinite(loss):
-            return total, wsum, start, NON_FINITE
-        total += loss
-        wsum += _batch_weight(swb, m, weighted)
-        _scale(D, hyper[GRAD_SCALE] / m)
-        _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
-        _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
-    return total, wsum, n, OK
+            if not math.isfinite(loss):
+                return total, wsum, start, NON_FINITE
+            total += loss
+            wsum += _batch_weight(swb, m, weighted)
+            _scale(D, hyper[GRAD_SCALE] / m)
+            _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
+            _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
+        return total, wsum, n, OK
+
+    @njit(cache=True, nogil=True)
+    def regression_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+                         code, params, work):
+        """One epoch of a regressor; ``y`` is ``(n, n_outputs)`` (C order), each
+        output with the same loss.  Same arguments and returns as
+        :func:`binary_epoch`."""
+        stamp  # noqa: B018  (keys the disk cache on the kernels' sources)
+        no_hess = work[5][:0]
+        Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
+        xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
+        n = perm.shape[0]
+        batch = lbuf.shape[0]
+        weighted = sw.shape[0] > 0
+        total = 0.0
+        wsum = 0.0
+        for start in range(0, n, batch):
+            m = min(batch, n - start)
+            _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
+            _forward(xb, m, batch, theta, sizes, act, acts)
+            raw, D, k = _output_views(sizes, batch, m, acts, deltas)
+            sw_b = swb[:m] if weighted else swb[:0]
+            if k == 1:
+                _regression_kernel(code, yb[:m], raw, sw_b, params, lbuf[:m], D, no_hess)
+                loss = _sum(lbuf, m)
+            else:
+                loss = _output_columns(code, yb, raw.reshape((m, k)), sw_b, params,
+                                       D.reshape((m, k)), ycol, rcol, lbuf, gcol)
+            if not math.isfinite(loss):
+                return total, wsum, start, NON_FINITE
+            total += loss
+            wsum += _batch_weight(swb, m, weighted)
+            _scale(D, hyper[GRAD_SCALE] / m)
+            _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
+            _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
+        return total, wsum, n, OK
+
+    return binary_epoch, multiclass_epoch, regression_epoch
+
+
+binary_epoch, multiclass_epoch, regression_epoch = _epoch_drivers(_kernel_sources_stamp())
 
 
 # ----------------------------------------------------------------- per-batch drivers

@@ -34,7 +34,8 @@ class SGDNetClassifier(ClassifierMixin, BaseSGDNet):
     turns them into the training objective and, through its inverse link, into
     predictions.  Every classification loss of :mod:`skloss.losses` works, as
     do custom losses from :func:`~skloss.losses.make_loss`.  A whole epoch runs
-    in compiled code (numba), in float32 when ``X`` is float32.
+    in compiled code (numba), in float32 when ``X`` is float32; ``X`` may be
+    dense or CSR sparse.
 
     Read more in the :ref:`User Guide <neural_network>`.
 
@@ -310,8 +311,9 @@ class SGDNetClassifier(ClassifierMixin, BaseSGDNet):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; float32 data trains in float32.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, dense or CSR (other sparse formats are converted);
+            float32 data trains in float32.
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None

@@ -157,8 +157,9 @@ early_stopping, validation_fraction, scoring, shuffle, random_state, warm_start,
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; float32 data trains in float32.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, dense or CSR (other sparse formats are converted);
+            float32 data trains in float32.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, in the loss's domain.
         sample_weight : array-like of shape (n_samples,), default=None

@@ -8,11 +8,13 @@ from skloss.neural_network import SGDNetClassifier, SGDNetRegressor
 
 # as scikit-learn declares for SGDClassifier / SGDRegressor: a stochastic
 # minibatch method is not invariant to repeating a sample instead of weighting it
+_REASON = (
+    "sample_weight is not equivalent to removing/repeating samples: the minibatches "
+    "and their order differ."
+)
 _SGD_XFAIL = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "sample_weight is not equivalent to removing/repeating samples: the minibatches "
-        "and their order differ."
-    ),
+    "check_sample_weight_equivalence_on_dense_data": _REASON,
+    "check_sample_weight_equivalence_on_sparse_data": _REASON,
 }
 
 _SMALL = dict(hidden_layer_sizes=(16,), max_iter=60, random_state=0)
