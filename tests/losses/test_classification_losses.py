@@ -317,6 +317,24 @@ def test_log_loss_exact_on_a_wide_range():
     np.testing.assert_allclose(ExponentialLoss().loss(y, raw / 2), np.exp(-z * raw / 2), rtol=3e-15, atol=1e-300)
 
 
+@pytest.mark.parametrize("k", [3, 10, 200])
+def test_multiclass_log_loss_exact_for_confident_rows(k):
+    # y the arg-max by a margin of 5 to 700: loss = log1p(sum_j exp(r_j - r_y)),
+    # a tiny number that log(sum) - r_y would lose; gradient -(others) / (1 + others)
+    rng = np.random.default_rng(k)
+    n = 500
+    y = rng.integers(0, k, n)
+    raw = rng.normal(0, 1, (n, k))
+    raw[np.arange(n), y] = raw.max(axis=1) + rng.uniform(5, 700, n)
+    others = np.exp(raw - raw[np.arange(n), y][:, None])
+    others[np.arange(n), y] = 0.0
+    so = others.sum(axis=1)
+    np.testing.assert_allclose(LogLoss().loss(y, raw), np.log1p(so), rtol=4e-15, atol=1e-300)
+    g = LogLoss().gradient(y, raw)
+    np.testing.assert_allclose(g[np.arange(n), y], -so / (1 + so), rtol=4e-15, atol=1e-300)
+    np.testing.assert_allclose(FocalLoss(gamma=0.0).loss(y, raw), np.log1p(so), rtol=4e-15, atol=1e-300)
+
+
 def test_label_smoothing_matches_keras_formula():
     _, y, raw = _data(9, 100, 3.0)
     eps = 0.2
