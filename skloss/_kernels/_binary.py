@@ -389,7 +389,9 @@ def exponential(y, raw, sw, params, out_loss, out_grad, out_hess):
         if weighted:
             for i in range(n):
                 z = 2.0 * np.float64(y[i]) - 1.0
-                e = np.float64(sw[i]) * _exp(-z * np.float64(raw[i]))
+                w = np.float64(sw[i])
+                # a zero weight drops the sample, even where exp overflowed
+                e = w * _exp(-z * np.float64(raw[i])) if w != 0.0 else 0.0
                 out_loss[i] = e
                 out_grad[i] = -z * e
         else:
@@ -401,8 +403,8 @@ def exponential(y, raw, sw, params, out_loss, out_grad, out_hess):
     else:
         for i in range(n):
             z = 2.0 * np.float64(y[i]) - 1.0
-            e = _exp(-z * np.float64(raw[i]))
             w = _weight(sw, i, weighted)
+            e = _exp(-z * np.float64(raw[i])) if w != 0.0 else 0.0
             if do_loss:
                 out_loss[i] = w * e
             if do_grad:
@@ -434,9 +436,9 @@ def _exponential_soft(y, raw, sw, out_loss, out_grad, out_hess):
         yi = np.float64(y[i])
         if yi != 0.0 and yi != 1.0:
             r = np.float64(raw[i])
-            a = yi * _exp(-r)
-            c = (1.0 - yi) * _exp(r)
             w = _weight(sw, i, weighted)
+            a = yi * _exp(-r) if w != 0.0 else 0.0
+            c = (1.0 - yi) * _exp(r) if w != 0.0 else 0.0
             if do_loss:
                 out_loss[i] = w * (a + c)
             if do_grad:

@@ -622,6 +622,11 @@ def test_extremes_finite_and_silent(loss, dtype, big):
         # +inf only where exp(-z r) exceeds the float range
         assert np.array_equal(np.isinf(out[0]), [False, True, True, False, False, False])
         assert np.all(np.isfinite(out[1][[0, 3, 4, 5]]))
+        # a zero sample weight drops the sample, overflow or not (no 0 * inf)
+        sw = np.array([1, 0, 0, 1, 1, 1], dtype)
+        with np.errstate(all="raise"):
+            for o in list(loss.loss_gradient(y, raw, sw)) + list(loss.gradient_hessian(y, raw, sw)):
+                assert np.all(np.isfinite(o)) and np.all(o[[1, 2]] == 0)
     else:
         for o in out:
             assert np.all(np.isfinite(o))
