@@ -51,6 +51,10 @@ import math  # noqa: E402
 
 from numba import prange  # noqa: E402
 
+# re-association lets the row dot products and axpys vectorise (SIMD); no
+# assumption about NaN / inf is made, so the stable formulas stay stable
+_FAST = {"reassoc", "contract", "nsz"}
+
 
 @njit(inline="always")
 def _log1pexp(x):
@@ -67,37 +71,42 @@ def _expit(x):
     return e / (1.0 + e)
 
 
-@njit(cache=True, parallel=True)
+@njit(inline="always", fastmath=_FAST)
+def _binary_rows(X, y, sw, w, b, eps, start, stop, a, hess_out):
+    # rows [start, stop): a[:p] += g x, a[p] += g, a[p + 1] += loss
+    p = X.shape[1]
+    weighted = sw.shape[0] > 0
+    want_h = hess_out.shape[0] > 0
+    for i in range(start, stop):
+        r = b
+        for j in range(p):
+            r += np.float64(X[i, j]) * w[j]
+        s = np.float64(sw[i]) if weighted else 1.0
+        t = np.float64(y[i]) * (1.0 - eps) + 0.5 * eps
+        pr = _expit(r)
+        g = s * (pr - t)
+        a[p + 1] += s * (_log1pexp(r) - t * r)
+        for j in range(p):
+            a[j] += g * np.float64(X[i, j])
+        a[p] += g
+        if want_h:
+            hess_out[i] = s * pr * (1.0 - pr)
+
+
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def binary_logloss_value_grad(X, y, sw, w, b, eps, n_chunks, grad, hess_out):
     """Weighted sum of the binary log loss at ``X @ w + b`` and its gradient.
 
     ``grad`` (p + 1, float64) receives ``sum_i s_i g_i [x_i, 1]``; the return
     value is ``sum_i s_i loss_i``.  When ``hess_out`` has length n it receives
-    ``s_i p_i (1 - p_i)`` (for a following Hessian).
+    ``s_i p_i (1 - p_i)`` (for a following Hessian).  Rows are split in
+    ``n_chunks`` chunks run in parallel, with per-chunk accumulators.
     """
     n, p = X.shape
-    weighted = sw.shape[0] > 0
-    want_h = hess_out.shape[0] > 0
     acc = np.zeros((n_chunks, p + 2))
     step = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
-        start = c * step
-        stop = min(n, start + step)
-        a = acc[c]
-        for i in range(start, stop):
-            r = b
-            for j in range(p):
-                r += np.float64(X[i, j]) * w[j]
-            s = np.float64(sw[i]) if weighted else 1.0
-            t = np.float64(y[i]) * (1.0 - eps) + 0.5 * eps
-            pr = _expit(r)
-            g = s * (pr - t)
-            a[p + 1] += s * (_log1pexp(r) - t * r)
-            for j in range(p):
-                a[j] += g * np.float64(X[i, j])
-            a[p] += g
-            if want_h:
-                hess_out[i] = s * pr * (1.0 - pr)
+        _binary_rows(X, y, sw, w, b, eps, c * step, min(n, c * step + step), acc[c], hess_out)
     total = 0.0
     for j in range(p + 1):
         grad[j] = 0.0
@@ -108,39 +117,62 @@ def binary_logloss_value_grad(X, y, sw, w, b, eps, n_chunks, grad, hess_out):
     return total
 
 
+@njit(cache=True, fastmath=_FAST)
+def binary_logloss_value_grad_serial(X, y, sw, w, b, eps, grad, hess_out):
+    """:func:`binary_logloss_value_grad` on one thread (small problems: no
+    thread-pool wake-up)."""
+    n, p = X.shape
+    acc = np.zeros(p + 2)
+    _binary_rows(X, y, sw, w, b, eps, 0, n, acc, hess_out)
+    for j in range(p + 1):
+        grad[j] = acc[j]
+    return acc[p + 1]
+
+
+@njit(inline="always")
+def _softmax_rows(raw, y, sw, eps, start, stop, pbuf, grad_raw):
+    k = raw.shape[1]
+    weighted = sw.shape[0] > 0
+    tot = 0.0
+    for i in range(start, stop):
+        m = np.float64(raw[i, 0])
+        for j in range(1, k):
+            if raw[i, j] > m:
+                m = np.float64(raw[i, j])
+        ssum = 0.0
+        rsum = 0.0
+        for j in range(k):
+            rj = np.float64(raw[i, j])
+            rsum += rj
+            e = math.exp(rj - m)
+            pbuf[j] = e
+            ssum += e
+        lse = m + math.log(ssum)
+        cls = int(y[i])
+        s = np.float64(sw[i]) if weighted else 1.0
+        tot += s * (lse - (1.0 - eps) * np.float64(raw[i, cls]) - eps / k * rsum)
+        for j in range(k):
+            t = eps / k + (1.0 - eps if j == cls else 0.0)
+            grad_raw[i, j] = s * (pbuf[j] / ssum - t)
+    return tot
+
+
 @njit(cache=True, parallel=True)
 def multinomial_logloss_raw_value_grad(raw, y, sw, eps, n_chunks, grad_raw):
     """Softmax cross-entropy on a raw (n, K) array: returns the weighted loss sum
     and writes the weighted gradient with respect to raw into ``grad_raw``
     (may alias ``raw``)."""
     n, k = raw.shape
-    weighted = sw.shape[0] > 0
     acc = np.zeros(n_chunks)
     step = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
-        start = c * step
-        stop = min(n, start + step)
         pbuf = np.empty(k)
-        tot = 0.0
-        for i in range(start, stop):
-            m = np.float64(raw[i, 0])
-            for j in range(1, k):
-                if raw[i, j] > m:
-                    m = np.float64(raw[i, j])
-            ssum = 0.0
-            rsum = 0.0
-            for j in range(k):
-                rj = np.float64(raw[i, j])
-                rsum += rj
-                e = math.exp(rj - m)
-                pbuf[j] = e
-                ssum += e
-            lse = m + math.log(ssum)
-            cls = int(y[i])
-            s = np.float64(sw[i]) if weighted else 1.0
-            tot += s * (lse - (1.0 - eps) * np.float64(raw[i, cls]) - eps / k * rsum)
-            for j in range(k):
-                t = eps / k + (1.0 - eps if j == cls else 0.0)
-                grad_raw[i, j] = s * (pbuf[j] / ssum - t)
-        acc[c] = tot
+        acc[c] = _softmax_rows(raw, y, sw, eps, c * step, min(n, c * step + step), pbuf, grad_raw)
     return acc.sum()
+
+
+@njit(cache=True)
+def multinomial_logloss_raw_value_grad_serial(raw, y, sw, eps, grad_raw):
+    """:func:`multinomial_logloss_raw_value_grad` on one thread."""
+    pbuf = np.empty(raw.shape[1])
+    return _softmax_rows(raw, y, sw, eps, 0, raw.shape[0], pbuf, grad_raw)

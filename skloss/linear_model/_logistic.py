@@ -204,7 +204,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         if n_classes < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in the data; "
-                f"got only class {classes[0]!r}."
+                f"got 1 class ({classes[0]!r})."
             )
         sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
         if self.class_weight is not None:
@@ -240,8 +240,9 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             coef0, fixed = self._start(obj, loss, yk, sw_arg, warm, k_out, penalised)
             res = self._run_solver_sep(obj, coef0, fixed, loss, penalised)
             coef = res.coef
-            if mode == "multinomial" and not penalised and self._shift_invariant(loss, obj, coef):
-                coef = self._centre(obj, coef)
+            if mode == "multinomial" and self._shift_invariant(loss, obj, coef):
+                # report the centred solution (unique: sum over classes = 0)
+                coef = self._centre(obj, coef, weights=not penalised)
             objective_value = obj.total_value(coef)
             W, b = obj.split(coef)
             W = np.atleast_2d(np.asarray(W, dtype=np.float64))
@@ -307,14 +308,16 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             else:
                 b0 = 0.0
             coef0 = obj.pack(W0, b0)
-        if k_out > 1 and not penalised and loss.name != "hinge" and loss.name != "perceptron":
-            # the softmax objective is invariant to adding a constant to all classes:
-            # hold the first class fixed (its Hessian block is singular otherwise)
+        if k_out > 1 and self._shift_invariant(loss, obj, coef0):
+            # a multi-class loss of score differences (softmax, Crammer-Singer) is
+            # invariant to adding a constant to all classes: hold the first class's
+            # unpenalised coefficients fixed (the Hessian is singular otherwise)
             fixed = np.zeros(obj.n_coef, dtype=bool)
-            fixed[:p] = True
+            if not penalised:
+                fixed[:p] = True
             if self.fit_intercept:
                 fixed[k_out * p] = True
-            if not self._shift_invariant(loss, obj, coef0):
+            if not fixed.any():
                 fixed = None
         return coef0, fixed
 
@@ -329,9 +332,10 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         return bool(np.allclose(a, b, rtol=1e-5, atol=1e-6))
 
     @staticmethod
-    def _centre(obj, coef):
+    def _centre(obj, coef, weights=True):
         W, b = obj.split(coef)
-        W = W - W.mean(axis=0, keepdims=True)
+        if weights:
+            W = W - W.mean(axis=0, keepdims=True)
         if obj.fit_intercept:
             b = b - b.mean()
         return obj.pack(W, b)
@@ -345,7 +349,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = self._run_solver(obj, coef0, fixed)
-        separated = _detect_separation(obj, res.coef, loss)
+        separated = _detect_separation(obj, res.coef, loss, fixed)
         for w in caught:
             if separated and issubclass(w.category, Warning) and "did not converge" in str(w.message):
                 continue
@@ -457,13 +461,16 @@ def _block_diag(blocks):
     return scipy.linalg.block_diag(*blocks)
 
 
-def _detect_separation(obj, coef, loss):
+def _detect_separation(obj, coef, loss, fixed=None):
     """A sentence describing the separation found at ``coef``, or "" if none.
 
     Suspicion: some sample's loss is below 1e-9 (its fitted probability is
-    within 1e-9 of 0 or 1).  Binary problems are then confirmed exactly with
-    the linear programme of Konis (2007): separation exists iff some direction
-    ``d != 0`` has ``z_i x_i.d >= 0`` for all samples.
+    within 1e-9 of 0 or 1).  Binary problems of moderate size are then decided
+    exactly by the linear programme of Konis (2007): separation exists iff some
+    direction ``d != 0`` has ``z_i x_i.d >= 0`` for all samples.  Otherwise the
+    Newton step at ``coef`` decides: at an existing optimum it is negligible,
+    along a separating direction it stays of order one (the Hessian vanishes
+    there as fast as the gradient).
     """
     raw = obj.raw_prediction(coef)
     per = np.asarray(loss.loss(obj.y, raw), dtype=np.float64)
@@ -471,17 +478,28 @@ def _detect_separation(obj, coef, loss):
         per = per[np.asarray(obj.sample_weight) > 0]
     if per.size == 0 or np.min(per) > 1e-9:
         return ""
-    if obj.n_outputs > 1:
-        return "some samples are fitted with probability 1 (a hyperplane separates them)"
-    z = 2.0 * np.asarray(obj.y, dtype=np.float64) - 1.0
-    margins = z * np.asarray(raw, dtype=np.float64)
-    if obj.sample_weight is not None:
-        margins = margins[np.asarray(obj.sample_weight) > 0]
-    if np.all(margins > 0):
-        return "a hyperplane separates the two classes completely"
-    if obj.n_samples * (obj.n_features + 1) > 2e7:
-        return "some samples are fitted with probability 1 (a hyperplane separates them)"
-    return _konis_lp(obj, z)
+    if obj.n_outputs == 1:
+        z = 2.0 * np.asarray(obj.y, dtype=np.float64) - 1.0
+        margins = z * np.asarray(raw, dtype=np.float64)
+        if obj.sample_weight is not None:
+            margins = margins[np.asarray(obj.sample_weight) > 0]
+        if np.all(margins > 0):
+            return "a hyperplane separates the two classes completely"
+        if obj.n_samples * (obj.n_features + 1) <= 2e6:
+            return _konis_lp(obj, z)
+    if not loss.has_hessian or obj.n_coef > 3000:
+        return ""
+    _, g = obj.value_grad(coef)
+    H = obj.hessian(coef)
+    keep = np.ones(coef.size, dtype=bool) if fixed is None else ~np.asarray(fixed, dtype=bool)
+    H, g = H[np.ix_(keep, keep)], g[keep]
+    # ignore the null space of a collinear design
+    vals, vecs = np.linalg.eigh(H)
+    big = vals > 1e-10 * max(float(vals.max()), 1e-300)
+    step = vecs[:, big] @ ((vecs[:, big].T @ g) / vals[big])
+    if np.max(np.abs(step)) > 1e-3 * max(1.0, float(np.max(np.abs(coef)))):
+        return "some samples are fitted with probability 1 and the coefficients keep growing"
+    return ""
 
 
 def _konis_lp(obj, z):

@@ -94,7 +94,9 @@ class LinearObjective:
             and self.n_samples > 0
             and X.flags.c_contiguous
         )
-        self._n_chunks = int(min(32, max(1, self.n_samples // 2048)))
+        # parallel chunks only where a pass is long enough to pay the thread wake-up
+        work = self.n_samples * max(self.n_features, 1)
+        self._n_chunks = 1 if work < 2_000_000 else int(min(32, max(2, self.n_samples // 4096)))
         self._sw_arg = np.empty(0, dtype=self.dtype) if self.sample_weight is None else self.sample_weight
 
     # ------------------------------------------------------------- layout
@@ -229,9 +231,13 @@ class LinearObjective:
         if k == 1:
             grad = np.empty(p + 1)
             h = np.empty(self.n_samples) if want_h else np.empty(0)
-            total = kern.binary_logloss_value_grad(
-                self.X, self.y, self._sw_arg, np.ascontiguousarray(w, dtype=np.float64), float(b), eps,
-                self._n_chunks, grad, h)
+            wc = np.ascontiguousarray(w, dtype=np.float64)
+            if self._n_chunks > 1:
+                total = kern.binary_logloss_value_grad(self.X, self.y, self._sw_arg, wc, float(b), eps,
+                                                       self._n_chunks, grad, h)
+            else:
+                total = kern.binary_logloss_value_grad_serial(self.X, self.y, self._sw_arg, wc, float(b), eps,
+                                                              grad, h)
             grad *= scale
             wf = np.asarray(w, dtype=np.float64)
             value = total * scale + 0.5 * self.l2_reg * float(wf @ wf)
@@ -245,7 +251,10 @@ class LinearObjective:
         if self.fit_intercept:
             raw += np.asarray(b, dtype=self.dtype)
         raw = np.ascontiguousarray(raw)
-        total = kern.multinomial_logloss_raw_value_grad(raw, self.y, self._sw_arg, eps, self._n_chunks, raw)
+        if self._n_chunks > 1:
+            total = kern.multinomial_logloss_raw_value_grad(raw, self.y, self._sw_arg, eps, self._n_chunks, raw)
+        else:
+            total = kern.multinomial_logloss_raw_value_grad_serial(raw, self.y, self._sw_arg, eps, raw)
         gw = np.asarray(raw.T @ self.X, dtype=np.float64) * scale
         value = total * scale + 0.5 * self.l2_reg * float(np.vdot(W, W))
         if self.l2_reg:
@@ -254,6 +263,25 @@ class LinearObjective:
             gb = np.sum(raw, axis=0, dtype=np.float64) * scale
             return value, np.concatenate([gw.ravel(), gb]), None
         return value, gw.ravel(), None
+
+    def subsample(self, m):
+        """The same objective on about ``m`` evenly strided rows (for a cheap
+        Hessian: mean-normalised, so it estimates the full one); cached."""
+        cached = getattr(self, "_sub", None)
+        if cached is not None and cached[0] == m:
+            return cached[1]
+        stride = max(1, self.n_samples // m)
+        rows = np.arange(0, self.n_samples, stride)
+        X = self.X[rows]
+        X = X.tocsr() if self.sparse else np.ascontiguousarray(X)
+        sub = LinearObjective(
+            self.loss, X, self.y[rows], None if self.sample_weight is None else self.sample_weight[rows],
+            fit_intercept=self.fit_intercept, n_outputs=self.n_outputs, l2_reg=self.l2_reg,
+            l1_reg=self.l1_reg, offset=None if self.offset is None else self.offset[rows])
+        if sub.weight_sum <= 0:
+            sub = self
+        self._sub = (m, sub)
+        return sub
 
     def value_grad_hessian(self, coef):
         """``(value, grad, H)``: the smooth objective, its gradient and a callable
@@ -295,6 +323,40 @@ class LinearObjective:
             H = H + np.triu(H, 1).T
         H *= 1.0 / self.weight_sum
         H[np.arange(p), np.arange(p)] += l2_reg
+        return H
+
+    def _softmax_gram(self, raw, l2_reg):
+        """Hessian of the softmax cross-entropy in two BLAS ``syrk`` calls:
+        ``sum_i s_i (diag(p_i) - p_i p_i^T) (x) x~_i x~_i^T`` = block-diagonal
+        ``X~^T diag(s p_k) X~`` minus ``Z^T Z`` with ``Z_i = sqrt(s_i) p_i (x) x~_i``
+        (columns in the packed order)."""
+        from scipy.linalg import blas
+        from scipy.special import softmax
+
+        X = self.X
+        n, p, K, fi = self.n_samples, self.n_features, self.n_outputs, self.fit_intercept
+        P = softmax(np.asarray(raw, dtype=np.float64), axis=1)
+        sw = np.ones(n) if self.sample_weight is None else np.asarray(self.sample_weight, dtype=np.float64)
+        sq = np.sqrt(sw)
+        m = K * p + fi * K
+        syrk = blas.dsyrk if self.dtype == np.float64 else blas.ssyrk
+        Z = np.empty((n, m), dtype=self.dtype)
+        for k in range(K):
+            a = (sq * P[:, k]).astype(self.dtype)
+            np.multiply(X, a[:, None], out=Z[:, k * p:(k + 1) * p])
+            if fi:
+                Z[:, K * p + k] = a
+        C = syrk(1.0, Z.T, trans=0, lower=0)
+        H = -np.triu(np.asarray(C, dtype=np.float64))
+        H = H + np.triu(H, 1).T
+        for k in range(K):
+            hk = sw * P[:, k]
+            D = self._gram(hk, 0.0) * self.weight_sum  # (p + fi) square, unscaled
+            idx = np.r_[np.arange(k * p, (k + 1) * p), [K * p + k] if fi else []].astype(np.intp)
+            H[np.ix_(idx, idx)] += D
+        H *= 1.0 / self.weight_sum
+        d = np.arange(K * p)
+        H[d, d] += l2_reg
         return H
 
     # ---------------------------------------------------------- curvature
@@ -378,6 +440,8 @@ class LinearObjective:
         if k == 1:
             h = np.asarray(self.loss.hessian(y, raw, sw), dtype=np.float64)
             return self._gram(h, l2_reg)
+        if self._fused and not np.any(self.sample_weight < 0 if self.sample_weight is not None else False):
+            return self._softmax_gram(raw, l2_reg)
         # K outputs: block (k, l) = X^T diag(H_i[k, l]) X
         n = raw.shape[0]
         blocks = {}

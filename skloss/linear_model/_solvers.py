@@ -323,6 +323,12 @@ def _newton(obj, c, tol, max_iter, verbose, free, method):
     solver_fn = None
     fresh = False
     n_hess = 0
+    # on many rows, a Hessian from an evenly strided subsample (mean-normalised)
+    # gives Newton directions almost as good at a fraction of the cost; the
+    # gradient is always exact, so the fixed point is the exact optimum.  When a
+    # subsampled step makes slow progress the full Hessian takes over.
+    m_sub = max(10000, 20 * obj.n_coef)
+    sub = obj.subsample(m_sub) if (method == "cholesky" and obj.n_samples > 4 * m_sub) else None
     for n_iter in range(1, max_iter + 1):
         if gmax <= tol:
             converged = True
@@ -332,7 +338,7 @@ def _newton(obj, c, tol, max_iter, verbose, free, method):
         gf = g if free is None else g[free]
         if method == "cholesky":
             if solver_fn is None:
-                H = Hfun()
+                H = Hfun() if sub is None else sub.hessian(c)
                 if free is not None:
                     H = H[np.ix_(free, free)]
                 solver_fn = _factor_psd(H)
@@ -388,9 +394,18 @@ def _newton(obj, c, tol, max_iter, verbose, free, method):
             converged = gmax <= max(tol, 1e3 * eps * max(1.0, abs(f)))
             break
         gmax_new = float(np.max(np.abs(g_new if free is None else g_new[free]))) if g_new.size else 0.0
-        # keep the factorisation only while it yields fast (ten-fold) progress
-        if method == "cholesky" and not (t == 1.0 and gmax_new <= 0.1 * gmax):
-            solver_fn = None
+        if method == "cholesky":
+            ratio = gmax_new / gmax if gmax > 0 else 0.0
+            if sub is not None:
+                # a subsampled factorisation is kept while steps are full and halve
+                # the gradient; a fresh one that cannot, hands over to the full Hessian
+                if fresh and ratio > 0.7:
+                    sub = None
+                if not (t == 1.0 and ratio <= 0.5):
+                    solver_fn = None
+            elif not (t == 1.0 and ratio <= 0.1):
+                # the full factorisation is kept only while it yields ten-fold progress
+                solver_fn = None
         fresh = False
         c, f, g, Hfun, gmax = c_new, f_new, g_new, H_new, gmax_new
         _log(verbose, f"newton-{method} iter {n_iter}: f={f:.15g} |g|max={gmax:.3e} step={t:g}")
@@ -624,11 +639,14 @@ def _build_pwl(obj, fixed_w=None):
             "nw": nw, "split": split, "nb": nb, "nwcols": nwcols, "n": n}
 
 
-def _highs_run(cost, A, row_lo, row_hi, lo, hi, qdiag=None):
+def _highs_run(cost, A, row_lo, row_hi, lo, hi, qdiag=None, iteration_limit=None):
     from scipy.optimize._highspy import _core
 
     h = _core._Highs()
     h.setOptionValue("output_flag", False)
+    if iteration_limit is not None:
+        h.setOptionValue("qp_iteration_limit", int(iteration_limit))
+        h.setOptionValue("simplex_iteration_limit", int(iteration_limit))
     h.setOptionValue("primal_feasibility_tolerance", 1e-10)
     h.setOptionValue("dual_feasibility_tolerance", 1e-10)
     lp = _core.HighsLp()
@@ -680,7 +698,21 @@ def _highs(obj, c0, verbose):
         w = x[:nw] - x[nw:nwcols] if split else x[:nw]
         b = x[nwcols:nwcols + nb]
     else:
-        w, iters = _pwl_dual_qp(prob, verbose)
+        # HiGHS's active-set QP: the dual is fast (its cost grows with the few
+        # quadratic columns, not with the rows); when it stalls (degenerate small
+        # problems) the primal takes over
+        limit = 50 * (A.shape[0] + A.shape[1]) + 10000
+        w = None
+        if True:
+            try:
+                w, iters = _pwl_dual_qp(prob, verbose, 5 * (A.shape[0] + A.shape[1]) + 2000)
+            except RuntimeError:
+                w = None
+        if w is None:
+            x, status, iters = _highs_run(cost, A, h, np.full(h.size, np.inf), lo, hi, q, iteration_limit=limit)
+            if status != "Optimal":
+                raise RuntimeError(f"HiGHS did not solve the quadratic program: {status}.")
+            w = x[:nw] - x[nw:nwcols] if split else x[:nw]
         # the rest (intercepts, slacks) by a linear program with w fixed
         prob2 = _build_pwl(obj, fixed_w=w)
         x, status, it2 = _highs_run(prob2["cost"], prob2["A"], prob2["h"], np.full(prob2["h"].size, np.inf),
@@ -692,10 +724,10 @@ def _highs(obj, c0, verbose):
     c = np.concatenate([w, b]) if obj.fit_intercept else w.copy()
     F = obj.total_value(c)
     _log(verbose, f"highs: {iters} iterations, F={F:.15g}")
-    return SolverResult(c, F, iters, True, "highs", "optimal", 0.0)
+    return SolverResult(c, F, max(1, iters), True, "highs", "optimal", 0.0)
 
 
-def _pwl_dual_qp(prob, verbose):
+def _pwl_dual_qp(prob, verbose, iteration_limit=None):
     """Solve the primal QP through its dual (much faster with HiGHS's active-set
     QP solver, whose cost grows with the number of general constraints).
 
@@ -743,7 +775,8 @@ def _pwl_dual_qp(prob, verbose):
     hi_d = np.full(m + nu, np.inf)
     qd = np.concatenate([np.zeros(m), 1.0 / q[quad]])
     # singleton rows (a slack column in one row) are bounds on one mu: let HiGHS presolve them
-    x, status, iters = _highs_run(cost_d, Ad, np.concatenate(rlo), np.concatenate(rhi), lo_d, hi_d, qd)
+    x, status, iters = _highs_run(cost_d, Ad, np.concatenate(rlo), np.concatenate(rhi), lo_d, hi_d, qd,
+                                  iteration_limit=iteration_limit)
     if status != "Optimal":
         raise RuntimeError(f"HiGHS did not solve the dual quadratic program: {status}.")
     u = x[m:]

@@ -177,8 +177,9 @@ class LogLoss(_CrossEntropyBase):
 class KLDivergence(_CrossEntropyBase):
     r"""Kullback-Leibler divergence of the model's distribution from the target's.
 
-    ``KL(t || p) = sum_k t_k log t_k - sum_k t_k log p_k`` with ``0 log 0 = 0``,
-    where ``t`` is the (optionally smoothed) one-hot target and ``p`` the
+    .. math:: \ell(y, r) = \operatorname{KL}(t \,\|\, p) = \sum_k t_k \log t_k - \sum_k t_k \log p_k
+
+    with ``0 log 0 = 0``, where ``t`` is the (optionally smoothed) one-hot target and ``p`` the
     predicted distribution: ``p = expit(r)`` over the two outcomes for the binary
     form (``t = (1 - t_1, t_1)``, ``t_1 = y (1 - \epsilon) + \epsilon / 2``) and
     ``p = softmax(r)`` for the multi-class form (``t_k = (1 - \epsilon) [y = k] +
@@ -379,8 +380,12 @@ class ModifiedHuberLoss(_ClassificationLoss):
 class PerceptronLoss(_ClassificationLoss):
     r"""Perceptron loss, as ``SGDClassifier(loss="perceptron")``.
 
-    Binary form ``max(0, -z r)`` with ``z = 2 y - 1``; multi-class form
-    ``max(0, max_{k != y} r_k - r_y)`` (the multi-class perceptron).  Not
+    Binary form, ``z = 2 y - 1``:
+
+    .. math:: \ell(y, r) = \max(0, -z r)
+
+    Multi-class form ``max(0, max_{k != y} r_k - r_y)`` (the multi-class
+    perceptron).  Not
     differentiable at 0: the subgradient is taken where the argument is
     ``>= 0``, so a zero start moves.  No Hessian, no likelihood, no
     probabilities.
