@@ -51,8 +51,8 @@ def _exp(x):
     # exp(x) = 2^n exp(f), f = x - n ln 2 in [-ln2/2, ln2/2] (Cody-Waite),
     # exp(f) by its degree-13 Taylor polynomial in Estrin form (error < 2^-56),
     # 2^n applied as two exact powers of two so under/overflow round as libm's
-    x = 710.0 if x > 710.0 else x
-    x = -746.0 if x < -746.0 else x
+    x = 710.0 if x > 710.0 else x  # noqa: FURB136 (selects that let NaN through)
+    x = -746.0 if x < -746.0 else x  # noqa: FURB136
     n = math.floor(x * _LOG2E + 0.5)
     f = (x - n * _LN2_HI) - n * _LN2_LO
     f2 = f * f
@@ -65,7 +65,7 @@ def _exp(x):
     a5 = 1.0 / 3628800.0 + f * (1.0 / 39916800.0)
     a6 = 1.0 / 479001600.0 + f * (1.0 / 6227020800.0)
     p = ((a0 + f2 * a1) + f4 * (a2 + f2 * a3)) + (f4 * f4) * ((a4 + f2 * a5) + f4 * a6)
-    k = np.int64(n if n == n else 0.0)  # NaN stays NaN through p
+    k = np.int64(n if n == n else 0.0)  # noqa: PLR0124 (NaN: k = 0, NaN stays NaN through p)
     k1 = k >> 1
     return p * _i64_as_f64((k1 + 1023) << 52) * _i64_as_f64((k - k1 + 1023) << 52)
 
@@ -470,7 +470,7 @@ def focal(y, raw, sw, params, out_loss, out_grad, out_hess):
         yi = np.float64(y[i])
         z = 2.0 * yi - 1.0
         s = z * np.float64(raw[i])
-        e, lp, p, q, _ = _sigmoid_parts(s)
+        _, lp, p, q, _ = _sigmoid_parts(s)
         log_p = -(max(-s, 0.0) + lp)
         log_q = -(max(s, 0.0) + lp)
         qg = _exp(gamma * log_q) if gamma != 0.0 else 1.0
@@ -499,7 +499,7 @@ def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
     weighted = sw.shape[0] > 0
     for i in range(n):
         yi = np.float64(y[i])
-        e, lp, p, q, pq = _sigmoid_parts(np.float64(raw[i]))
+        _, _, p, q, pq = _sigmoid_parts(np.float64(raw[i]))
         a = (1.0 - yi) * p - yi * q  # p - y, accurate for y in {0, 1}
         w = _weight(sw, i, weighted)
         if do_loss:

@@ -42,8 +42,8 @@ def _exp(x):
     # exp(x) = 2^n exp(f), f = x - n ln 2 in [-ln2/2, ln2/2] (Cody-Waite),
     # exp(f) by its degree-13 Taylor polynomial in Estrin form (error < 2^-56),
     # 2^n applied as two exact powers of two so under/overflow round as libm's
-    x = 710.0 if x > 710.0 else x
-    x = -746.0 if x < -746.0 else x
+    x = 710.0 if x > 710.0 else x  # noqa: FURB136 (selects that let NaN through)
+    x = -746.0 if x < -746.0 else x  # noqa: FURB136
     n = math.floor(x * _LOG2E + 0.5)
     f = (x - n * _LN2_HI) - n * _LN2_LO
     f2 = f * f
@@ -56,7 +56,7 @@ def _exp(x):
     a5 = 1.0 / 3628800.0 + f * (1.0 / 39916800.0)
     a6 = 1.0 / 479001600.0 + f * (1.0 / 6227020800.0)
     p = ((a0 + f2 * a1) + f4 * (a2 + f2 * a3)) + (f4 * f4) * ((a4 + f2 * a5) + f4 * a6)
-    k = np.int64(n if n == n else 0.0)  # NaN stays NaN through p
+    k = np.int64(n if n == n else 0.0)  # noqa: PLR0124 (NaN: k = 0, NaN stays NaN through p)
     k1 = k >> 1
     return p * _i64_as_f64((k1 + 1023) << 52) * _i64_as_f64((k - k1 + 1023) << 52)
 
@@ -401,7 +401,7 @@ def _brier_row(raw, i, c, p, om, b):
     # fills p (softmax), om (1 - p, accurate at the arg-max and at y) and
     # b (a - a.p); returns the loss
     k = raw.shape[1]
-    m, s, jmax, so = _exp_row(raw, i, p)
+    _, s, jmax, so = _exp_row(raw, i, p)
     soc = so if jmax == c else s - p[c]
     inv = 1.0 / s
     for j in range(k):

@@ -160,7 +160,7 @@ def test_clone_pickle_equality_set_params(loss):
     np.testing.assert_array_equal(p.loss(y, raw), loss.loss(y, raw))
     params = loss.get_params()
     if params:
-        key = sorted(params)[0]
+        key = min(params)
         other = clone(loss).set_params(**{key: 0.05})
         assert other != loss and other.get_params()[key] == 0.05
         assert loss.get_params() == params  # the original is untouched
