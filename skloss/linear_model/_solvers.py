@@ -364,15 +364,18 @@ def _newton(obj, c, tol, max_iter, verbose, free, method):
         if slope >= 0:  # not a descent direction (numerically): steepest descent
             d = -g if free is None else _expand(free, -gf, np.zeros_like(c))
             slope = float(g @ d)
-        if -0.5 * slope <= 1e-2 * eps * max(1.0, abs(f)):
-            converged = True
-            msg = "no further decrease possible in floating point"
-            break
+        floor = -0.5 * slope <= 1e-2 * eps * max(1.0, abs(f))
         t = 1.0
         accepted = False
         for _ in range(40):
             c_new = c + t * d
             f_new, g_new, H_new = obj.value_grad_hessian(c_new)
+            if floor:
+                # the decrease is below floating-point resolution of F: judge the
+                # full step by the gradient alone
+                g_chk = g_new if free is None else g_new[free]
+                accepted = bool(g_chk.size) and float(np.max(np.abs(g_chk))) < 0.5 * gmax
+                break
             if np.isfinite(f_new) and f_new <= f + 1e-4 * t * slope:
                 accepted = True
                 break
@@ -390,6 +393,10 @@ def _newton(obj, c, tol, max_iter, verbose, free, method):
             if not fresh:  # retry with a fresh Hessian
                 solver_fn = None
                 continue
+            if floor:
+                converged = True
+                msg = "no further decrease possible in floating point"
+                break
             msg = "line search failed"
             converged = gmax <= max(tol, 1e3 * eps * max(1.0, abs(f)))
             break

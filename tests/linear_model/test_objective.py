@@ -1,0 +1,117 @@
+"""LinearObjective: value, gradient and Hessian against finite differences and closed forms."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import approx_fprime
+
+from skloss.linear_model._objective import LinearObjective
+from skloss.losses import get_loss
+
+
+def _data(n=60, p=4, k=None, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, p))
+    X[rng.uniform(size=X.shape) < 0.3] = 0.0
+    y = rng.randint(0, k or 2, size=n).astype(float)
+    sw = rng.uniform(0.2, 2.0, size=n)
+    return X, y, sw
+
+
+CASES = [("log_loss", 1), ("log_loss", 3), ("probit", 1), ("squared_hinge", 1), ("focal", 3), ("brier", 3),
+         ("exponential", 1), ("modified_huber", 1)]
+
+
+@pytest.mark.parametrize("name, k", CASES)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_gradient_and_hessian_finite_differences(name, k, fit_intercept, sparse):
+    X, y, sw = _data(k=k)
+    Xa = sp.csr_matrix(X) if sparse else X
+    obj = LinearObjective(get_loss(name), Xa, y, sw, fit_intercept=fit_intercept, n_outputs=k, l2_reg=0.3)
+    rng = np.random.RandomState(1)
+    c = 0.3 * rng.normal(size=obj.n_coef)
+    f, g = obj.value_grad(c)
+    assert f == pytest.approx(obj.value(c), rel=1e-12)
+    g_fd = approx_fprime(c, obj.value, 1e-7)
+    np.testing.assert_allclose(g, g_fd, rtol=1e-4, atol=1e-6)
+    H = obj.hessian(c)
+    H_fd = np.array([approx_fprime(c, lambda x, i=i: obj.value_grad(x)[1][i], 1e-7) for i in range(c.size)])
+    np.testing.assert_allclose(H, H_fd, rtol=1e-3, atol=2e-5)
+    _, _, hessp = obj.hessp_factory(c)
+    v = rng.normal(size=c.size)
+    np.testing.assert_allclose(hessp(v), H @ v, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(H, H.T, atol=1e-13)
+
+
+def test_value_closed_form_log_loss():
+    X, y, sw = _data()
+    obj = LinearObjective(get_loss("log_loss"), X, y, sw, l2_reg=0.2, l1_reg=0.1)
+    c = np.r_[0.1, -0.2, 0.3, 0.0, 0.5]
+    raw = X @ c[:4] + c[4]
+    ref = np.sum(sw * (np.logaddexp(0, raw) - y * raw)) / sw.sum()
+    assert obj.value(c) == pytest.approx(ref + 0.1 * np.sum(c[:4] ** 2), rel=1e-13)
+    assert obj.total_value(c) == pytest.approx(ref + 0.1 * np.sum(c[:4] ** 2) + 0.1 * np.abs(c[:4]).sum(), rel=1e-13)
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_fused_log_loss_pass_equals_generic(k):
+    X, y, sw = _data(n=3000, p=6, k=max(k, 2))
+    obj = LinearObjective(get_loss("log_loss", label_smoothing=0.1), X, y, sw, n_outputs=k, l2_reg=0.1)
+    assert obj._fused
+    c = np.random.RandomState(0).normal(size=obj.n_coef)
+    f1, g1 = obj.value_grad(c)
+    H1 = obj.hessian(c)
+    obj._fused = False
+    f2, g2 = obj.value_grad(c)
+    H2 = obj.hessian(c)
+    assert f1 == pytest.approx(f2, rel=1e-13)
+    np.testing.assert_allclose(g1, g2, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(H1, H2, rtol=1e-11, atol=1e-14)
+
+
+def test_parallel_pass_equals_serial():
+    X, y, sw = _data(n=40000, p=60)
+    obj = LinearObjective(get_loss("log_loss"), X, y, sw)
+    assert obj._n_chunks > 1
+    c = np.random.RandomState(0).normal(size=obj.n_coef) * 0.1
+    f1, g1 = obj.value_grad(c)
+    obj._n_chunks = 1
+    f2, g2 = obj.value_grad(c)
+    assert f1 == pytest.approx(f2, rel=1e-12)
+    np.testing.assert_allclose(g1, g2, rtol=1e-10, atol=1e-14)
+
+
+def test_float32_never_copied_and_close():
+    X, y, sw = _data(n=500)
+    X32 = X.astype(np.float32)
+    o32 = LinearObjective(get_loss("log_loss"), X32, y, sw)
+    o64 = LinearObjective(get_loss("log_loss"), X, y, sw)
+    assert o32.X is X32
+    c = np.r_[0.1, -0.2, 0.3, 0.0, 0.5]
+    assert o32.value(c) == pytest.approx(o64.value(c), rel=1e-6)
+    np.testing.assert_allclose(o32.value_grad(c)[1], o64.value_grad(c)[1], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(o32.hessian(c), o64.hessian(c), rtol=1e-4, atol=1e-6)
+
+
+def test_data_hessian_and_scores():
+    X, y, sw = _data()
+    obj = LinearObjective(get_loss("log_loss"), X, y, sw, l2_reg=5.0)
+    c = np.r_[0.1, -0.2, 0.3, 0.0, 0.5]
+    A = obj.data_hessian(c)
+    raw = X @ c[:4] + c[4]
+    p = 1 / (1 + np.exp(-raw))
+    Xt = np.column_stack([X, np.ones(len(y))])
+    np.testing.assert_allclose(A, Xt.T @ (Xt * (sw * p * (1 - p))[:, None]), rtol=1e-12)
+    S, s = obj.scores(c)
+    np.testing.assert_allclose(S, Xt * (p - y)[:, None], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(s, sw)
+
+
+def test_subsample_estimates_hessian():
+    X, y, _ = _data(n=20000, p=5)
+    obj = LinearObjective(get_loss("log_loss"), X, y)
+    sub = obj.subsample(5000)
+    assert 4000 <= sub.n_samples <= 6000
+    c = np.zeros(obj.n_coef)
+    np.testing.assert_allclose(sub.hessian(c), obj.hessian(c), rtol=0.1, atol=0.01)
