@@ -22,7 +22,7 @@ _NOT_UNIQUE = (
 
 def _expected_failed_checks(estimator):
     failed = {}
-    if estimator.penalty is None:
+    if estimator.penalty is None and estimator.loss != "perceptron":
         failed["check_sample_weight_equivalence_on_dense_data"] = _NOT_UNIQUE
         failed["check_sample_weight_equivalence_on_sparse_data"] = _NOT_UNIQUE
     if estimator.loss == "perceptron" and estimator.penalty is None:
