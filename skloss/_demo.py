@@ -288,6 +288,10 @@ def _one_hot_gradients():
 
 SECTIONS = [section_losses, section_cross_entropy]
 
+from skloss.linear_model._demo import logistic_section  # noqa: E402  (issue 3)
+
+SECTIONS.append(logistic_section)
+
 from skloss.neural_network._demo import network_section  # noqa: E402  (issue 5)
 
 SECTIONS.append(network_section)
