@@ -292,6 +292,10 @@ from skloss.linear_model._demo import logistic_section  # noqa: E402  (issue 3)
 
 SECTIONS.append(logistic_section)
 
+from skloss.linear_model._linear_demo import regression_section  # noqa: E402  (issue 4)
+
+SECTIONS.append(regression_section)
+
 from skloss.neural_network._demo import network_section  # noqa: E402  (issue 5)
 
 SECTIONS.append(network_section)
