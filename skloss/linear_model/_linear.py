@@ -127,7 +127,7 @@ class MLELinearRegression(RegressorMixin, MLELinearModel):
     -----
     *Scale and likelihood.*  For every loss but ``student_t`` the coefficients'
     optimum does not depend on the scale, so ``scale_`` is the MLE at the
-    fitted predictions and (coef_, scale_) is the joint MLE.  ``student_t`` is
+    fitted predictions and (``coef_``, ``scale_``) is the joint MLE.  ``student_t`` is
     fitted jointly: ``min_{w, b, sigma} mean_s[log sigma + l((y - r) / sigma)] +
     penalty``, starting from an exact least-absolute-deviations fit (the
     problem is not convex).  AIC and BIC count the scale as a parameter (as

@@ -78,8 +78,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
     l1_ratio : float in [0, 1], default=0.5
         Mix of L1 in the elastic net (used with ``penalty="elasticnet"``).
     fit_intercept : bool, default=True
-    solver : {"auto", "newton", "newton-cholesky", "newton-cg", "lbfgs", \
-            "prox-newton", "highs"}, default="auto"
+    solver : {"auto", "newton", "newton-cholesky", "newton-cg", "lbfgs", "prox-newton", "highs"}, default="auto"
         ``"auto"``: Newton-Cholesky for smooth losses with a Hessian (Newton-CG
         when the number of coefficients exceeds 3000), proximal Newton with an
         L1 term, HiGHS (exact linear / quadratic programme) for the

@@ -140,7 +140,7 @@ class SGDNetClassifier(ClassifierMixin, BaseSGDNet):
         The link through which the outputs become predictions.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` has string column names.
 
     See Also

@@ -54,7 +54,7 @@ early_stopping, validation_fraction, scoring, shuffle, random_state, warm_start,
         The loss's link (``"identity"``, ``"log"`` ...).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` has string column names.
 
     See Also
