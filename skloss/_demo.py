@@ -120,18 +120,28 @@ _TEX_WORDS = {
 }
 
 
+def _simple(token):
+    return re.fullmatch(r"[\w.]+", token.strip()) is not None
+
+
 def _tex_to_text(tex):
-    """A light LaTeX-to-plain-text rendering for the terminal."""
+    """A light LaTeX-to-plain-text rendering (terminal, README)."""
     s = re.sub(r"\\(begin|end)\{[a-z]*\}", " ", tex)
     s = s.replace("\\\\", ";").replace("&", " if ").replace(r"\|", "||")
     s = s.replace(r"\{", "\x00").replace(r"\}", "\x01")
     s = s.replace(r"\,", " ").replace(r"\;", " ").replace(r"\!", "").replace(r"\ ", " ")
+    s = re.sub(r"\\sqrt\{([^{}]*)\}", r"sqrt(\1)", s)
     s = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_WORDS.get(m.group(1), m.group(1)), s)
     for _ in range(4):  # nested fractions, innermost first
-        s = re.sub(r"frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", s)
-    s = re.sub(r"\^\{([^{}]*)\}", r"^(\1)", s)
+        s = re.sub(
+            r"frac\{([^{}]*)\}\{([^{}]*)\}",
+            lambda m: "/".join(g if _simple(g) else f"({g})" for g in m.groups()),
+            s,
+        )
+    s = re.sub(r"\^\{([^{}]*)\}", lambda m: "^" + (m.group(1) if _simple(m.group(1)) else f"({m.group(1)})"), s)
     s = re.sub(r"_\{([^{}]*)\}", r"_\1", s)
     s = s.replace("{", "").replace("}", "").replace("\x00", "{").replace("\x01", "}")
+    s = re.sub(r"\b(log|exp) ([\w.]+/[\w.]+)", r"\1(\2)", s)  # log mu/y -> log(mu/y)
     return " ".join(s.split())
 
 
@@ -141,9 +151,9 @@ def loss_table(fmt="text", task=None, columns=_COLUMNS):
     Parameters
     ----------
     fmt : {"text", "markdown", "rst"}, default="text"
-        ``"text"`` for a terminal (formulas in plain text), ``"markdown"`` for the
-        README (formulas as ``$...$`` math), ``"rst"`` for Sphinx (a
-        ``list-table`` with ``:math:`` formulas).
+        ``"text"`` for a terminal and ``"markdown"`` for the README (formulas
+        in plain text), ``"rst"`` for Sphinx (a ``list-table`` with ``:math:``
+        formulas).
     task : {"regression", "classification"} or None
         Restrict to one task.
     columns : sequence of str
@@ -162,10 +172,10 @@ def loss_table(fmt="text", task=None, columns=_COLUMNS):
     if fmt == "markdown":
 
         def cell(key, value, row):
-            if key == "formula" and value and row["formula_is_tex"]:
-                value = "$" + value.replace("|", r"\vert ") + "$"
-            elif key == "formula" and value:
-                value = f"`{value}`"
+            # formulas as plain-text code spans: readable in a terminal, and no
+            # LaTeX-in-markdown-table escaping to go wrong on GitHub
+            if key == "formula" and value:
+                value = f"`{_tex_to_text(value) if row['formula_is_tex'] else value}`"
             elif key in ("name",) and value:
                 value = f"`{value}`"
             elif key == "aliases" and value:

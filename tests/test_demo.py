@@ -145,11 +145,17 @@ def test_table_formats():
         assert re.search(rf"^{name}\s", text, flags=re.M)
         assert f"| `{name}` |" in md
         assert f"* - ``{name}``" in rst
-    # one markdown row per loss, each with the six columns (pipes in formulas escaped)
+    # one markdown row per loss, each with the six columns (pipes in formulas
+    # escaped), formulas as code spans without LaTeX commands
     body = md.strip().splitlines()[2:]
     assert len(body) == len(names)
     assert all(len(re.split(r"(?<!\\)\|", line)) == 8 for line in body)
-    assert _demo._tex_to_text(r"\frac{1}{2}\,(y - r)^{2}") == "(1)/(2) (y - r)^(2)"
+    formulas = [re.split(r"(?<!\\)\|", line)[6].strip() for line in body]
+    assert all(f.startswith("`") and f.endswith("`") and "\\" not in f.replace("\\|", "") for f in formulas)
+    assert _demo._tex_to_text(r"\frac{1}{2}\,(y - r)^{2}") == "1/2 (y - r)^2"
+    assert _demo._tex_to_text(r"\log \frac{\mu}{y} + \frac{a + b}{\sqrt{c}} e^{-r}") == (
+        "log(mu/y) + (a + b)/(sqrt(c)) e^(-r)"
+    )
     with pytest.raises(ValueError, match="fmt"):
         _demo.loss_table("html")
     with pytest.raises(ValueError, match="columns"):
