@@ -269,22 +269,26 @@ def _solve_spd(M, rhs):
             return la.lstsq(M, rhs, check_finite=False)[0]
 
 
-def _interior_point(prob, beta0, tol, max_iter, verbose):
+def _interior_point(prob, beta0, tol, max_iter, verbose, state=None):
     """Mehrotra predictor-corrector on the hinge form.
 
     Variables per hinge: ``t >= 0`` (the hinge's value), slack ``s = t - u >= 0``
     with ``u = g.beta - h``, dual ``a`` in ``[0, c]`` and ``z = c - a``.
+    ``state`` (returned last) resumes a previous run, e.g. at a tighter ``tol``.
     """
     cs = prob.cs()
     hs = prob.hs()
-    beta = beta0.copy()
-    us = [u - h for u, h in zip(prob.hinge_args(beta), hs)]
-    # start: each hinge half-way, slacks shifted away from zero
-    shift = max(float(np.mean(np.concatenate([np.abs(u) for u in us]))), 1e-8)
-    t = [np.maximum(u, 0.0) + shift for u in us]
-    s = [np.maximum(-u, 0.0) + shift for u in us]
-    a = [0.5 * c for c in cs]
-    z = [0.5 * c for c in cs]
+    if state is not None:
+        beta, t, s, a, z, shift = state
+    else:
+        beta = beta0.copy()
+        us = [u - h for u, h in zip(prob.hinge_args(beta), hs)]
+        # start: each hinge half-way, slacks shifted away from zero
+        shift = max(float(np.mean(np.concatenate([np.abs(u) for u in us]))), 1e-8)
+        t = [np.maximum(u, 0.0) + shift for u in us]
+        s = [np.maximum(-u, 0.0) + shift for u in us]
+        a = [0.5 * c for c in cs]
+        z = [0.5 * c for c in cs]
     n_total = sum(c.shape[0] for c in cs)
     qnorm = 1.0 + float(np.max(np.abs(prob.q))) + max(float(np.max(c)) for c in cs)
     gap = np.inf
@@ -361,7 +365,7 @@ def _interior_point(prob, beta0, tol, max_iter, verbose):
         s = [si + ap * dsi for si, dsi in zip(s, ds)]
         a = [ai + ad * dai for ai, dai in zip(a, da)]
         z = [zi + ad * dzi for zi, dzi in zip(z, dz)]  # dz = -da keeps a + z = c
-    return beta, a, it, converged, gap
+    return beta, a, it, converged, gap, (beta, t, s, a, z, shift)
 
 
 # -------------------------------------------------------------- crossover
@@ -383,8 +387,19 @@ def _crossover(prob, beta_ipm, a_ipm, rtol=1e-9):
     act_tol = 1e-6 * scale
     n_sets = len(prob.sets)
 
-    def attempt(thr):
-        active = [np.flatnonzero(np.abs(u) <= thr) for u in us]
+    def attempt(thr=None, count=None):
+        if count is not None:
+            # the `count` hinges nearest to their kinks (a vertex of a linear
+            # programme has as many active hinges as free coefficients)
+            flat = np.concatenate([np.abs(u) for u in us])
+            if count > flat.size:
+                return None
+            cut = np.partition(flat, count - 1)[count - 1]
+            active = [np.flatnonzero(np.abs(u) <= cut) for u in us]
+            if sum(x.size for x in active) != count:
+                return None
+        else:
+            active = [np.flatnonzero(np.abs(u) <= thr) for u in us]
         n_act = sum(x.size for x in active)
         if n_act > 4 * d.m + 50:
             return None
@@ -457,8 +472,11 @@ def _crossover(prob, beta_ipm, a_ipm, rtol=1e-9):
                 return None
         return beta, n_act
 
-    for thr in (act_tol, 1e-8 * scale, 1e-4 * scale):
-        out = attempt(thr)
+    tries = [{"thr": act_tol}, {"thr": 1e-8 * scale}, {"thr": 1e-4 * scale}]
+    if prob.mu == 0:
+        tries.insert(0, {"count": d.m})
+    for kw in tries:
+        out = attempt(**kw)
         if out is not None:
             beta, n_act = out
             if prob.value(beta) <= prob.value(beta_ipm) + 1e-12 * max(1.0, abs(prob.value(beta_ipm))):
@@ -532,10 +550,17 @@ def piecewise_linear_fit(X, y, *, kind, quantile=0.5, epsilon=0.0, sample_weight
         beta0 = _solve_spd(M, design.rmatvec(omega * y))
     else:
         beta0 = np.asarray(coef0, dtype=np.float64).copy()
-    beta, a, n_iter, converged, gap = _interior_point(prob, beta0, tol, max_iter, verbose)
+    beta, a, n_iter, converged, gap, state = _interior_point(prob, beta0, tol, max_iter, verbose)
     certified, n_active = False, 0
     if crossover:
-        beta, certified, n_active = _crossover(prob, beta, a)
+        beta_x, certified, n_active = _crossover(prob, beta, a)
+        if not certified and tol > 1e-13:
+            # the active set was not clear yet: a few more iterations, then again
+            beta, a, more, converged2, gap, _ = _interior_point(prob, None, 1e-13, 30, verbose, state)
+            n_iter += more
+            converged = converged or converged2
+            beta_x, certified, n_active = _crossover(prob, beta, a)
+        beta = beta_x
     objective = prob.value(beta)
     coef = beta[: design.p].copy()
     intercept = float(beta[design.p]) if fit_intercept else 0.0
