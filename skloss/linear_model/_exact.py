@@ -61,7 +61,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-__all__ = ["PIECEWISE_LINEAR", "ExactResult", "piecewise_linear_fit", "piecewise_objective", "linprog_fit"]
+__all__ = ["PIECEWISE_LINEAR", "ExactResult", "linprog_fit", "piecewise_linear_fit", "piecewise_objective"]
 
 #: losses this module solves exactly (registry names)
 PIECEWISE_LINEAR = ("absolute_error", "quantile", "epsilon_insensitive")

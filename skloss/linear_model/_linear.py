@@ -4,20 +4,22 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.linalg as la
 import scipy.sparse as sp
-from scipy import stats
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from skloss.losses import get_loss
 
 from ._base import MLELinearModel
 from ._exact import PIECEWISE_LINEAR, piecewise_linear_fit
-from ._inference import summary_table
-from ._linear_inference import glm_power, regression_covariance
+from ._linear_inference import RegressionInferenceMixin, glm_power
+from ._lstsq import least_squares
 from ._objective import LinearObjective
 from ._scale import mle_scale, student_t_fit
 from ._solvers import SOLVERS, resolve_solver, solve
@@ -27,7 +29,7 @@ __all__ = ["MLELinearRegression"]
 REGRESSION_SOLVERS = tuple(SOLVERS) + ("interior-point",)
 
 
-class MLELinearRegression(RegressorMixin, MLELinearModel):
+class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearModel):
     r"""Linear regression with any regression loss, fitted to its exact optimum,
     with the noise scale and likelihood inference where the loss is a likelihood.
 
@@ -229,7 +231,7 @@ class MLELinearRegression(RegressorMixin, MLELinearModel):
         warm = self._warm_start_coef((p,))
         attrs = {"loss_": loss, "solver_": path}
         if path == "closed-form":
-            coef, intercept = _least_squares(X, y, sw, off, self.fit_intercept, l2_reg)
+            coef, intercept = least_squares(X, y, sw, off, self.fit_intercept, l2_reg)
             n_iter, converged, objective = 1, True, None
         elif path == "interior-point":
             kw = {"quantile": float(getattr(loss, "quantile", 0.5)),
@@ -353,169 +355,6 @@ class MLELinearRegression(RegressorMixin, MLELinearModel):
             return "closed-form"
         return "shared"
 
-    # ------------------------------------------------------- likelihood
-    def _likelihood_attrs(self, loss, y, raw, sw, scale, p):
-        out = {"loglik_": None, "aic_": None, "bic_": None}
-        try:
-            lik = loss.likelihood
-        except Exception:
-            lik = None
-        if lik is None:
-            return out
-        has_scale = bool(getattr(lik, "has_scale", False))
-        n_obs = float(len(y) if sw is None else np.sum(sw))
-        k = p + int(self.fit_intercept) + int(has_scale)
-        if has_scale and scale is None:
-            return out
-        if has_scale and scale == 0.0:
-            loglik = np.inf  # an exact fit: the likelihood is unbounded as the scale -> 0
-        else:
-            try:
-                with np.errstate(all="ignore"):
-                    loglik = float(lik.loglik(y, raw, scale if has_scale else None, sw))
-            except (NotImplementedError, ValueError):
-                return out
-        out.update(self._loglik_attrs(loglik, k, n_obs))
-        return out
-
-    # ------------------------------------------------------- inference
-    def _cov_kind(self, loss):
-        name = loss.name
-        if glm_power(loss) is not None:
-            return "glm"
-        if name in ("quantile", "absolute_error"):
-            return "quantile"
-        if name in ("student_t", "epsilon_insensitive"):
-            return name
-        return "m" if loss.has_hessian else None
-
-    def _covariance_attrs(self, loss, X, y, raw, sw, scale, penalised):
-        ct = self.cov_type
-        k = X.shape[1] + int(self.fit_intercept)
-        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))
-        coef_names = (["intercept"] if self.fit_intercept else []) + [str(s) for s in names]
-        n_obs = float(len(y) if sw is None else np.sum(sw))
-        out = {"cov_type_": None, "covariance_": None, "bse_": None, "dispersion_": None,
-               "df_resid_": n_obs - k, "use_t_": False, "param_names_": coef_names,
-               "_penalised": bool(penalised)}
-        if ct is None:
-            return out
-        kind = self._cov_kind(loss)
-        auto = ct == "auto"
-        if kind is None:
-            if auto:
-                return out
-            raise ValueError(
-                f"cov_type={ct!r}: loss {loss.name!r} has no Hessian and no known covariance "
-                "convention; use cov_type=None."
-            )
-        if auto:
-            ct = {"glm": "nonrobust", "student_t": "nonrobust"}.get(kind, "HC0")
-            if n_obs <= k or (kind == "student_t" and scale is not None and scale <= 0):
-                return out
-        if penalised and not auto:
-            warnings.warn(
-                "The standard errors of a penalised fit ignore the penalty: they are those of "
-                "the unpenalised model at the penalised estimate. Use penalty=None for valid "
-                "inference.",
-                UserWarning,
-                stacklevel=4,
-            )
-        try:
-            with np.errstate(all="ignore"):
-                cov, info = regression_covariance(kind, ct, X, y, raw, sw, loss=loss,
-                                                  fit_intercept=self.fit_intercept, scale=scale)
-        except (ValueError, np.linalg.LinAlgError):
-            if auto:
-                return out
-            raise
-        if self.fit_intercept:  # packed [w, b] -> display [b, w]
-            order = np.r_[k - 1, np.arange(k - 1)]
-            cov = cov[np.ix_(order, order)]
-        var = np.diag(cov)
-        with np.errstate(invalid="ignore"):
-            bse = np.sqrt(np.where(var >= 0, var, np.nan))
-        out.update(cov_type_=ct, covariance_=cov, bse_=bse, dispersion_=info.get("dispersion"),
-                   use_t_=bool(info.get("use_t")))
-        return out
-
-    @property
-    def params_(self):
-        check_is_fitted(self)
-        coef = np.asarray(self.coef_, dtype=np.float64)
-        return np.r_[self.intercept_, coef] if self.fit_intercept else coef
-
-    def _reference(self):
-        if self.use_t_ and self.df_resid_ > 0:
-            return stats.t(self.df_resid_)
-        return stats.norm()
-
-    def _check_penalised_inference(self):
-        if getattr(self, "_penalised", False) and self.cov_type == "auto":
-            warnings.warn(
-                "The standard errors of a penalised fit ignore the penalty: they are those of "
-                "the unpenalised model at the penalised estimate. Use penalty=None for valid "
-                "inference.",
-                UserWarning,
-                stacklevel=3,
-            )
-
-    def conf_int(self, alpha=0.05):
-        """Wald confidence intervals of ``params_`` (Student's t with
-        ``df_resid_`` degrees of freedom when ``use_t_``, else normal).
-
-        Returns
-        -------
-        ndarray of shape (n_params, 2)
-        """
-        self._check_inference()
-        self._check_penalised_inference()
-        if not (0.0 < float(alpha) < 1.0):
-            raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
-        q = self._reference().ppf(1.0 - alpha / 2.0)
-        return np.column_stack([self.params_ - q * self.bse_, self.params_ + q * self.bse_])
-
-    def _summary_info(self):
-        info = {
-            "model": "MLELinearRegression",
-            "loss": repr(self.loss_),
-            "solver": self.solver_,
-            "n_obs": self.df_resid_ + len(self.params_),
-            "df_resid": self.df_resid_,
-            "cov_type": self.cov_type_,
-        }
-        if self.scale_ is not None:
-            info["scale"] = self.scale_
-        if self.dispersion_ is not None:
-            info["dispersion"] = self.dispersion_
-        if self.loglik_ is not None:
-            info.update(loglik=self.loglik_, aic=self.aic_, bic=self.bic_)
-        return info
-
-    def summary(self, alpha=0.05):
-        """The coefficient table: coef, std err, z (or t), p-value and the
-        ``1 - alpha`` confidence interval, labelled with the feature names.
-
-        A pandas DataFrame (model information in ``df.attrs["info"]``), or a
-        text table without pandas.  Columns read ``t`` and ``P>|t|`` when
-        ``use_t_`` (see the class Notes).
-        """
-        self._check_inference()
-        self._check_penalised_inference()
-        table = summary_table(self.param_names_, self.params_, self.covariance_, alpha,
-                              info=self._summary_info())
-        if not self.use_t_ or not hasattr(table, "columns"):
-            return table
-        ref = self._reference()
-        t = self.params_ / self.bse_
-        ci = self.conf_int(alpha)
-        cols = list(table.columns)
-        table[cols[2]] = t
-        table[cols[3]] = 2.0 * ref.sf(np.abs(t))
-        table[cols[4]] = ci[:, 0]
-        table[cols[5]] = ci[:, 1]
-        return table.rename(columns={cols[2]: "t", cols[3]: "P>|t|"})
-
     # --------------------------------------------------------- predict
     def _raw_predict(self, X, offset):
         check_is_fitted(self)
@@ -578,64 +417,3 @@ def _raw(X, coef, intercept, offset, dtype=np.float64):
     if offset is not None:
         raw = raw + offset
     return raw if dtype == np.float64 else raw.astype(dtype)
-
-
-def _least_squares(X, y, sw, offset, fit_intercept, l2_reg):
-    """Closed form of ``mean_s (y - o - X w - b)^2 + l2/2 ||w||^2``.
-
-    Weighted centring removes the intercept; the (ridge-augmented) normal
-    equations are solved by Cholesky on the equilibrated Gram matrix, or by an
-    SVD least-squares solve of the weighted design when that matrix is
-    ill-conditioned (the NIST Longley problem), so the solution is accurate to
-    the conditioning of ``X`` itself rather than its square; a rank-deficient
-    design gets the minimum-norm solution, as ``LinearRegression``.
-    """
-    n, p = X.shape
-    z = y if offset is None else y - offset
-    omega = np.full(n, 1.0 / n) if sw is None else sw / sw.sum()
-    if fit_intercept:
-        xbar = np.asarray(X.T @ omega).ravel()
-        zbar = float(omega @ z)
-    else:
-        xbar, zbar = np.zeros(p), 0.0
-    zc = z - zbar
-    ridge = 0.5 * l2_reg
-    if p == 0:
-        return np.zeros(0), zbar
-    if sp.issparse(X):
-        Xw = X.multiply(omega[:, None]).tocsr()
-        G = np.asarray((X.T @ Xw).toarray()) - np.outer(xbar, xbar)
-        rhs = np.asarray(Xw.T @ zc).ravel()
-        w = _solve_gram(G, rhs, ridge)
-    else:
-        Xf = np.asarray(X, dtype=np.float64)
-        sq = np.sqrt(omega)
-        A = (Xf - xbar) * sq[:, None] if fit_intercept else Xf * sq[:, None]
-        b = zc * sq
-        G = A.T @ A
-        w = _solve_gram(G, A.T @ b, ridge, fallback=(A, b))
-    return w, zbar - float(xbar @ w)
-
-
-def _solve_gram(G, rhs, ridge, fallback=None):
-    p = G.shape[0]
-    d = np.sqrt(np.maximum(np.diag(G), 0.0))
-    d[d == 0] = 1.0
-    Gs = G / d[:, None] / d[None, :]
-    Gs[np.diag_indices(p)] += ridge / d**2
-    try:
-        c, low = la.cho_factor(Gs, check_finite=False)
-        diag = np.abs(np.diag(c))
-        if diag.min() > 0 and (diag.max() / diag.min()) ** 2 < 1e8:
-            return la.cho_solve((c, low), rhs / d, check_finite=False) / d
-    except la.LinAlgError:
-        pass
-    if fallback is not None:
-        A, b = fallback
-        if ridge:
-            A = np.vstack([A, np.sqrt(ridge) * np.eye(p)])
-            b = np.concatenate([b, np.zeros(p)])
-        # SVD least squares: accurate, and the minimum-norm solution when X is
-        # rank deficient (unique, so weights and repeated rows agree)
-        return la.lstsq(A / d, b, cond=1e-12, lapack_driver="gelsd", check_finite=False)[0] / d
-    return la.lstsq(Gs, rhs / d, cond=1e-13, check_finite=False)[0] / d

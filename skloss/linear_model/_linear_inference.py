@@ -66,10 +66,12 @@ import warnings
 import numpy as np
 import scipy.linalg as la
 from scipy import stats
+from sklearn.utils.validation import check_is_fitted
 
 from ._exact import _Design
+from ._inference import summary_table
 
-__all__ = ["glm_power", "regression_covariance", "hall_sheather"]
+__all__ = ["RegressionInferenceMixin", "glm_power", "hall_sheather", "regression_covariance"]
 
 
 def glm_power(loss):
@@ -320,3 +322,172 @@ def _student_t_cov(d, y, raw, s, nu, sigma, cov_type, n):
         B[m, m] = float(s @ (g_sig * g_sig))
         cov = _hc1(Hinv @ B @ Hinv, n, m + 1, cov_type)
     return cov[:m, :m]
+
+
+class RegressionInferenceMixin:
+    """The likelihood and covariance attributes of MLELinearRegression, and its
+    ``conf_int`` / ``summary`` (Student's t where ``use_t_``)."""
+
+    # ------------------------------------------------------- likelihood
+    def _likelihood_attrs(self, loss, y, raw, sw, scale, p):
+        out = {"loglik_": None, "aic_": None, "bic_": None}
+        try:
+            lik = loss.likelihood
+        except Exception:
+            lik = None
+        if lik is None:
+            return out
+        has_scale = bool(getattr(lik, "has_scale", False))
+        n_obs = float(len(y) if sw is None else np.sum(sw))
+        k = p + int(self.fit_intercept) + int(has_scale)
+        if has_scale and scale is None:
+            return out
+        if has_scale and scale == 0.0:
+            loglik = np.inf  # an exact fit: the likelihood is unbounded as the scale -> 0
+        else:
+            try:
+                with np.errstate(all="ignore"):
+                    loglik = float(lik.loglik(y, raw, scale if has_scale else None, sw))
+            except (NotImplementedError, ValueError):
+                return out
+        out.update(self._loglik_attrs(loglik, k, n_obs))
+        return out
+
+    # ------------------------------------------------------- inference
+    def _cov_kind(self, loss):
+        name = loss.name
+        if glm_power(loss) is not None:
+            return "glm"
+        if name in ("quantile", "absolute_error"):
+            return "quantile"
+        if name in ("student_t", "epsilon_insensitive"):
+            return name
+        return "m" if loss.has_hessian else None
+
+    def _covariance_attrs(self, loss, X, y, raw, sw, scale, penalised):
+        ct = self.cov_type
+        k = X.shape[1] + int(self.fit_intercept)
+        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))
+        coef_names = (["intercept"] if self.fit_intercept else []) + [str(s) for s in names]
+        n_obs = float(len(y) if sw is None else np.sum(sw))
+        out = {"cov_type_": None, "covariance_": None, "bse_": None, "dispersion_": None,
+               "df_resid_": n_obs - k, "use_t_": False, "param_names_": coef_names,
+               "_penalised": bool(penalised)}
+        if ct is None:
+            return out
+        kind = self._cov_kind(loss)
+        auto = ct == "auto"
+        if kind is None:
+            if auto:
+                return out
+            raise ValueError(
+                f"cov_type={ct!r}: loss {loss.name!r} has no Hessian and no known covariance "
+                "convention; use cov_type=None."
+            )
+        if auto:
+            ct = {"glm": "nonrobust", "student_t": "nonrobust"}.get(kind, "HC0")
+            if n_obs <= k or (kind == "student_t" and scale is not None and scale <= 0):
+                return out
+        if penalised and not auto:
+            warnings.warn(
+                "The standard errors of a penalised fit ignore the penalty: they are those of "
+                "the unpenalised model at the penalised estimate. Use penalty=None for valid "
+                "inference.",
+                UserWarning,
+                stacklevel=4,
+            )
+        try:
+            with np.errstate(all="ignore"):
+                cov, info = regression_covariance(kind, ct, X, y, raw, sw, loss=loss,
+                                                  fit_intercept=self.fit_intercept, scale=scale)
+        except (ValueError, np.linalg.LinAlgError):
+            if auto:
+                return out
+            raise
+        if self.fit_intercept:  # packed [w, b] -> display [b, w]
+            order = np.r_[k - 1, np.arange(k - 1)]
+            cov = cov[np.ix_(order, order)]
+        var = np.diag(cov)
+        with np.errstate(invalid="ignore"):
+            bse = np.sqrt(np.where(var >= 0, var, np.nan))
+        out.update(cov_type_=ct, covariance_=cov, bse_=bse, dispersion_=info.get("dispersion"),
+                   use_t_=bool(info.get("use_t")))
+        return out
+
+    @property
+    def params_(self):
+        check_is_fitted(self)
+        coef = np.asarray(self.coef_, dtype=np.float64)
+        return np.r_[self.intercept_, coef] if self.fit_intercept else coef
+
+    def _reference(self):
+        if self.use_t_ and self.df_resid_ > 0:
+            return stats.t(self.df_resid_)
+        return stats.norm()
+
+    def _check_penalised_inference(self):
+        if getattr(self, "_penalised", False) and self.cov_type == "auto":
+            warnings.warn(
+                "The standard errors of a penalised fit ignore the penalty: they are those of "
+                "the unpenalised model at the penalised estimate. Use penalty=None for valid "
+                "inference.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def conf_int(self, alpha=0.05):
+        """Wald confidence intervals of ``params_`` (Student's t with
+        ``df_resid_`` degrees of freedom when ``use_t_``, else normal).
+
+        Returns
+        -------
+        ndarray of shape (n_params, 2)
+        """
+        self._check_inference()
+        self._check_penalised_inference()
+        if not (0.0 < float(alpha) < 1.0):
+            raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
+        q = self._reference().ppf(1.0 - alpha / 2.0)
+        return np.column_stack([self.params_ - q * self.bse_, self.params_ + q * self.bse_])
+
+    def _summary_info(self):
+        info = {
+            "model": "MLELinearRegression",
+            "loss": repr(self.loss_),
+            "solver": self.solver_,
+            "n_obs": self.df_resid_ + len(self.params_),
+            "df_resid": self.df_resid_,
+            "cov_type": self.cov_type_,
+        }
+        if self.scale_ is not None:
+            info["scale"] = self.scale_
+        if self.dispersion_ is not None:
+            info["dispersion"] = self.dispersion_
+        if self.loglik_ is not None:
+            info.update(loglik=self.loglik_, aic=self.aic_, bic=self.bic_)
+        return info
+
+    def summary(self, alpha=0.05):
+        """The coefficient table: coef, std err, z (or t), p-value and the
+        ``1 - alpha`` confidence interval, labelled with the feature names.
+
+        A pandas DataFrame (model information in ``df.attrs["info"]``), or a
+        text table without pandas.  Columns read ``t`` and ``P>|t|`` when
+        ``use_t_`` (see the class Notes).
+        """
+        self._check_inference()
+        self._check_penalised_inference()
+        table = summary_table(self.param_names_, self.params_, self.covariance_, alpha,
+                              info=self._summary_info())
+        if not self.use_t_ or not hasattr(table, "columns"):
+            return table
+        ref = self._reference()
+        t = self.params_ / self.bse_
+        ci = self.conf_int(alpha)
+        cols = list(table.columns)
+        table[cols[2]] = t
+        table[cols[3]] = 2.0 * ref.sf(np.abs(t))
+        table[cols[4]] = ci[:, 0]
+        table[cols[5]] = ci[:, 1]
+        return table.rename(columns={cols[2]: "t", cols[3]: "P>|t|"})
+

@@ -9,7 +9,11 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import LinearConstraint, minimize
 
-from skloss.linear_model._exact import linprog_fit, piecewise_linear_fit, piecewise_objective
+from skloss.linear_model._exact import (
+    linprog_fit,
+    piecewise_linear_fit,
+    piecewise_objective,
+)
 
 KINDS = [
     ("quantile", {"quantile": 0.5}),
@@ -96,7 +100,7 @@ def test_elastic_net_qp_matches_constrained_optimiser(kind, kw, l1):
     X, y, _ = _data(n=60, p=3, seed=3)
     l2 = 0.2
     res = piecewise_linear_fit(X, y, kind=kind, l1_reg=l1, l2_reg=l2, **kw)
-    coef, b, fun = _qp_reference(X, y, kind, kw, l1, l2)
+    coef, _, fun = _qp_reference(X, y, kind, kw, l1, l2)
     direct = piecewise_objective(X, y, res.coef, res.intercept, kind=kind, l1_reg=l1, l2_reg=l2, **kw)
     assert res.converged and res.certified
     assert direct <= fun + 1e-9

@@ -190,7 +190,7 @@ def test_piecewise_linear_losses_match_linear_programming(name, kw, penalty):
     sw = rng.uniform(0.5, 2.0, y.shape[0])
     alpha = 0.02 if penalty else 0.0
     est = MLELinearRegression(loss=get_loss(name, **kw), penalty=penalty, alpha=alpha).fit(X, y, sample_weight=sw)
-    coef, b, fun = linprog_fit(X, y, kind=name, sample_weight=sw, l1_reg=alpha, **kw)
+    coef, _, fun = linprog_fit(X, y, kind=name, sample_weight=sw, l1_reg=alpha, **kw)
     assert est.objective_ == pytest.approx(fun, rel=1e-10)
     np.testing.assert_allclose(est.coef_, coef, atol=1e-7)
     assert est.certified_

@@ -1,0 +1,69 @@
+"""Closed-form weighted least squares (with an optional ridge term), accurate on
+ill-conditioned designs."""
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+
+__all__ = ["least_squares"]
+
+
+def least_squares(X, y, sw, offset, fit_intercept, l2_reg):
+    """Closed form of ``mean_s (y - o - X w - b)^2 + l2/2 ||w||^2``.
+
+    Weighted centring removes the intercept; the (ridge-augmented) normal
+    equations are solved by Cholesky on the equilibrated Gram matrix, or by an
+    SVD least-squares solve of the weighted design when that matrix is
+    ill-conditioned (the NIST Longley problem), so the solution is accurate to
+    the conditioning of ``X`` itself rather than its square; a rank-deficient
+    design gets the minimum-norm solution, as ``LinearRegression``.
+    """
+    n, p = X.shape
+    z = y if offset is None else y - offset
+    omega = np.full(n, 1.0 / n) if sw is None else sw / sw.sum()
+    if fit_intercept:
+        xbar = np.asarray(X.T @ omega).ravel()
+        zbar = float(omega @ z)
+    else:
+        xbar, zbar = np.zeros(p), 0.0
+    zc = z - zbar
+    ridge = 0.5 * l2_reg
+    if p == 0:
+        return np.zeros(0), zbar
+    if sp.issparse(X):
+        Xw = X.multiply(omega[:, None]).tocsr()
+        G = np.asarray((X.T @ Xw).toarray()) - np.outer(xbar, xbar)
+        rhs = np.asarray(Xw.T @ zc).ravel()
+        w = _solve_gram(G, rhs, ridge)
+    else:
+        Xf = np.asarray(X, dtype=np.float64)
+        sq = np.sqrt(omega)
+        A = (Xf - xbar) * sq[:, None] if fit_intercept else Xf * sq[:, None]
+        b = zc * sq
+        G = A.T @ A
+        w = _solve_gram(G, A.T @ b, ridge, fallback=(A, b))
+    return w, zbar - float(xbar @ w)
+
+
+def _solve_gram(G, rhs, ridge, fallback=None):
+    p = G.shape[0]
+    d = np.sqrt(np.maximum(np.diag(G), 0.0))
+    d[d == 0] = 1.0
+    Gs = G / d[:, None] / d[None, :]
+    Gs[np.diag_indices(p)] += ridge / d**2
+    try:
+        c, low = la.cho_factor(Gs, check_finite=False)
+        diag = np.abs(np.diag(c))
+        if diag.min() > 0 and (diag.max() / diag.min()) ** 2 < 1e8:
+            return la.cho_solve((c, low), rhs / d, check_finite=False) / d
+    except la.LinAlgError:
+        pass
+    if fallback is not None:
+        A, b = fallback
+        if ridge:
+            A = np.vstack([A, np.sqrt(ridge) * np.eye(p)])
+            b = np.concatenate([b, np.zeros(p)])
+        # SVD least squares: accurate, and the minimum-norm solution when X is
+        # rank deficient (unique, so weights and repeated rows agree)
+        return la.lstsq(A / d, b, cond=1e-12, lapack_driver="gelsd", check_finite=False)[0] / d
+    return la.lstsq(Gs, rhs / d, cond=1e-13, check_finite=False)[0] / d
