@@ -1,21 +1,55 @@
 """Linear models fitted by minimising a pluggable loss: MLELogisticRegression, ..."""
 
-from ._distribution import MLEDistribution
-from ._linear import MLELinearRegression
 from ._logistic import MLELogisticRegression, SeparationWarning
 
 __all__ = ["MLEDistribution", "MLELinearRegression", "MLELogisticRegression", "SeparationWarning"]
 
+# the regression estimators load on first use (keeps `from skloss import
+# MLELogisticRegression` light: no scipy.stats, no regression machinery)
+_LAZY = {"MLEDistribution": "._distribution", "MLELinearRegression": "._linear"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 def _warmup():
-    """Compile the linear-model kernels on tiny float32 / float64 problems."""
+    """Compile the linear-model kernels (float64 and float32) and run tiny fits.
+
+    Called by :func:`skloss.warmup`; the kernels land in numba's disk cache.
+    """
     import numpy as np
+
+    from skloss._kernels import _linear as kern
 
     rng = np.random.RandomState(0)
     for dtype in (np.float64, np.float32):
-        X = rng.normal(size=(30, 3)).astype(dtype)
-        y2 = (X[:, 0] + rng.normal(size=30) > 0).astype(int)
-        y3 = np.arange(30) % 3
-        MLELogisticRegression(penalty="l2", alpha=0.1).fit(X, y2)
-        MLELogisticRegression(penalty="l2", alpha=0.1).fit(X, y3)
-        MLELogisticRegression(penalty="l1", alpha=0.01).fit(X, y2)
+        X = rng.normal(size=(40, 3)).astype(dtype)
+        y2 = (X[:, 0] > 0).astype(dtype)
+        y3 = (np.arange(40) % 3).astype(dtype)
+        empty = np.empty(0, dtype=dtype)
+        grad = np.empty(4)
+        h = np.empty(40)
+        w = np.zeros(3)
+        kern.binary_logloss_value_grad(X, y2, empty, w, 0.0, 0.0, 2, grad, h)
+        kern.binary_logloss_value_grad_serial(X, y2, empty, w, 0.0, 0.0, grad, np.empty(0))
+        raw = np.ascontiguousarray(X)
+        kern.multinomial_logloss_raw_value_grad(raw.copy(), y3, empty, 0.0, 2, raw.copy())
+        kern.multinomial_logloss_raw_value_grad_serial(raw.copy(), y3, empty, 0.0, raw.copy())
+        for loss in ("log_loss", "hinge"):
+            MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y2.astype(int))
+            MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y3.astype(int))
+        MLELogisticRegression(penalty="l1", alpha=0.01).fit(X, y2.astype(int))
+    H = np.eye(3)
+    z = np.zeros(3)
+    kern.quadratic_l1_cd(H, np.ones(3), np.ones(3), z.copy(), z.copy(), z.copy(), np.ones(3), 0.1, 1e-8, 10)

@@ -21,7 +21,6 @@ Conventions (statsmodels' vocabulary; degrees of freedom stated):
 import warnings
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["covariance", "wald", "summary_table", "information_criteria", "COV_TYPES"]
 
@@ -97,8 +96,10 @@ def wald(params, cov, alpha=0.05):
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.sqrt(np.where(var >= 0, var, np.nan))
         z = params / se
-    p = 2.0 * stats.norm.sf(np.abs(z))
-    q = stats.norm.ppf(1.0 - alpha / 2.0)
+    from scipy.special import ndtr, ndtri
+
+    p = 2.0 * ndtr(-np.abs(z))
+    q = float(ndtri(1.0 - alpha / 2.0))
     return {
         "coef": params,
         "std_err": se,

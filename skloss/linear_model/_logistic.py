@@ -326,8 +326,8 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         m = min(obj.n_samples, 20)
         raw = rng.normal(size=(m, obj.n_outputs)).astype(obj.dtype)
         y = obj.y[:m]
-        a = loss.loss(y, raw)
-        b = loss.loss(y, raw + np.asarray(1.5, dtype=obj.dtype))
+        a = obj._lossfn.loss(y, raw)
+        b = obj._lossfn.loss(y, raw + np.asarray(1.5, dtype=obj.dtype))
         return bool(np.allclose(a, b, rtol=1e-5, atol=1e-6))
 
     @staticmethod
@@ -472,7 +472,7 @@ def _detect_separation(obj, coef, loss, fixed=None):
     there as fast as the gradient).
     """
     raw = obj.raw_prediction(coef)
-    per = np.asarray(loss.loss(obj.y, raw), dtype=np.float64)
+    per = np.asarray(obj._lossfn.loss(obj.y, raw), dtype=np.float64)
     if obj.sample_weight is not None:
         per = per[np.asarray(obj.sample_weight) > 0]
     if per.size == 0 or np.min(per) > 1e-9:

@@ -101,6 +101,11 @@ class LinearObjective:
         # parallel chunks only where a pass is long enough to pay the thread wake-up
         work = self.n_samples * max(self.n_features, 1)
         self._n_chunks = 1 if work < 2_000_000 else int(min(32, max(2, self.n_samples // 4096)))
+        # small log-loss problems: NumPy formulas (no numba import, no kernel load)
+        self._lossfn = loss
+        if type(loss).__name__ == "LogLoss" and work * self.n_outputs <= 50_000:
+            self._lossfn = _NumpyLogLoss(loss)
+            self._fused = False
         self._sw_arg = np.empty(0, dtype=self.dtype) if self.sample_weight is None else self.sample_weight
 
     # ------------------------------------------------------------- layout
@@ -179,7 +184,7 @@ class LinearObjective:
         total = 0.0
         for start, stop in self._blocks:
             raw = self._raw_block(self._rows(start, stop), w, b, start, stop)
-            total += float(np.sum(self.loss.loss(self.y[start:stop], raw, self._sw(start, stop)), dtype=np.float64))
+            total += float(np.sum(self._lossfn.loss(self.y[start:stop], raw, self._sw(start, stop)), dtype=np.float64))
         self.n_evaluations += 1
         return total / self.weight_sum
 
@@ -204,7 +209,7 @@ class LinearObjective:
         for start, stop in self._blocks:
             Xb = self._rows(start, stop)
             raw = self._raw_block(Xb, w, b, start, stop)
-            lo, g = self.loss.loss_gradient(self.y[start:stop], raw, self._sw(start, stop))
+            lo, g = self._lossfn.loss_gradient(self.y[start:stop], raw, self._sw(start, stop))
             total += float(np.sum(lo, dtype=np.float64))
             if k == 1:
                 gw += Xb.T @ g
@@ -370,7 +375,7 @@ class LinearObjective:
         Returns ``(raw, grad, hess)``.
         """
         raw = self.raw_prediction(coef)
-        g, h = self.loss.gradient_hessian(self.y, raw, self.sample_weight)
+        g, h = self._lossfn.gradient_hessian(self.y, raw, self.sample_weight)
         return raw, g, h
 
     def hessp_factory(self, coef):
@@ -381,7 +386,7 @@ class LinearObjective:
         value, grad = self.value_grad(coef)
         raw = self.raw_prediction(coef)
         if k == 1:
-            h = self.loss.hessian(y, raw, sw)
+            h = self._lossfn.hessian(y, raw, sw)
 
             def hessp(v):
                 vw, vb = self.split(v)
@@ -394,7 +399,7 @@ class LinearObjective:
                     return np.append(out_w, float(np.sum(hd, dtype=np.float64)) * scale)
                 return np.asarray(out_w, dtype=np.float64)
         else:
-            loss = self.loss
+            loss = self._lossfn
 
             def hessp(v):
                 vw, vb = self.split(v)
@@ -419,7 +424,7 @@ class LinearObjective:
         coefficients, and the sample weights: ``(S, s)`` with ``S`` of shape
         (n_samples, n_coef) (dense) and ``s`` of shape (n_samples,)."""
         raw = self.raw_prediction(coef)
-        g = np.asarray(self.loss.gradient(self.y, raw), dtype=np.float64)
+        g = np.asarray(self._lossfn.gradient(self.y, raw), dtype=np.float64)
         X = self.X.toarray() if self.sparse else np.asarray(self.X, dtype=np.float64)
         n, p, k = self.n_samples, self.n_features, self.n_outputs
         if k == 1:
@@ -442,7 +447,7 @@ class LinearObjective:
         fi = self.fit_intercept
         scale = 1.0 / self.weight_sum
         if k == 1:
-            h = np.asarray(self.loss.hessian(y, raw, sw), dtype=np.float64)
+            h = np.asarray(self._lossfn.hessian(y, raw, sw), dtype=np.float64)
             return self._gram(h, l2_reg)
         if self._fused and not np.any(self.sample_weight < 0 if self.sample_weight is not None else False):
             return self._softmax_gram(raw, l2_reg)
@@ -452,7 +457,7 @@ class LinearObjective:
         for l in range(k):
             e = np.zeros((n, k), dtype=raw.dtype)
             e[:, l] = 1.0
-            col = self.loss.hessian_product(y, raw, e, sw)  # H_i[:, l]
+            col = self._lossfn.hessian_product(y, raw, e, sw)  # H_i[:, l]
             for kk in range(k):
                 blocks[kk, l] = col[:, kk]
         m = p + fi
@@ -479,6 +484,80 @@ class LinearObjective:
         idx = np.arange(k * p)
         H[idx, idx] += l2_reg
         return H
+
+
+class _NumpyLogLoss:
+    """The log loss (binary and softmax forms) in NumPy, for small problems: a
+    first small fit in a fresh process then needs neither numba nor its cache
+    (cold start as fast as scikit-learn's).  Same values as the numba kernels."""
+
+    def __init__(self, loss):
+        self._loss = loss
+        self.eps = float(loss.label_smoothing)
+
+    def __getattr__(self, name):
+        return getattr(self._loss, name)
+
+    def _terms(self, y, raw, sw):
+        from scipy.special import expit, logsumexp
+
+        y = np.asarray(y, dtype=np.float64)
+        r = np.asarray(raw, dtype=np.float64)
+        eps = self.eps
+        if r.ndim == 1:
+            t = y * (1.0 - eps) + 0.5 * eps
+            loss = np.logaddexp(0.0, r) - t * r
+            p = expit(r)
+            return loss, p - t, p * (1.0 - p), None
+        k = r.shape[1]
+        lse = logsumexp(r, axis=1)
+        P = np.exp(r - lse[:, None])
+        T = np.full(r.shape, eps / k)
+        T[np.arange(r.shape[0]), y.astype(np.intp)] += 1.0 - eps
+        loss = lse - np.sum(T * r, axis=1)
+        return loss, P - T, P * (1.0 - P), P
+
+    @staticmethod
+    def _weigh(a, sw, dtype):
+        if sw is not None:
+            sw = np.asarray(sw, dtype=np.float64)
+            a = a * (sw if a.ndim == 1 else sw[:, None])
+        return a.astype(dtype, copy=False)
+
+    @staticmethod
+    def _dtype(raw):
+        return np.float32 if np.asarray(raw).dtype == np.float32 else np.float64
+
+    def loss(self, y_true, raw_prediction, sample_weight=None):
+        return self._weigh(self._terms(y_true, raw_prediction, sample_weight)[0], sample_weight,
+                           self._dtype(raw_prediction))
+
+    def gradient(self, y_true, raw_prediction, sample_weight=None):
+        return self._weigh(self._terms(y_true, raw_prediction, sample_weight)[1], sample_weight,
+                           self._dtype(raw_prediction))
+
+    def hessian(self, y_true, raw_prediction, sample_weight=None):
+        return self._weigh(self._terms(y_true, raw_prediction, sample_weight)[2], sample_weight,
+                           self._dtype(raw_prediction))
+
+    def loss_gradient(self, y_true, raw_prediction, sample_weight=None):
+        lo, g, _, _ = self._terms(y_true, raw_prediction, sample_weight)
+        d = self._dtype(raw_prediction)
+        return self._weigh(lo, sample_weight, d), self._weigh(g, sample_weight, d)
+
+    def gradient_hessian(self, y_true, raw_prediction, sample_weight=None):
+        _, g, h, _ = self._terms(y_true, raw_prediction, sample_weight)
+        d = self._dtype(raw_prediction)
+        return self._weigh(g, sample_weight, d), self._weigh(h, sample_weight, d)
+
+    def hessian_product(self, y_true, raw_prediction, direction, sample_weight=None):
+        _, _, h, P = self._terms(y_true, raw_prediction, sample_weight)
+        d = np.asarray(direction, dtype=np.float64)
+        if P is None:
+            out = h * d
+        else:
+            out = P * (d - np.sum(P * d, axis=1, keepdims=True))
+        return self._weigh(out, sample_weight, self._dtype(raw_prediction))
 
 
 def _dense(a):

@@ -34,7 +34,8 @@ Stopping criteria
 Smooth problems stop when ``max_j |dF/dc_j| <= tol`` (the gradient of the
 mean-loss objective, so ``tol`` does not depend on ``n_samples``).  Problems with
 an L1 term stop when the largest entry of the minimum-norm subgradient is
-``<= tol``.  HiGHS solves to its own optimality tolerances (1e-9 on primal and
+``<= tol``.  With float32 data ``tol`` is at least ``10 * eps(float32)``
+(about 1.2e-6), the accuracy of a float32 gradient.  HiGHS solves to its own optimality tolerances (1e-9 on primal and
 dual feasibility), which makes its answer exact to solver precision.  Newton
 solvers also stop when the predicted decrease ``-g.d / 2`` falls below
 ``1e-2 * eps * |F|`` (no further progress is possible in floating point).
@@ -199,6 +200,8 @@ def solve(objective, coef0, solver, *, tol=1e-6, max_iter=1000, verbose=0, fixed
     SolverResult
     """
     coef0 = np.array(coef0, dtype=np.float64)
+    # float32 data: the gradient is accurate to about float32 precision only
+    tol = max(float(tol), 10.0 * float(np.finfo(objective.dtype).eps)) if objective.dtype == np.float32 else tol
     free = None if fixed is None or not np.any(fixed) else ~np.asarray(fixed, dtype=bool)
     start = time.perf_counter()
     if solver == "lbfgs":

@@ -56,7 +56,7 @@ def test_value_closed_form_log_loss():
 
 @pytest.mark.parametrize("k", [1, 4])
 def test_fused_log_loss_pass_equals_generic(k):
-    X, y, sw = _data(n=3000, p=6, k=max(k, 2))
+    X, y, sw = _data(n=20000, p=6, k=max(k, 2))
     obj = LinearObjective(get_loss("log_loss", label_smoothing=0.1), X, y, sw, n_outputs=k, l2_reg=0.1)
     assert obj._fused
     c = np.random.RandomState(0).normal(size=obj.n_coef)
@@ -115,3 +115,25 @@ def test_subsample_estimates_hessian():
     assert 4000 <= sub.n_samples <= 6000
     c = np.zeros(obj.n_coef)
     np.testing.assert_allclose(sub.hessian(c), obj.hessian(c), rtol=0.1, atol=0.01)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numpy_log_loss_equals_kernels(k, dtype):
+    # small problems evaluate the log loss in NumPy (no numba at cold start)
+    from skloss.linear_model._objective import _NumpyLogLoss
+
+    rng = np.random.RandomState(0)
+    loss = get_loss("log_loss", label_smoothing=0.05)
+    fast = _NumpyLogLoss(loss)
+    y = rng.randint(0, max(k, 2), size=50).astype(dtype)
+    raw = (rng.normal(size=(50, k) if k > 1 else 50) * 30).astype(dtype)
+    sw = rng.uniform(0.5, 2, size=50).astype(dtype)
+    d = rng.normal(size=raw.shape).astype(dtype)
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    for a, b in [(fast.loss(y, raw, sw), loss.loss(y, raw, sw)),
+                 (fast.gradient(y, raw, sw), loss.gradient(y, raw, sw)),
+                 (fast.hessian(y, raw, sw), loss.hessian(y, raw, sw)),
+                 (fast.hessian_product(y, raw, d, sw), loss.hessian_product(y, raw, d, sw))]:
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-6 if dtype == np.float32 else 1e-13)
