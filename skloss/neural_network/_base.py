@@ -188,7 +188,6 @@ class BaseSGDNet(BaseEstimator):
             theta = _network.init_theta(sizes, self.activation, rng, dtype)
             theta[theta.shape[0] - n_outputs:] = self._output_bias(loss, Y, sw, n_outputs)
             optimizer = None
-            self.loss_ = loss
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
@@ -212,6 +211,7 @@ class BaseSGDNet(BaseEstimator):
             optimizer.astype(dtype)
         self._optimizer = optimizer
         self._sizes = sizes
+        self.loss_ = loss
         self.n_outputs_ = int(n_outputs)
         self.n_layers_ = int(sizes.shape[0])
         self.out_activation_ = self._out_activation(loss, form)

@@ -264,6 +264,9 @@ def test_warm_start_continues(digits):
     clf.fit(Xtr, ytr)
     assert clf.n_iter_ == 8 and len(clf.loss_curve_) == 8
     assert not np.array_equal(first, clf.coefs_[0])
+    clf.set_params(loss="hinge")  # a new output loss on the same network
+    clf.fit(Xtr, ytr)
+    assert clf.loss_ == get_loss("hinge") and not hasattr(clf, "predict_proba")
     clf.set_params(hidden_layer_sizes=(9,))
     with pytest.raises(ValueError, match="layer sizes"):
         clf.fit(Xtr, ytr)
