@@ -35,7 +35,7 @@ squared error (200,000 x 100)
 Threads: BLAS (threadpoolctl) and numba are limited to ``--threads`` for every
 tool (default 1: on a shared machine multi-threaded timings are noise).
 
-Run: ``python benchmarks/bench_linear.py [--quick] [--threads N] [--repeat R]``.
+Run: ``python benchmarks/bench_linear.py [--quick] [--threads N] [--repeat R] [--only quantile huber ...]``.
 """
 
 import argparse
@@ -202,6 +202,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small problems (a smoke test)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--only", nargs="*", default=["quantile", "huber", "poisson", "squared"],
+                        help="problems to run (quantile huber poisson squared)")
     args = parser.parse_args()
     import numba
     from threadpoolctl import threadpool_limits
@@ -217,12 +219,16 @@ def main():
         MLELinearRegression(loss=loss).fit(Xw, np.abs(Xw[:, 0]) + 1)
     with threadpool_limits(args.threads):
         print(f"threads: {args.threads}; best of {args.repeat} runs for skloss (1 run for slow tools)")
-        bench_quantile(20000 // scale, 50, args.repeat, 0.5)
-        bench_quantile(20000 // scale, 50, args.repeat, 0.9)
-        bench_huber(200000 // scale, 100, args.repeat)
-        bench_poisson(200000 // scale, 50, args.repeat, 0.0)
-        bench_poisson(200000 // scale, 50, args.repeat, 0.9)
-        bench_squared(200000 // scale, 100, args.repeat)
+        if "quantile" in args.only:
+            bench_quantile(20000 // scale, 50, args.repeat, 0.5)
+            bench_quantile(20000 // scale, 50, args.repeat, 0.9)
+        if "huber" in args.only:
+            bench_huber(200000 // scale, 100, args.repeat)
+        if "poisson" in args.only:
+            bench_poisson(200000 // scale, 50, args.repeat, 0.0)
+            bench_poisson(200000 // scale, 50, args.repeat, 0.9)
+        if "squared" in args.only:
+            bench_squared(200000 // scale, 100, args.repeat)
 
 
 if __name__ == "__main__":
