@@ -107,6 +107,9 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
     converged_ : bool
     solver_ : str
         The solver that ran.
+    certified_ : bool
+        Only after the interior-point solver: whether the crossover verified
+        the optimality conditions at an exact vertex (see the user guide).
     covariance_ : ndarray or None
         Covariance of ``params_``.
     params_ : ndarray
@@ -160,7 +163,9 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
     >>> y = X @ [1.0, -2.0] + 0.5 + rng.standard_t(2, size=200)
     >>> est = MLELinearRegression(loss="quantile").fit(X, y)
     >>> est.coef_.round(1)
-    array([ 1., -2.])
+    array([ 1. , -1.9])
+    >>> est.certified_  # the exact optimum of the linear programme
+    True
     """
 
     _task = "regression"
