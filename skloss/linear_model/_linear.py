@@ -27,6 +27,7 @@ from ._solvers import SOLVERS, resolve_solver, solve
 __all__ = ["MLELinearRegression"]
 
 REGRESSION_SOLVERS = tuple(SOLVERS) + ("interior-point",)
+_MAX_DENSE = 3000
 
 
 class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearModel):
@@ -232,7 +233,7 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         if sw is not None and not sw.sum() > 0:
             raise ValueError("sample_weight must have a positive sum.")
         off = _check_offset(offset, n)
-        path = self._choose_path(loss, l1_reg, sp.issparse(X))
+        path = self._choose_path(loss, l1_reg, l2_reg, sp.issparse(X), p)
         warm = self._warm_start_coef((p,))
         attrs = {"loss_": loss, "solver_": path}
         if path == "closed-form":
@@ -336,9 +337,15 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
             stacklevel=4,
         )
 
-    def _choose_path(self, loss, l1_reg, sparse):
+    def _choose_path(self, loss, l1_reg, l2_reg, sparse, n_features):
         solver = self.solver
         name = loss.name
+        # the closed form and the interior point factor a dense (p + 1) x (p + 1)
+        # matrix: beyond _MAX_DENSE columns "auto" hands over to the shared solvers
+        # (HiGHS for the piecewise-linear losses, Newton-CG / L-BFGS otherwise)
+        small = n_features + 1 <= _MAX_DENSE
+        if name in PIECEWISE_LINEAR and l2_reg > 0:
+            small = True  # a quadratic programme: the interior point is the reliable route
         if solver == "interior-point":
             if name not in PIECEWISE_LINEAR:
                 raise ValueError(
@@ -353,9 +360,9 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
                 "loss 'student_t' is fitted by joint maximum likelihood of the coefficients and "
                 "the scale (EM from a robust start, then L-BFGS); use solver='auto' or 'lbfgs'."
             )
-        if solver == "auto" and name in PIECEWISE_LINEAR:
+        if solver == "auto" and name in PIECEWISE_LINEAR and small:
             return "interior-point"
-        if (solver in ("auto", "newton", "newton-cholesky") and l1_reg == 0
+        if (small and solver in ("auto", "newton", "newton-cholesky") and l1_reg == 0
                 and glm_power(loss) == 0 and str(loss.link) == "identity"):
             return "closed-form"
         return "shared"

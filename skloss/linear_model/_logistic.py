@@ -239,10 +239,11 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             coef0, fixed = self._start(obj, loss, yk, sw_arg, warm, k_out, penalised)
             res = self._run_solver_sep(obj, coef0, fixed, loss, penalised)
             coef = res.coef
+            objective_value = res.objective
             if mode == "multinomial" and self._shift_invariant(loss, obj, coef):
                 # report the centred solution (unique: sum over classes = 0)
                 coef = self._centre(obj, coef, weights=not penalised)
-            objective_value = obj.total_value(coef)
+                objective_value = obj.total_value(coef)
             W, b = obj.split(coef)
             W = np.atleast_2d(np.asarray(W, dtype=np.float64))
             b = np.atleast_1d(np.asarray(b, dtype=np.float64)) if self.fit_intercept else np.zeros(k_out)
@@ -348,7 +349,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = self._run_solver(obj, coef0, fixed)
-        separated = _detect_separation(obj, res.coef, loss, fixed)
+        separated = _detect_separation(obj, res.coef, loss, fixed, res.extra.get("last_step"))
         for w in caught:
             if separated and issubclass(w.category, Warning) and "did not converge" in str(w.message):
                 continue
@@ -370,10 +371,14 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
                               res):
         attrs = {}
         likelihood = loss.likelihood
-        raw = obj.raw_prediction(coef)
         n_obs = obj.weight_sum
         n_params = coef.size - (obj.n_features + obj.fit_intercept if mode == "multinomial" else 0)
-        if likelihood is not None:
+        if likelihood is not None and type(loss).__name__ == "LogLoss":
+            # the log loss is exactly the negative log-likelihood (label_smoothing = 0)
+            data = res.objective - obj.l2_value(res.coef) - obj.l1_value(res.coef)
+            attrs.update(self._loglik_attrs(-data * obj.weight_sum, n_params, n_obs))
+        elif likelihood is not None:
+            raw = obj.raw_prediction(coef)
             loglik = float(likelihood.loglik(obj.y, raw, sample_weight=sw))
             attrs.update(self._loglik_attrs(loglik, n_params, n_obs))
         else:
@@ -460,7 +465,7 @@ def _block_diag(blocks):
     return scipy.linalg.block_diag(*blocks)
 
 
-def _detect_separation(obj, coef, loss, fixed=None):
+def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     """A sentence describing the separation found at ``coef``, or "" if none.
 
     Suspicion: some sample's loss is below 1e-9 (its fitted probability is
@@ -488,6 +493,12 @@ def _detect_separation(obj, coef, loss, fixed=None):
             return _konis_lp(obj, z)
     if not loss.has_hessian or obj.n_coef > 3000:
         return ""
+    big = 1e-3 * max(1.0, float(np.max(np.abs(coef))))
+    if last_step is not None and np.isfinite(last_step):
+        # the last Newton step of the solver: negligible at an existing optimum
+        if last_step > big:
+            return "some samples are fitted with probability 1 and the coefficients keep growing"
+        return ""
     _, g = obj.value_grad(coef)
     H = obj.hessian(coef)
     keep = np.ones(coef.size, dtype=bool) if fixed is None else ~np.asarray(fixed, dtype=bool)
@@ -496,7 +507,7 @@ def _detect_separation(obj, coef, loss, fixed=None):
     vals, vecs = np.linalg.eigh(H)
     big = vals > 1e-10 * max(float(vals.max()), 1e-300)
     step = vecs[:, big] @ ((vecs[:, big].T @ g) / vals[big])
-    if np.max(np.abs(step)) > 1e-3 * max(1.0, float(np.max(np.abs(coef)))):
+    if np.max(np.abs(step)) > big:
         return "some samples are fitted with probability 1 and the coefficients keep growing"
     return ""
 

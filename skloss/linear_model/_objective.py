@@ -180,6 +180,9 @@ class LinearObjective:
 
     def data_value(self, coef):
         """The weighted mean loss (no penalty)."""
+        if self._fused:
+            f, _, _ = self._fused_pass(coef, want_h=False)
+            return f - self.l2_value(coef)
         w, b = self.split(coef)
         total = 0.0
         for start, stop in self._blocks:
@@ -280,7 +283,7 @@ class LinearObjective:
         if cached is not None and cached[0] == m:
             return cached[1]
         stride = max(1, self.n_samples // m)
-        rows = np.arange(0, self.n_samples, stride)
+        rows = slice(0, self.n_samples, stride)
         X = self.X[rows]
         X = X.tocsr() if self.sparse else np.ascontiguousarray(X)
         sub = LinearObjective(

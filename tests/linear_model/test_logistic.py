@@ -426,3 +426,10 @@ def test_perceptron_unpenalised_is_trivial_optimum(cancer):
     X, y = cancer
     est = MLELogisticRegression(loss="perceptron").fit(X, y)
     assert est.objective_ == pytest.approx(0.0, abs=1e-12)
+
+
+def test_multinomial_separation_warns():
+    X, y = load_iris(return_X_y=True)  # setosa is linearly separable
+    with pytest.warns(SeparationWarning, match="alpha > 0"):
+        est = MLELogisticRegression().fit(X, y)
+    assert np.all(np.isfinite(est.coef_))
