@@ -114,7 +114,19 @@ def main():
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256])
     parser.add_argument("--repeat", type=int, default=1,
                         help="repeat each run and keep the fastest (noisy machines)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit BLAS and PyTorch threads (default: the libraries' own)")
     args = parser.parse_args()
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+        try:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        except ImportError:
+            pass
 
     X, y = make_data()
     tools = {"skloss SGDNetClassifier": run_skloss, "sklearn MLPClassifier": run_sklearn}
@@ -126,7 +138,12 @@ def main():
     except ImportError:
         torch_threads = None
         print("PyTorch is not installed: its column is skipped.")
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
+    from threadpoolctl import threadpool_info
+
+    blas = sorted({f"{i['internal_api']} {i['num_threads']}" for i in threadpool_info()
+                   if i["user_api"] == "blas"})
+    print(f"python {platform.python_version()}, numpy {np.__version__}, BLAS threads: "
+          f"{', '.join(blas)}; "
           f"{X.shape[0]} x {X.shape[1]} float32, 10 classes, hidden ({HIDDEN},) relu, "
           f"SGD lr={LR} momentum={MOMENTUM} (Nesterov), {args.epochs} epochs"
           + (f", torch threads={torch_threads}" if torch_threads else ""))
