@@ -316,6 +316,8 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
             return coef0
         solver = resolve_solver(self.solver, loss, l1_reg=l1_reg, l2_reg=l2_reg, sparse=sub.sparse,
                                 n_outputs=1, n_coef=sub.n_coef)
+        if solver == "newton-cholesky":
+            return coef0  # the shared Newton solver presolves on a subsample itself
         try:
             with np.errstate(all="ignore"):
                 res = solve(sub, coef0, solver, tol=max(float(self.tol), 1e-6), max_iter=int(self.max_iter))
