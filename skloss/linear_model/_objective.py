@@ -103,7 +103,7 @@ class LinearObjective:
         self._n_chunks = 1 if work < 2_000_000 else int(min(32, max(2, self.n_samples // 4096)))
         # small log-loss problems: NumPy formulas (no numba import, no kernel load)
         self._lossfn = loss
-        if type(loss).__name__ == "LogLoss" and work * self.n_outputs <= 50_000:
+        if type(loss).__name__ == "LogLoss" and work * self.n_outputs <= 2_000_000:
             self._lossfn = _NumpyLogLoss(loss)
             self._fused = False
         self._sw_arg = np.empty(0, dtype=self.dtype) if self.sample_weight is None else self.sample_weight
