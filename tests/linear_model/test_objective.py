@@ -56,7 +56,7 @@ def test_value_closed_form_log_loss():
 
 @pytest.mark.parametrize("k", [1, 4])
 def test_fused_log_loss_pass_equals_generic(k):
-    X, y, sw = _data(n=200000, p=6, k=max(k, 2))
+    X, y, sw = _data(n=350000, p=6, k=max(k, 2))
     obj = LinearObjective(get_loss("log_loss", label_smoothing=0.1), X, y, sw, n_outputs=k, l2_reg=0.1)
     assert obj._fused
     c = np.random.RandomState(0).normal(size=obj.n_coef)
