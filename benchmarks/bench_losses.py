@@ -83,12 +83,14 @@ def _time(fn):
     return time.perf_counter() - t0
 
 
-def run(n_samples=1_000_000, repeats=7, seed=0):
+def run(n_samples=1_000_000, repeats=7, seed=0, only=None):
     from skloss.losses import available_losses, get_loss
 
     names = set(available_losses())
     rows = []
     for label, name, params, sk_loss, make_y, make_raw in _cases():
+        if only and not any(o in label for o in only):
+            continue
         if name not in names:
             print(f"{label:<22} skipped: skloss has no loss {name!r} yet")
             continue
@@ -110,9 +112,9 @@ def run(n_samples=1_000_000, repeats=7, seed=0):
                 return sk_loss.loss_gradient(y, raw, loss_out=loss_out, gradient_out=grad_out)
 
             # warm-up: JIT compilation / cache loading and first-touch page faults
-            for f in (f_ours, f_sk_alloc, f_sk_prealloc):
-                f()
-                f()
+            for _ in range(3):
+                for f in (f_ours, f_sk_alloc, f_sk_prealloc):
+                    f()
             l_ours, g_ours = f_ours()
             if l_ours.dtype != dtype or not (np.all(np.isfinite(l_ours)) and np.all(np.isfinite(g_ours))):
                 raise RuntimeError(f"{label} {np.dtype(dtype).name}: skloss output is not finite / wrong dtype")
@@ -169,6 +171,8 @@ def main(argv=None):
     parser.add_argument("--n-samples", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--markdown", action="store_true", help="also print a markdown table")
+    parser.add_argument("--only", nargs="+", metavar="LOSS",
+                        help="run only the losses whose label contains one of these strings")
     args = parser.parse_args(argv)
 
     import numba
@@ -185,7 +189,7 @@ def main(argv=None):
     print("'prealloc' = sklearn writing into preallocated outputs (its best case)\n")
     print(_HEADER)
     print("-" * len(_HEADER))
-    rows = run(args.n_samples, args.repeats)
+    rows = run(args.n_samples, args.repeats, only=args.only)
     if rows:
         worst = max(rows, key=lambda r: r["ratio"])
         geo = float(np.exp(np.mean(np.log([r["ratio"] for r in rows]))))
