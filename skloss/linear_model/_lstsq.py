@@ -63,7 +63,21 @@ def _solve_gram(G, rhs, ridge, fallback=None):
         if ridge:
             A = np.vstack([A, np.sqrt(ridge) * np.eye(p)])
             b = np.concatenate([b, np.zeros(p)])
-        # SVD least squares: accurate, and the minimum-norm solution when X is
-        # rank deficient (unique, so weights and repeated rows agree)
-        return la.lstsq(A / d, b, cond=1e-12, lapack_driver="gelsd", check_finite=False)[0] / d
-    return la.lstsq(Gs, rhs / d, cond=1e-13, check_finite=False)[0] / d
+        # SVD least squares on the equilibrated design: accurate to the condition
+        # of X.  A rank-deficient X has many solutions: the one of minimum norm
+        # in w itself (as LinearRegression; unique, so weights and repeated rows
+        # agree) is found along the null space of the equilibrated design.
+        return _min_norm(A / d, b, d, 1e-12)
+    return _min_norm(Gs, rhs / d, d, 1e-13)
+
+
+def _min_norm(As, b, d, cond):
+    """``w = u / d`` with ``u`` solving ``As u ~ b``, of minimum ``||w||``."""
+    U, S, Vt = la.svd(As, full_matrices=False, check_finite=False, lapack_driver="gesdd")
+    keep = S > cond * (S[0] if S.size else 0.0)
+    u = Vt[keep].T @ ((U[:, keep].T @ b) / S[keep])
+    null = la.null_space(Vt[keep]) if keep.sum() < As.shape[1] else np.zeros((As.shape[1], 0))
+    if null.shape[1]:
+        z = la.lstsq(null / d[:, None], -u / d, check_finite=False)[0]
+        u = u + null @ z
+    return u / d

@@ -349,3 +349,29 @@ def test_weights_equal_repetitions(name):
         assert w.bic_ == pytest.approx(r.bic_, rel=1e-8)
     if w.bse_ is not None and name not in ("absolute_error", "quantile", "epsilon_insensitive"):
         np.testing.assert_allclose(w.bse_, r.bse_, rtol=1e-5)
+
+
+def test_rank_deficient_least_squares_is_the_minimum_norm_solution():
+    from sklearn.linear_model import LinearRegression
+
+    X, y, _ = _reg_data(n=30, p=4, seed=11)
+    X = np.hstack([X, X[:, :2] + X[:, 2:3]])  # two exactly collinear columns
+    est = MLELinearRegression(cov_type=None).fit(X, y)
+    ref = LinearRegression().fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-9)
+    np.testing.assert_allclose(est.predict(X), ref.predict(X), atol=1e-9)
+
+
+def test_many_sparse_columns_use_the_shared_solvers():
+    import scipy.sparse as sp
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(12)
+    X = sp.random(400, 3500, density=0.003, random_state=12, format="csr")
+    y = rng.normal(size=400)
+    est = MLELinearRegression(penalty="l2", alpha=2 * 1.0 / 400, cov_type=None, tol=1e-12).fit(X, y)
+    assert est.solver_ != "closed-form"
+    ref = Ridge(alpha=1.0, solver="sparse_cg", tol=1e-12, max_iter=100000).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-6)
+    q = MLELinearRegression(loss="absolute_error", cov_type=None).fit(X[:, :3100], y)
+    assert q.solver_ == "highs"
