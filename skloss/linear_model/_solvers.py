@@ -361,6 +361,7 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
         sub = obj.subsample(max(m_sub, obj.n_samples // 8))
     gmax0 = gmax
     last_ratio = None
+    keep = 0.1 if obj.n_outputs == 1 else 0.5
     for n_iter in range(1, max_iter + 1):
         if gmax <= tol:
             converged = True
@@ -439,11 +440,13 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
                 # a subsampled factorisation is kept while steps are full and cut the
                 # gradient ten-fold.  Once the convergence is linear (full steps, the rate no
                 # longer improving) the full Hessian takes over for the quadratic finish.
+                # (K outputs: a Hessian costs tens of passes, so factorisations are
+                # kept longer and the full Hessian is never formed)
                 linear = t == 1.0 and last_ratio is not None and ratio > 0.1 and ratio >= 0.7 * last_ratio
-                if (fresh and ratio > 0.7) or (linear and gmax_new < 1e-2 * gmax0):
+                if obj.n_outputs == 1 and ((fresh and ratio > 0.7) or (linear and gmax_new < 1e-2 * gmax0)):
                     sub = None
                     solver_fn = None
-                elif not (t == 1.0 and ratio <= 0.1):
+                elif not (t == 1.0 and ratio <= keep):
                     solver_fn = None
                 last_ratio = ratio if fresh else last_ratio
             elif not (t == 1.0 and ratio <= 0.1):
