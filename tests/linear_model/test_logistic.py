@@ -433,3 +433,15 @@ def test_multinomial_separation_warns():
     with pytest.warns(SeparationWarning, match="alpha > 0"):
         est = MLELogisticRegression().fit(X, y)
     assert np.all(np.isfinite(est.coef_))
+
+
+def test_gridsearch_nested_loss_param_on_string_loss():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = load_iris(return_X_y=True)
+    est = MLELogisticRegression(penalty="l2", alpha=0.01)
+    grid = GridSearchCV(est, {"loss": ["focal"], "loss__gamma": [0.5, 3.0]}, cv=3).fit(X, y)
+    assert grid.best_estimator_.loss_.gamma == grid.best_params_["loss__gamma"]
+    assert est.loss == "log_loss"  # the original is untouched
+    with pytest.raises(ValueError, match="Invalid parameter for loss 'log_loss'"):
+        MLELogisticRegression().set_params(loss__gamma=2.0)
