@@ -505,8 +505,8 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     H, g = H[np.ix_(keep, keep)], g[keep]
     # ignore the null space of a collinear design
     vals, vecs = np.linalg.eigh(H)
-    big = vals > 1e-10 * max(float(vals.max()), 1e-300)
-    step = vecs[:, big] @ ((vecs[:, big].T @ g) / vals[big])
+    pos = vals > 1e-10 * max(float(vals.max()), 1e-300)
+    step = vecs[:, pos] @ ((vecs[:, pos].T @ g) / vals[pos])
     if np.max(np.abs(step)) > big:
         return "some samples are fitted with probability 1 and the coefficients keep growing"
     return ""
