@@ -521,8 +521,11 @@ def _kernel_sources_stamp():
     """
     digest = hashlib.sha256()
     for module in (_binary, _multiclass, _regression):
-        with open(module.__file__, "rb") as f:
-            digest.update(f.read())
+        try:
+            with open(module.__file__, "rb") as f:
+                digest.update(f.read())
+        except (OSError, TypeError):  # no readable source (frozen, zipped): no cache key
+            return 0
     return int(digest.hexdigest()[:15], 16)
 
 
