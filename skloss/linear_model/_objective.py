@@ -324,7 +324,10 @@ class LinearObjective:
 
             syrk = blas.dsyrk if self.dtype == np.float64 else blas.ssyrk
             C = np.zeros((m, m), dtype=self.dtype, order="F")
-            for start, stop in self._blocks:
+            # few large syrk calls (each call has a fixed threading cost): blocks of ~32 MB
+            rows = max(256, (1 << 25) // max(1, m * self.X.dtype.itemsize))
+            blocks = [(a, min(a + rows, self.n_samples)) for a in range(0, self.n_samples, rows)]
+            for start, stop in blocks:
                 sq = np.sqrt(h[start:stop]).astype(self.dtype)
                 A = np.empty((stop - start, m), dtype=self.dtype)
                 np.multiply(self.X[start:stop], sq[:, None], out=A[:, :p])
