@@ -17,15 +17,23 @@ is timed at the tolerance it needs, not at an arbitrary one.  statsmodels
 (unpenalised dense only) runs in a subprocess and is dropped when it needs more
 than a minute.
 
-Run: ``python benchmarks/bench_logistic.py [binary multinomial sparse] [--quick]``.
+Run: ``python benchmarks/bench_logistic.py [binary multinomial sparse] [--quick] [--threads N]``
+(``--threads`` sets OMP / OpenBLAS / numba threads for every tool, before any import).
 """
 
+import os
 import sys
-import time
-import warnings
 
-import numpy as np
-import scipy.sparse as sp
+if "--threads" in sys.argv:  # before numpy / numba are imported
+    _n = sys.argv[sys.argv.index("--threads") + 1]
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[_var] = _n
+
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
 
 GAP = 1e-8
 
@@ -260,7 +268,8 @@ def run(workload, quick=False):
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    args = [a for i, a in enumerate(sys.argv[1:], 1)
+            if not a.startswith("--") and sys.argv[i - 1] != "--threads"]
     quick = "--quick" in sys.argv
     for w in args or list(WORKLOADS):
         run(w, quick=quick)
