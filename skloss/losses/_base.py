@@ -257,6 +257,11 @@ class Loss(BaseEstimator):
         out_loss = np.empty(n, dtype) if want_loss else empty
         out_grad = np.empty_like(raw) if want_grad else empty.reshape((0,) * raw.ndim)
         out_hess = np.empty_like(raw) if want_hess else empty.reshape((0,) * raw.ndim)
+        return self._run_kernel(y, raw, sw, params, out_loss, out_grad, out_hess,
+                                want_loss, want_grad, want_hess)
+
+    def _run_kernel(self, y, raw, sw, params, out_loss, out_grad, out_hess,
+                    want_loss, want_grad, want_hess):
         if raw.ndim == 2:
             kernel = _kernel("_multiclass", self._multiclass_kernel_name)
         else:
@@ -287,7 +292,51 @@ class Loss(BaseEstimator):
                 out_hess[:, j] = hj
         return out_loss, out_grad, out_hess
 
-    def loss(self, y_true, raw_prediction, sample_weight=None):
+    def _compute(self, y_true, raw_prediction, sample_weight, want, outs):
+        """Prepare the inputs, evaluate, and write into preallocated outputs.
+
+        ``want`` is (loss, grad, hess) flags; ``outs`` the matching user arrays or
+        None.  Built-in kernels write straight into a suitable output array;
+        anything else is computed and copied.
+        """
+        y, raw, sw = self._prepare(y_true, raw_prediction, sample_weight)
+        if all(o is None for o in outs):
+            return self._evaluate(y, raw, sw, *want)
+        shapes = ((raw.shape[0],), raw.shape, raw.shape)
+        names = ("loss_out", "gradient_out", "hessian_out")
+        for o, shape, name in zip(outs, shapes, names):
+            if o is not None and (not isinstance(o, np.ndarray) or o.shape != shape):
+                raise ValueError(
+                    f"{self._label()}: {name} must be an ndarray of shape {shape}; got "
+                    f"{getattr(o, 'shape', type(o).__name__)}."
+                )
+        direct = (
+            type(self)._evaluate is Loss._evaluate
+            and not (raw.ndim == 2 and not self.has_multiclass_form)
+            and all(o is None or (o.dtype == raw.dtype and o.flags.c_contiguous and o.flags.writeable)
+                    for o in outs)
+        )
+        if direct:
+            if want[2] and not self.has_hessian:
+                return self._evaluate(y, raw, sw, *want)  # raises the clear error
+            empty = _EMPTY[raw.dtype]
+            arrays = []
+            for flag, o, shape in zip(want, outs, shapes):
+                if not flag:
+                    arrays.append(empty.reshape((0,) * len(shape)))
+                else:
+                    arrays.append(o if o is not None else np.empty(shape, raw.dtype))
+            return self._run_kernel(y, raw, sw, self._kernel_params(), *arrays, *want)
+        results = self._evaluate(y, raw, sw, *want)
+        final = []
+        for r, o in zip(results, outs):
+            if r is not None and o is not None:
+                o[...] = r
+                r = o
+            final.append(r)
+        return tuple(final)
+
+    def loss(self, y_true, raw_prediction, sample_weight=None, loss_out=None):
         """Per-sample losses, multiplied by ``sample_weight`` when given.
 
         Parameters
@@ -300,16 +349,16 @@ class Loss(BaseEstimator):
         -------
         loss : ndarray of shape (n_samples,)
         """
-        return self._evaluate(*self._prepare(y_true, raw_prediction, sample_weight), True, False, False)[0]
+        return self._compute(y_true, raw_prediction, sample_weight, (True, False, False), (loss_out, None, None))[0]
 
-    def gradient(self, y_true, raw_prediction, sample_weight=None):
+    def gradient(self, y_true, raw_prediction, sample_weight=None, gradient_out=None):
         """Derivative of the per-sample loss with respect to the raw prediction.
 
         Returns an array of the shape of ``raw_prediction``.
         """
-        return self._evaluate(*self._prepare(y_true, raw_prediction, sample_weight), False, True, False)[1]
+        return self._compute(y_true, raw_prediction, sample_weight, (False, True, False), (None, gradient_out, None))[1]
 
-    def hessian(self, y_true, raw_prediction, sample_weight=None):
+    def hessian(self, y_true, raw_prediction, sample_weight=None, hessian_out=None):
         """Second derivative with respect to the raw prediction.
 
         For an ``(n, K)`` raw array, the diagonal of each sample's K x K Hessian.
@@ -319,16 +368,27 @@ class Loss(BaseEstimator):
         HessianUnavailableError
             If the loss has no Hessian (``has_hessian`` is False).
         """
-        return self._evaluate(*self._prepare(y_true, raw_prediction, sample_weight), False, False, True)[2]
+        return self._compute(y_true, raw_prediction, sample_weight, (False, False, True), (None, None, hessian_out))[2]
 
-    def loss_gradient(self, y_true, raw_prediction, sample_weight=None):
-        """Per-sample loss and gradient in one pass: ``(loss, gradient)``."""
-        out = self._evaluate(*self._prepare(y_true, raw_prediction, sample_weight), True, True, False)
+    def loss_gradient(self, y_true, raw_prediction, sample_weight=None,
+                      loss_out=None, gradient_out=None):
+        """Per-sample loss and gradient in one pass: ``(loss, gradient)``.
+
+        ``loss_out`` / ``gradient_out``: optional preallocated arrays (as in
+        scikit-learn's private losses) that receive the results.
+        """
+        out = self._compute(y_true, raw_prediction, sample_weight, (True, True, False),
+                            (loss_out, gradient_out, None))
         return out[0], out[1]
 
-    def gradient_hessian(self, y_true, raw_prediction, sample_weight=None):
-        """Gradient and (diagonal) Hessian in one pass: ``(gradient, hessian)``."""
-        out = self._evaluate(*self._prepare(y_true, raw_prediction, sample_weight), False, True, True)
+    def gradient_hessian(self, y_true, raw_prediction, sample_weight=None,
+                         gradient_out=None, hessian_out=None):
+        """Gradient and (diagonal) Hessian in one pass: ``(gradient, hessian)``.
+
+        ``gradient_out`` / ``hessian_out``: optional preallocated result arrays.
+        """
+        out = self._compute(y_true, raw_prediction, sample_weight, (False, True, True),
+                            (None, gradient_out, hessian_out))
         return out[1], out[2]
 
     def loss_gradient_hessian(self, y_true, raw_prediction, sample_weight=None):
