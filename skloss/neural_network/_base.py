@@ -19,6 +19,7 @@ them would).  ``alpha`` is therefore the ``alpha`` of scikit-learn's
 ``alpha`` equals ours times ``batch_size``.
 """
 
+import contextlib
 import time
 import warnings
 from numbers import Integral, Real
@@ -39,7 +40,25 @@ from . import _network
 from ._optimizers import make_optimizer
 from ._output import compiled_route, kernel_params, output_form
 
-_MIN_LEARNING_RATE = 1e-6
+# Minibatch matrix products smaller than this many multiply-adds run on one BLAS
+# thread: on the 2-core benchmark machine, shared with other jobs, two OpenBLAS
+# threads made the products of a 32-sample minibatch several times slower (the
+# threads spin for a core), and at that size they have little to split.
+_SMALL_PRODUCT = 1 << 24
+_CONTROLLER = []
+
+
+def _blas_threads(batch, sizes):
+    """A context limiting BLAS to one thread when the minibatch products are small."""
+    largest = max(batch * int(a) * int(b) for a, b in zip(sizes[:-1], sizes[1:]))
+    if largest >= _SMALL_PRODUCT:
+        return contextlib.nullcontext()
+    if not _CONTROLLER:
+        import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba calls)
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 class BaseSGDNet(BaseEstimator):
@@ -164,6 +183,7 @@ class BaseSGDNet(BaseEstimator):
         rng = self._rng
         y_orig = y
         early = self.early_stopping and not incremental
+        X_val = Y_val = y_val = sw_val = None
         if early:
             idx = np.arange(X.shape[0])
             idx_train, idx_val = train_test_split(
@@ -237,9 +257,24 @@ class BaseSGDNet(BaseEstimator):
         work = _workspace(batch, sizes, Y.shape[1] if Y.ndim == 2 else 1, dtype, X)
         grad = np.zeros_like(theta)
         Y = np.ascontiguousarray(Y)
-        best_theta = None
 
         n_epochs = 1 if incremental else self.max_iter
+        with _blas_threads(batch, sizes):
+            theta, best_theta = self._epochs(
+                n_epochs, incremental, early, scorer, rng, n_samples, optimizer, dtype,
+                grad_scale, route, loss, form, Xin, X, Y, sw_arr, theta, grad, sizes, act,
+                params, work, X_val, Y_val, y_val, sw_val,
+            )
+        if early and best_theta is not None:
+            theta = best_theta
+        self.coefs_, self.intercepts_ = _network.unpack(theta, sizes)
+        return self
+
+    def _epochs(self, n_epochs, incremental, early, scorer, rng, n_samples, optimizer, dtype,
+                grad_scale, route, loss, form, Xin, X, Y, sw_arr, theta, grad, sizes, act,
+                params, work, X_val, Y_val, y_val, sw_val):
+        """The epoch loop: stopping rules, schedules, divergence, verbose lines."""
+        best_theta = None
         for _ in range(n_epochs):
             try:
                 perm = rng.permutation(n_samples) if self.shuffle else np.arange(n_samples)
@@ -329,10 +364,7 @@ class BaseSGDNet(BaseEstimator):
                     "optimization hasn't converged yet.",
                     ConvergenceWarning,
                 )
-        if early and best_theta is not None:
-            theta = best_theta
-        self.coefs_, self.intercepts_ = _network.unpack(theta, sizes)
-        return self
+        return theta, best_theta
 
     def _y_validation_kwargs(self):
         return {}
