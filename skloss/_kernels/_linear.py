@@ -129,50 +129,61 @@ def binary_logloss_value_grad_serial(X, y, sw, w, b, eps, grad, hess_out):
     return acc[p + 1]
 
 
-@njit(inline="always")
-def _softmax_rows(raw, y, sw, eps, start, stop, pbuf, grad_raw):
-    k = raw.shape[1]
+@njit(inline="always", fastmath=_FAST)
+def _softmax_xrows(X, y, sw, W, b, eps, start, stop, r, a):
+    # rows [start, stop) of the fused softmax pass: a[k, :p] += g_k x, a[k, p] += g_k,
+    # a[0, p + 1] += loss;  r is a (K,) scratch buffer
+    k, p = W.shape
     weighted = sw.shape[0] > 0
-    tot = 0.0
     for i in range(start, stop):
-        m = np.float64(raw[i, 0])
-        for j in range(1, k):
-            if raw[i, j] > m:
-                m = np.float64(raw[i, j])
+        for c in range(k):
+            acc = b[c]
+            for j in range(p):
+                acc += np.float64(X[i, j]) * W[c, j]
+            r[c] = acc
+        m = r[0]
+        for c in range(1, k):
+            if r[c] > m:
+                m = r[c]
         ssum = 0.0
         rsum = 0.0
-        for j in range(k):
-            rj = np.float64(raw[i, j])
-            rsum += rj
-            e = math.exp(rj - m)
-            pbuf[j] = e
-            ssum += e
-        lse = m + math.log(ssum)
         cls = int(y[i])
+        raw_y = r[cls]
+        for c in range(k):
+            rsum += r[c]
+        for c in range(k):
+            e = math.exp(r[c] - m)
+            ssum += e
+            r[c] = e  # r now holds exp(raw - max)
         s = np.float64(sw[i]) if weighted else 1.0
-        tot += s * (lse - (1.0 - eps) * np.float64(raw[i, cls]) - eps / k * rsum)
-        for j in range(k):
-            t = eps / k + (1.0 - eps if j == cls else 0.0)
-            grad_raw[i, j] = s * (pbuf[j] / ssum - t)
-    return tot
+        lse = m + math.log(ssum)
+        a[0, p + 1] += s * (lse - (1.0 - eps) * raw_y - eps / k * rsum)
+        for c in range(k):
+            t = eps / k + (1.0 - eps if c == cls else 0.0)
+            g = s * (r[c] / ssum - t)
+            for j in range(p):
+                a[c, j] += g * np.float64(X[i, j])
+            a[c, p] += g
 
 
-@njit(cache=True, parallel=True)
-def multinomial_logloss_raw_value_grad(raw, y, sw, eps, n_chunks, grad_raw):
-    """Softmax cross-entropy on a raw (n, K) array: returns the weighted loss sum
-    and writes the weighted gradient with respect to raw into ``grad_raw``
-    (may alias ``raw``)."""
-    n, k = raw.shape
-    acc = np.zeros(n_chunks)
+@njit(cache=True, parallel=True, fastmath=_FAST)
+def multinomial_logloss_value_grad(X, y, sw, W, b, eps, n_chunks, grad):
+    """Softmax cross-entropy at ``X @ W.T + b`` in one read of ``X``: returns the
+    weighted loss sum; ``grad`` (K, p + 1) receives ``sum_i s_i g_ik [x_i, 1]``."""
+    n = X.shape[0]
+    k, p = W.shape
+    acc = np.zeros((n_chunks, k, p + 2))
     step = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
-        pbuf = np.empty(k)
-        acc[c] = _softmax_rows(raw, y, sw, eps, c * step, min(n, c * step + step), pbuf, grad_raw)
-    return acc.sum()
-
-
-@njit(cache=True)
-def multinomial_logloss_raw_value_grad_serial(raw, y, sw, eps, grad_raw):
-    """:func:`multinomial_logloss_raw_value_grad` on one thread."""
-    pbuf = np.empty(raw.shape[1])
-    return _softmax_rows(raw, y, sw, eps, 0, raw.shape[0], pbuf, grad_raw)
+        r = np.empty(k)
+        _softmax_xrows(X, y, sw, W, b, eps, c * step, min(n, c * step + step), r, acc[c])
+    total = 0.0
+    for kk in range(k):
+        for j in range(p + 1):
+            grad[kk, j] = 0.0
+    for c in range(n_chunks):
+        for kk in range(k):
+            for j in range(p + 1):
+                grad[kk, j] += acc[c, kk, j]
+        total += acc[c, 0, p + 1]
+    return total

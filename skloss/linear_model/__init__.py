@@ -44,8 +44,7 @@ def _warmup():
         kern.binary_logloss_value_grad(X, y2, empty, w, 0.0, 0.0, 2, grad, h)
         kern.binary_logloss_value_grad_serial(X, y2, empty, w, 0.0, 0.0, grad, np.empty(0))
         raw = np.ascontiguousarray(X)
-        kern.multinomial_logloss_raw_value_grad(raw.copy(), y3, empty, 0.0, 2, raw.copy())
-        kern.multinomial_logloss_raw_value_grad_serial(raw.copy(), y3, empty, 0.0, raw.copy())
+        kern.multinomial_logloss_value_grad(X, y3, empty, np.zeros((3, 3)), np.zeros(3), 0.0, 2, np.empty((3, 4)))
         for loss in ("log_loss", "hinge"):
             MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y2.astype(int))
             MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y3.astype(int))

@@ -25,7 +25,8 @@ rows is read from memory once per gradient evaluation (raw prediction, loss
 kernel and gradient accumulation while the block is in cache).  For the log loss
 on dense ``X`` the pass is a fused numba kernel instead (one read of ``X`` per
 evaluation: row dot product, loss, gradient accumulation and the Hessian
-weights; rows split over threads for large problems), and the Hessian is built
+weights; rows split over threads for large problems; for K classes the K row
+scores, the softmax and the K gradient rows in the same single read), and the Hessian is built
 with BLAS ``syrk`` (two calls for the softmax).  CSR input uses SciPy's sparse
 products (a numba CSR pass measured slower).  float32 ``X`` is never copied to
 float64: products are done in float32 and the results accumulated in float64.
@@ -258,21 +259,18 @@ class LinearObjective:
             if not self.fit_intercept:
                 grad = grad[:p]
             return value, grad, (h if want_h else None)
-        W = np.asarray(w, dtype=np.float64)
-        raw = self.X @ W.T.astype(self.dtype)
-        if self.fit_intercept:
-            raw += np.asarray(b, dtype=self.dtype)
-        raw = np.ascontiguousarray(raw)
-        if self._n_chunks > 1:
-            total = kern.multinomial_logloss_raw_value_grad(raw, self.y, self._sw_arg, eps, self._n_chunks, raw)
-        else:
-            total = kern.multinomial_logloss_raw_value_grad_serial(raw, self.y, self._sw_arg, eps, raw)
-        gw = np.asarray(raw.T @ self.X, dtype=np.float64) * scale
+        W = np.ascontiguousarray(w, dtype=np.float64)
+        bb = np.ascontiguousarray(b if self.fit_intercept else np.zeros(k), dtype=np.float64)
+        G = np.empty((k, p + 1))
+        # one read of X (BLAS's tall-skinny products thread poorly)
+        total = kern.multinomial_logloss_value_grad(self.X, self.y, self._sw_arg, W, bb, eps,
+                                                    max(1, self._n_chunks), G)
+        gw = G[:, :p] * scale
         value = total * scale + 0.5 * self.l2_reg * float(np.vdot(W, W))
         if self.l2_reg:
             gw += self.l2_reg * W
         if self.fit_intercept:
-            gb = np.sum(raw, axis=0, dtype=np.float64) * scale
+            gb = G[:, p] * scale
             return value, np.concatenate([gw.ravel(), gb]), None
         return value, gw.ravel(), None
 
