@@ -111,8 +111,9 @@ def fit_glum(X, y, alpha, tol):
     classes = np.unique(y)
     if classes.size > 2:
         raise NotImplementedError("glum has no multinomial family")
+    # (glum's default IRLS forms a dense Hessian: 50,000^2 on the sparse workload)
     est = GeneralizedLinearRegressor(family="binomial", alpha=alpha, l1_ratio=0.0, gradient_tol=tol,
-                                     max_iter=1000, solver="auto")
+                                     max_iter=1000, solver="lbfgs" if sp.issparse(X) else "auto")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X, (y == classes[1]).astype(float))
