@@ -30,12 +30,23 @@ batch  skloss                    scikit-learn MLP          PyTorch loop         
 
 The training losses agree between skloss and scikit-learn (same Glorot
 initialisation); PyTorch initialises its layers differently, hence its lower loss
-after 3 epochs of batch 32.  With the libraries' default threads (two BLAS or
-OpenMP threads) on the same busy machine, scikit-learn and PyTorch slowed down
-several-fold from threads spinning for a core (batch 32: 16.9 s and 9.8 s per
-epoch), while skloss, which runs minibatch products this small on one BLAS
-thread, stayed at 0.68 s; such contended runs measure the machine's load more
-than the tools, so the table above is the comparison to quote.
+after 3 epochs of batch 32.
+
+With the libraries' default threads (two OpenBLAS / OpenMP threads), in a
+quieter moment of the same machine (``--repeat 2``; skloss runs the products of a
+32-sample minibatch on one BLAS thread, see the user guide):
+
+=====  ===============  ===================  ===============  ===========  ==========
+batch  skloss           scikit-learn MLP     PyTorch loop     vs sklearn   vs PyTorch
+=====  ===============  ===================  ===============  ===========  ==========
+32     0.352 (0.5177)   13.830 (0.5135) [*]  0.866 (0.4050)   39x [*]      2.46x
+256    0.182 (1.5131)   0.329 (1.5157)       0.246 (1.5173)   1.80x        1.35x
+=====  ===============  ===================  ===============  ===========  ==========
+
+[*] scikit-learn's two NumPy BLAS threads collapsed on the 32-sample products
+(14.7 s of CPU per epoch); its single-threaded figure above is the fair one.  A
+second run of batch 32 gave skloss 0.33 s and PyTorch 0.91 s per epoch (2.7x);
+two BLAS threads instead of one made skloss slower there (0.49 s).
 """
 
 import argparse
