@@ -328,7 +328,7 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
     if presolve and method == "cholesky" and obj.n_samples > 5 * m_pre:
         small = obj.subsample(m_pre)
         if small is not obj:
-            pre = _newton(small, c.copy(), max(tol, 1e-6), min(max_iter, 50), 0, free, method, presolve=False)
+            pre = _newton(small, c.copy(), max(tol, 1e-4), min(max_iter, 50), 0, free, method, presolve=False)
             obj._sub = None
             if pre.converged and np.all(np.isfinite(pre.coef)):
                 c0, c = c, pre.coef
