@@ -58,7 +58,8 @@ class Likelihood(BaseEstimator):
         return hash((type(self).__name__, tuple(sorted(self.get_params(deep=False).items()))))
 
     def logpdf(self, y_true, raw_prediction, scale=None):
-        raise NotImplementedError
+        """Per-sample log-density; every concrete likelihood defines it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define logpdf.")
 
     def loglik(self, y_true, raw_prediction, scale=None, sample_weight=None):
         """Weighted sum of the per-sample log-likelihood."""
@@ -71,7 +72,8 @@ class Likelihood(BaseEstimator):
         return None
 
     def sample(self, raw_prediction, scale=None, random_state=None):
-        raise NotImplementedError
+        """One draw per raw prediction; every concrete likelihood defines it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define sample.")
 
 
 def _wmean(values, sample_weight):

@@ -94,7 +94,7 @@ class BaseSGDNet(BaseEstimator):
     # ------------------------------------------------------------------ hooks
     def _encode_targets(self, y, first, classes, dtype):
         """Return ``(Y, n_outputs, stratify)``; set the target attributes."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _encode_targets.")
 
     def _sample_weight(self, Y, sample_weight, X, incremental):
         if sample_weight is None:
@@ -102,7 +102,7 @@ class BaseSGDNet(BaseEstimator):
         return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
 
     def _validation_score(self, loss, form, X_val, Y_val, sw_val, theta, sizes):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _validation_score.")
 
     # ------------------------------------------------------------------ checks
     def _resolve_loss(self):
@@ -397,7 +397,7 @@ class BaseSGDNet(BaseEstimator):
 
     def _objective_terms(self, X, y, sample_weight=None):
         """(weighted mean loss, penalty) of the fitted network on ``(X, y)``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _objective_terms.")
 
 
 def _input_arrays(X, dtype):
