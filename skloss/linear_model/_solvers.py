@@ -216,6 +216,15 @@ def solve(objective, coef0, solver, *, tol=1e-6, max_iter=1000, verbose=0, fixed
         res = _highs(objective, coef0, verbose)
     else:
         raise ValueError(f"Unknown solver {solver!r}.")
+    if solver.startswith("newton") and not res.converged and res.message == "line search failed":
+        # a Newton direction from a (near-)singular Hessian (e.g. Huber with every
+        # residual beyond delta) can fail its line search; L-BFGS needs no
+        # Hessian and finishes from the last Newton iterate
+        more = _lbfgs(objective, res.coef, tol, max(1, max_iter - res.n_iter), verbose, free)
+        more.n_iter += res.n_iter
+        more.solver = f"{solver}+lbfgs"
+        more.extra.update(res.extra)
+        res = more
     res.extra["seconds"] = time.perf_counter() - start
     return res
 
