@@ -472,9 +472,11 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     within 1e-9 of 0 or 1).  Binary problems of moderate size are then decided
     exactly by the linear programme of Konis (2007): separation exists iff some
     direction ``d != 0`` has ``z_i x_i.d >= 0`` for all samples.  Otherwise the
-    Newton step at ``coef`` decides: at an existing optimum it is negligible,
-    along a separating direction it stays of order one (the Hessian vanishes
-    there as fast as the gradient).
+    step the solver took last (or the Newton step at ``coef``) decides: at an
+    existing optimum it is negligible, along a separating direction it stays
+    of order one (the Hessian vanishes there as fast as the gradient).  A binary
+    step must moreover raise every margin ``z_i x_i.d`` (up to 1e-4 of the
+    largest change): a separating direction, not a loose step to an optimum.
     """
     raw = obj.raw_prediction(coef)
     per = np.asarray(obj._lossfn.loss(obj.y, raw), dtype=np.float64)
@@ -482,6 +484,7 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
         per = per[np.asarray(obj.sample_weight) > 0]
     if per.size == 0 or np.min(per) > 1e-9:
         return ""
+    z = None
     if obj.n_outputs == 1:
         z = 2.0 * np.asarray(obj.y, dtype=np.float64) - 1.0
         margins = z * np.asarray(raw, dtype=np.float64)
@@ -494,22 +497,26 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     if not loss.has_hessian or obj.n_coef > 3000:
         return ""
     big = 1e-3 * max(1.0, float(np.max(np.abs(coef))))
-    if last_step is not None and np.isfinite(last_step):
-        # the last Newton step of the solver: negligible at an existing optimum
-        if last_step > big:
-            return "some samples are fitted with probability 1 and the coefficients keep growing"
-        return ""
-    _, g = obj.value_grad(coef)
-    H = obj.hessian(coef)
     keep = np.ones(coef.size, dtype=bool) if fixed is None else ~np.asarray(fixed, dtype=bool)
-    H, g = H[np.ix_(keep, keep)], g[keep]
-    # ignore the null space of a collinear design
-    vals, vecs = np.linalg.eigh(H)
-    pos = vals > 1e-10 * max(float(vals.max()), 1e-300)
-    step = vecs[:, pos] @ ((vecs[:, pos].T @ g) / vals[pos])
-    if np.max(np.abs(step)) > big:
-        return "some samples are fitted with probability 1 and the coefficients keep growing"
-    return ""
+    if last_step is not None:
+        step = np.asarray(last_step, dtype=np.float64)
+    else:
+        _, g = obj.value_grad(coef)
+        H = obj.hessian(coef)[np.ix_(keep, keep)]
+        # ignore the null space of a collinear design
+        vals, vecs = np.linalg.eigh(H)
+        pos = vals > 1e-10 * max(float(vals.max()), 1e-300)
+        step = np.zeros(coef.size)
+        step[keep] = -(vecs[:, pos] @ ((vecs[:, pos].T @ g[keep]) / vals[pos]))
+    if np.max(np.abs(step)) <= big:
+        return ""
+    if z is not None:
+        dm = z * (np.asarray(obj.raw_prediction(coef + step), dtype=np.float64) - raw)
+        if obj.sample_weight is not None:
+            dm = dm[np.asarray(obj.sample_weight) > 0]
+        if np.min(dm) < -1e-4 * max(float(np.max(np.abs(dm))), 1e-300):
+            return ""
+    return "some samples are fitted with probability 1 and the coefficients keep growing"
 
 
 def _konis_lp(obj, z):

@@ -41,6 +41,8 @@ solvers also stop when the predicted decrease ``-g.d / 2`` falls below
 ``1e-2 * eps * |F|`` (no further progress is possible in floating point).
 """
 
+import contextlib
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -204,6 +206,38 @@ def solve(objective, coef0, solver, *, tol=1e-6, max_iter=1000, verbose=0, fixed
     tol = max(float(tol), 10.0 * float(np.finfo(objective.dtype).eps)) if objective.dtype == np.float32 else tol
     free = None if fixed is None or not np.any(fixed) else ~np.asarray(fixed, dtype=bool)
     start = time.perf_counter()
+    with _single_threaded_blas(objective._fused and objective._n_chunks > 1):
+        res = _dispatch(objective, coef0, solver, tol, max_iter, verbose, free)
+    res.extra["seconds"] = time.perf_counter() - start
+    return res
+
+
+@functools.cache
+def _threadpool_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()  # (scans the loaded libraries: a few ms, once)
+
+
+@contextlib.contextmanager
+def _single_threaded_blas(active):
+    """Single-threaded BLAS while parallel numba passes run.
+
+    An OpenBLAS worker keeps spinning for a while after each call; on a few cores
+    it then competes with numba's threads, and a parallel pass over ``X`` that
+    follows any BLAS call (even a small product on a subsample) was measured two
+    to three times slower (binary log loss, 200,000 x 100, 2 cores: 0.29 s per
+    fit against 0.15 s with one BLAS thread).  The BLAS work of the fused solvers
+    (subsampled Hessians, Cholesky) is small, so one thread costs little there.
+    """
+    if not active:
+        yield
+        return
+    with _threadpool_controller().limit(limits=1, user_api="blas"):
+        yield
+
+
+def _dispatch(objective, coef0, solver, tol, max_iter, verbose, free):
     if solver == "lbfgs":
         res = _lbfgs(objective, coef0, tol, max_iter, verbose, free)
     elif solver == "newton-cholesky":
@@ -225,7 +259,6 @@ def solve(objective, coef0, solver, *, tol=1e-6, max_iter=1000, verbose=0, fixed
         more.solver = f"{solver}+lbfgs"
         more.extra.update(res.extra)
         res = more
-    res.extra["seconds"] = time.perf_counter() - start
     return res
 
 
@@ -322,10 +355,41 @@ def _cg(hessp, g, tol, maxiter):
     return d, maxiter
 
 
+_MAX_PAIRS = 10
+
+
+def _two_loop(solve0, g, pairs):
+    """``-B^{-1} g`` for the BFGS update of a base matrix ``B0`` (``solve0(g) =
+    -B0^{-1} g``) by the secant ``pairs`` ``(s, y, 1 / s.y)``, oldest first."""
+    q = g.copy()
+    alphas = []
+    for s, y, rho in reversed(pairs):
+        a = rho * float(s @ q)
+        q -= a * y
+        alphas.append(a)
+    r = -solve0(q)
+    for (s, y, rho), a in zip(pairs, reversed(alphas)):
+        r += (a - rho * float(y @ r)) * s
+    return -r
+
+
+def _presolve_rows(obj):
+    """Rows of the subsample a Newton start is first fitted on (0: none)."""
+    if obj.n_outputs == 1:
+        # an eighth of the rows, which is also the subsample of the Hessians that follow
+        floor = max(1000, 20 * obj.n_coef)
+        return max(obj.n_samples // 8, floor) if obj.n_samples >= 8 * floor else 0
+    # K outputs: a Hessian costs about K^2 times more, a presolve pays only on many rows
+    m = max(10000, 50 * obj.n_coef)
+    return m if obj.n_samples > 5 * m else 0
+
+
 def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
-    """Damped Newton.  With ``method="cholesky"`` the Hessian factorisation is
-    reused while it keeps reducing the gradient ten-fold per step (a chord step
-    costs one pass over X instead of a Hessian); any slower step refreshes it.
+    """Damped Newton.  With ``method="cholesky"`` a Hessian factorisation is
+    reused while its full steps keep reducing the gradient quickly (a chord step
+    costs one pass over X instead of a Hessian); a slower step refreshes it.  On
+    many rows the Hessian comes from a subsample and the full Hessian is formed
+    only when the measured costs predict that it finishes sooner.
 
     On many rows the start is first improved on an evenly strided subsample
     (``presolve``): its optimum is within sampling error of the full one, so the
@@ -333,12 +397,12 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
     is only used if it lowers the full objective."""
     eps = np.finfo(obj.dtype).eps
     presolved = False
-    m_pre = max(10000, 50 * obj.n_coef)
-    if presolve and method == "cholesky" and obj.n_samples > 5 * m_pre:
+    m_pre = _presolve_rows(obj) if presolve and method == "cholesky" else 0
+    if m_pre:
         small = obj.subsample(m_pre)
         if small is not obj:
-            pre = _newton(small, c.copy(), max(tol, 1e-4), min(max_iter, 50), 0, free, method, presolve=False)
-            obj._sub = None
+            # (recursively: the subsample fit starts from a fit on a smaller one)
+            pre = _newton(small, c.copy(), max(tol, 1e-4), min(max_iter, 50), 0, free, method)
             if pre.converged and np.all(np.isfinite(pre.coef)):
                 c0, c = c, pre.coef
                 presolved = True
@@ -357,20 +421,23 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
     solver_fn = None
     fresh = False
     n_hess = 0
-    last_step = float("nan")
+    last_step = None
     # on many rows, a Hessian from an evenly strided subsample (mean-normalised)
     # gives Newton directions almost as good at a fraction of the cost; the
     # gradient is always exact, so the fixed point is the exact optimum.  When a
     # subsampled step makes slow progress the full Hessian takes over.
     m_sub = max(10000, 20 * obj.n_coef)
-    sub = obj.subsample(m_sub) if (method == "cholesky" and obj.n_samples > 4 * m_sub) else None
-    if sub is not None and presolved:
-        # close to the optimum: a larger subsample (an eighth of the rows) makes
-        # the linear rate small (~ sqrt(n_coef / m)) at an eighth of a full Hessian
-        sub = obj.subsample(max(m_sub, obj.n_samples // 8))
-    gmax0 = gmax
-    last_ratio = None
-    keep = 0.1 if obj.n_outputs == 1 else 0.5
+    sub = None
+    if method == "cholesky" and obj.n_samples > 4 * m_sub:
+        # close to the optimum (presolved) a larger subsample, an eighth of the rows
+        # (the presolve's own), makes the linear rate small (~ sqrt(n_coef / m))
+        sub = obj.subsample(max(m_sub, obj.n_samples // 8) if presolved else m_sub)
+    # measured seconds: the last Hessian, a full one (estimated), a pass over X
+    t_hess = t_full = t_pass = math.inf
+    pairs = []
+    fresh_ratio = 1.0
+    if presolved and method == "cholesky" and pre.extra.get("factor") is not None:
+        solver_fn = pre.extra["factor"]  # a subsample's Hessian near this start
     for n_iter in range(1, max_iter + 1):
         if gmax <= tol:
             converged = True
@@ -380,13 +447,18 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
         gf = g if free is None else g[free]
         if method == "cholesky":
             if solver_fn is None:
+                t0 = time.perf_counter()
                 H = Hfun() if sub is None else sub.hessian(c)
                 if free is not None:
                     H = H[np.ix_(free, free)]
                 solver_fn = _factor_psd(H)
+                t_hess = time.perf_counter() - t0
+                # (a Hessian costs in proportion to its rows)
+                t_full = t_hess * (obj.n_samples / sub.n_samples if sub is not None else 1.0)
+                pairs.clear()
                 fresh = True
                 n_hess += 1
-            df = solver_fn(gf)
+            df = _two_loop(solver_fn, gf, pairs) if pairs else solver_fn(gf)
         else:
             _, _, hessp = obj.hessp_factory(c)
 
@@ -411,7 +483,9 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
         accepted = False
         for _ in range(40):
             c_new = c + t * d
+            t0 = time.perf_counter()
             f_new, g_new, H_new = obj.value_grad_hessian(c_new)
+            t_pass = min(t_pass, time.perf_counter() - t0)
             if floor:
                 # the decrease is below floating-point resolution of F: judge the
                 # full step by the gradient alone
@@ -445,24 +519,40 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
         gmax_new = float(np.max(np.abs(g_new if free is None else g_new[free]))) if g_new.size else 0.0
         if method == "cholesky":
             ratio = gmax_new / gmax if gmax > 0 else 0.0
-            if sub is not None:
-                # a subsampled factorisation is kept while steps are full and cut the
-                # gradient ten-fold.  Once the convergence is linear (full steps, the rate no
-                # longer improving) the full Hessian takes over for the quadratic finish.
-                # (K outputs: a Hessian costs tens of passes, so factorisations are
-                # kept longer and the full Hessian is never formed)
-                linear = t == 1.0 and last_ratio is not None and ratio > 0.1 and ratio >= 0.7 * last_ratio
-                if obj.n_outputs == 1 and ((fresh and ratio > 0.7) or (linear and gmax_new < 1e-2 * gmax0)):
+            if fresh:
+                fresh_ratio = ratio
+            if sub is not None and obj.n_outputs == 1 and fresh and ratio > 0.7:
+                # the subsample misleads (e.g. few rows carry the curvature)
+                sub = None
+                solver_fn = None
+            elif t < 1.0 or ratio > 0.5:
+                solver_fn = None  # far from the optimum: refresh the factorisation
+            elif ratio > 0.0 and gmax_new > tol:
+                # Near the optimum the choice is by measured cost: keep the factorisation
+                # (each further step costs one pass over X; the secant corrections below
+                # improve it), refresh it (the rate of its first step), or, from a
+                # subsample, form the full Hessian (about two steps to finish).
+                digits = math.log(tol / gmax_new)
+                keep = digits / math.log(ratio) * t_pass
+                refresh = t_hess + digits / math.log(min(max(fresh_ratio, 1e-3), 0.5)) * t_pass
+                full = t_full + 2.0 * t_pass if sub is not None else math.inf
+                if full < min(keep, refresh):
                     sub = None
                     solver_fn = None
-                elif not (t == 1.0 and ratio <= keep):
+                elif refresh < keep:
                     solver_fn = None
-                last_ratio = ratio if fresh else last_ratio
-            elif not (t == 1.0 and ratio <= 0.1):
-                # the full factorisation is kept only while it yields ten-fold progress
-                solver_fn = None
+            if solver_fn is not None:
+                # secant pairs correct the kept factorisation with the curvature of the
+                # full objective seen between iterates (BFGS updates on top of it)
+                sk, yk = c_new - c, g_new - g
+                if free is not None:
+                    sk, yk = sk[free], yk[free]
+                sy = float(sk @ yk)
+                if sy > 1e-10 * float(np.linalg.norm(sk) * np.linalg.norm(yk)):
+                    pairs.append((sk, yk, 1.0 / sy))
+                    del pairs[:-_MAX_PAIRS]
         fresh = False
-        last_step = float(np.max(np.abs(c_new - c))) if c.size else 0.0
+        last_step = c_new - c
         c, f, g, Hfun, gmax = c_new, f_new, g_new, H_new, gmax_new
         _log(verbose, f"newton-{method} iter {n_iter}: f={f:.15g} |g|max={gmax:.3e} step={t:g}")
     else:
@@ -471,7 +561,8 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
             msg = "gradient below tol"
     res = SolverResult(c, f, int(n_iter), bool(converged), f"newton-{method}", msg, gmax)
     res.extra["n_hessians"] = n_hess
-    res.extra["last_step"] = last_step
+    res.extra["factor"] = solver_fn if method == "cholesky" else None
+    res.extra["last_step"] = last_step  # (the last accepted step, or None)
     return res
 
 
