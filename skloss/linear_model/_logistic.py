@@ -16,6 +16,7 @@ from skloss.losses import get_loss
 
 from ._base import MLELinearModel
 from ._objective import LinearObjective
+from ._solvers import quiet_blas
 
 __all__ = ["MLELogisticRegression", "SeparationWarning"]
 
@@ -349,7 +350,8 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = self._run_solver(obj, coef0, fixed)
-        separated = _detect_separation(obj, res.coef, loss, fixed, res.extra.get("last_step"))
+        with quiet_blas(obj):  # (no spinning BLAS threads left to slow numba passes)
+            separated = _detect_separation(obj, res.coef, loss, fixed, res.extra.get("last_step"))
         for w in caught:
             if separated and issubclass(w.category, Warning) and "did not converge" in str(w.message):
                 continue

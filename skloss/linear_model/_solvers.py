@@ -51,7 +51,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-__all__ = ["SolverResult", "SOLVERS", "resolve_solver", "solve"]
+__all__ = ["SolverResult", "SOLVERS", "quiet_blas", "resolve_solver", "solve"]
 
 SOLVERS = ("auto", "newton", "newton-cholesky", "newton-cg", "lbfgs", "prox-newton", "highs")
 
@@ -206,7 +206,7 @@ def solve(objective, coef0, solver, *, tol=1e-6, max_iter=1000, verbose=0, fixed
     tol = max(float(tol), 10.0 * float(np.finfo(objective.dtype).eps)) if objective.dtype == np.float32 else tol
     free = None if fixed is None or not np.any(fixed) else ~np.asarray(fixed, dtype=bool)
     start = time.perf_counter()
-    with _single_threaded_blas(objective._fused and objective._n_chunks > 1):
+    with quiet_blas(objective):
         res = _dispatch(objective, coef0, solver, tol, max_iter, verbose, free)
     res.extra["seconds"] = time.perf_counter() - start
     return res
@@ -220,8 +220,8 @@ def _threadpool_controller():
 
 
 @contextlib.contextmanager
-def _single_threaded_blas(active):
-    """Single-threaded BLAS while parallel numba passes run.
+def quiet_blas(objective):
+    """Single-threaded BLAS while the parallel numba passes of ``objective`` run.
 
     An OpenBLAS worker keeps spinning for a while after each call; on a few cores
     it then competes with numba's threads, and a parallel pass over ``X`` that
@@ -230,7 +230,7 @@ def _single_threaded_blas(active):
     fit against 0.15 s with one BLAS thread).  The BLAS work of the fused solvers
     (subsampled Hessians, Cholesky) is small, so one thread costs little there.
     """
-    if not active:
+    if not (objective._fused and objective._n_chunks > 1):
         yield
         return
     with _threadpool_controller().limit(limits=1, user_api="blas"):
