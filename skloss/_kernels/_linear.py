@@ -187,3 +187,83 @@ def multinomial_logloss_value_grad(X, y, sw, W, b, eps, n_chunks, grad):
                 grad[kk, j] += acc[c, kk, j]
         total += acc[c, 0, p + 1]
     return total
+
+
+# ------------------------------------------------------------------ fused passes on CSR (log loss)
+# The same one-read passes for a CSR matrix (indptr, indices, data): per row the
+# sparse dot product, then the scatter of the row into a per-chunk accumulator
+# of length p (the row is still in cache).  Chunks of rows run in parallel.
+
+
+@njit(cache=True, parallel=True)
+def binary_logloss_value_grad_csr(indptr, indices, data, y, sw, w, b, eps, n_chunks, grad, hess_out, diag_out):
+    """:func:`binary_logloss_value_grad` for CSR ``X``.  When ``diag_out`` has
+    length p it receives ``sum_i h_i x_ij^2`` (the diagonal of the data Hessian,
+    ``h_i`` as in ``hess_out``, for a Jacobi preconditioner)."""
+    n = indptr.shape[0] - 1
+    p = w.shape[0]
+    weighted = sw.shape[0] > 0
+    want_h = hess_out.shape[0] > 0
+    want_d = diag_out.shape[0] > 0
+    acc = np.zeros((n_chunks, p + 2))
+    dacc = np.zeros((n_chunks, p if want_d else 0))
+    step = (n + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        a = acc[c]
+        da = dacc[c]
+        for i in range(c * step, min(n, c * step + step)):
+            r = b
+            for q in range(indptr[i], indptr[i + 1]):
+                r += np.float64(data[q]) * w[indices[q]]
+            s = np.float64(sw[i]) if weighted else 1.0
+            t = np.float64(y[i]) * (1.0 - eps) + 0.5 * eps
+            pr = _expit(r)
+            g = s * (pr - t)
+            a[p + 1] += s * (_log1pexp(r) - t * r)
+            for q in range(indptr[i], indptr[i + 1]):
+                a[indices[q]] += g * np.float64(data[q])
+            a[p] += g
+            hi = s * pr * (1.0 - pr)
+            if want_h:
+                hess_out[i] = hi
+            if want_d:
+                for q in range(indptr[i], indptr[i + 1]):
+                    xq = np.float64(data[q])
+                    da[indices[q]] += hi * xq * xq
+    total = 0.0
+    for j in range(p + 1):
+        grad[j] = 0.0
+    for j in range(diag_out.shape[0]):
+        diag_out[j] = 0.0
+    for c in range(n_chunks):
+        for j in range(p + 1):
+            grad[j] += acc[c, j]
+        total += acc[c, p + 1]
+        for j in range(diag_out.shape[0]):
+            diag_out[j] += dacc[c, j]
+    return total
+
+
+@njit(cache=True, parallel=True)
+def csr_weighted_gram_product(indptr, indices, data, h, v, vb, n_chunks, out):
+    """``out[:p] = X^T (h * (X v + vb))`` and ``out[p] = sum h * (X v + vb)`` for
+    CSR ``X`` in one read of ``X`` (a Hessian-vector product of a GLM)."""
+    n = indptr.shape[0] - 1
+    p = v.shape[0]
+    acc = np.zeros((n_chunks, p + 1))
+    step = (n + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        a = acc[c]
+        for i in range(c * step, min(n, c * step + step)):
+            r = vb
+            for q in range(indptr[i], indptr[i + 1]):
+                r += np.float64(data[q]) * v[indices[q]]
+            u = h[i] * r
+            for q in range(indptr[i], indptr[i + 1]):
+                a[indices[q]] += u * np.float64(data[q])
+            a[p] += u
+    for j in range(p + 1):
+        out[j] = 0.0
+    for c in range(n_chunks):
+        for j in range(p + 1):
+            out[j] += acc[c, j]

@@ -174,23 +174,19 @@ class MLELinearModel(BaseEstimator):
         default ``coef``) are the values reported (e.g. relative to a reference class).
         """
         p, K, fi = objective.n_features, objective.n_outputs, objective.fit_intercept
-        packed_names = []
-        order_keys = []
-        for k in range(K):
-            prefix = f"{output_names[k]}: " if output_names is not None else ""
-            for j in range(p):
-                packed_names.append(prefix + str(feature_names[j]))
-                order_keys.append((k, 1 + j))
+        prefixes = [f"{output_names[k]}: " if output_names is not None else "" for k in range(K)]
+        features = [str(name) for name in feature_names]
+        packed_names = [prefix + name for prefix in prefixes for name in features]
+        # display position of each packed entry: output k, then intercept (0) and features (1 + j)
+        order_keys = (np.arange(K)[:, None] * (p + 1) + 1 + np.arange(p)[None, :]).ravel()
         if fi:
-            for k in range(K):
-                prefix = f"{output_names[k]}: " if output_names is not None else ""
-                packed_names.append(prefix + "intercept")
-                order_keys.append((k, 0))
+            packed_names += [prefix + "intercept" for prefix in prefixes]
+            order_keys = np.concatenate([order_keys, np.arange(K) * (p + 1)])
         keep = np.ones(coef.size, dtype=bool) if drop is None else ~np.asarray(drop, dtype=bool)
         values = coef if params is None else params
         attrs = {"cov_type_": cov_type, "covariance_": None, "bse_": None}
         kept = np.flatnonzero(keep)
-        order = sorted(range(kept.size), key=lambda i: order_keys[kept[i]])
+        order = np.argsort(order_keys[kept], kind="stable")
         perm = kept[order]
         attrs["params_"] = np.asarray(values, dtype=np.float64)[perm]
         attrs["param_names_"] = [packed_names[i] for i in perm]

@@ -91,9 +91,9 @@ class LinearObjective:
             self._blocks = [(s, min(s + step, self.n_samples)) for s in range(0, self.n_samples, step)]
         # the number of raw evaluations (for verbose output and benchmarks)
         self.n_evaluations = 0
-        # fused numba passes for the log loss on dense data (one read of X per gradient)
+        # fused numba passes for the log loss (one read of X per gradient)
         self._fused = (
-            not self.sparse  # (a numba CSR pass measured slower than SciPy's two products)
+            not self.sparse
             and self.offset is None
             and type(loss).__name__ == "LogLoss"
             and self.n_samples > 0
@@ -102,6 +102,16 @@ class LinearObjective:
         # parallel chunks only where a pass is long enough to pay the thread wake-up
         work = self.n_samples * max(self.n_features, 1)
         self._n_chunks = 1 if work < 2_000_000 else int(min(32, max(2, self.n_samples // 4096)))
+        if self.sparse and self.offset is None and type(loss).__name__ == "LogLoss" and self.n_outputs == 1:
+            # CSR: fused numba passes pay on many stored entries (one read of X, 1.6x
+            # faster than SciPy's two products at 10^7 entries on 2 cores); a chunk
+            # per thread, each with its own accumulator of length p
+            if X.format == "csr" and X.nnz >= 1_000_000:
+                import numba
+
+                self._fused = True
+                self._n_chunks = int(max(2, numba.get_num_threads()))
+            work = X.nnz
         # small log-loss problems: NumPy formulas (no numba import, no kernel load)
         self._lossfn = loss
         if type(loss).__name__ == "LogLoss" and work * self.n_outputs <= 2_000_000:
@@ -232,8 +242,9 @@ class LinearObjective:
         grad = self.pack(gw, gb) if self.fit_intercept else gw.ravel().copy()
         return value, grad
 
-    def _fused_pass(self, coef, want_h):
-        """Log loss on dense X: value, gradient (and Hessian weights) in one pass."""
+    def _fused_pass(self, coef, want_h, diag=None):
+        """Log loss: value, gradient (and Hessian weights) in one pass over X.
+        CSR: with ``diag`` (length p) the diagonal of the data Hessian too."""
         from skloss._kernels import _linear as kern
 
         w, b = self.split(coef)
@@ -245,7 +256,12 @@ class LinearObjective:
             grad = np.empty(p + 1)
             h = np.empty(self.n_samples) if want_h else np.empty(0)
             wc = np.ascontiguousarray(w, dtype=np.float64)
-            if self._n_chunks > 1:
+            if self.sparse:
+                X = self.X
+                total = kern.binary_logloss_value_grad_csr(
+                    X.indptr, X.indices, X.data, self.y, self._sw_arg, wc, float(b), eps, self._n_chunks, grad, h,
+                    np.empty(0) if diag is None else diag)
+            elif self._n_chunks > 1:
                 total = kern.binary_logloss_value_grad(self.X, self.y, self._sw_arg, wc, float(b), eps,
                                                        self._n_chunks, grad, h)
             else:
@@ -297,6 +313,11 @@ class LinearObjective:
         """``(value, grad, H)``: the smooth objective, its gradient and a callable
         ``H()`` returning its Hessian at ``coef`` (computed on demand, reusing the
         per-sample curvature of the same pass where possible)."""
+        if self._fused and self.sparse:
+            # (its curvature is kept for a following hessp_factory at the same point)
+            f, g, hessp = self.hessp_factory(coef)
+            self._last_hessp = (np.array(coef, dtype=np.float64), f, g, hessp)
+            return f, g, (lambda: self.hessian(coef))
         if self._fused and self.n_outputs == 1:
             f, g, h = self._fused_pass(coef, want_h=True)
             return f, g, (lambda: self._gram(h, self.l2_reg))
@@ -387,6 +408,29 @@ class LinearObjective:
         smooth objective at ``coef`` times ``v``."""
         X, k, scale = self.X, self.n_outputs, 1.0 / self.weight_sum
         y, sw = self.y, self.sample_weight
+        if self._fused and self.sparse:
+            from skloss._kernels import _linear as kern
+
+            last = getattr(self, "_last_hessp", None)
+            if last is not None and last[0].shape == np.shape(coef) and np.array_equal(last[0], coef):
+                return last[1:]
+            diag = np.empty(self.n_features)
+            value, grad, h = self._fused_pass(coef, want_h=True, diag=diag)
+            out = np.empty(self.n_features + 1)
+
+            def hessp(v):
+                vw, vb = self.split(v)
+                vw = np.ascontiguousarray(vw, dtype=np.float64)
+                kern.csr_weighted_gram_product(X.indptr, X.indices, X.data, h, vw,
+                                               float(vb) if self.fit_intercept else 0.0, self._n_chunks, out)
+                out_w = out[:-1] * scale + self.l2_reg * vw
+                return np.append(out_w, out[-1] * scale) if self.fit_intercept else out_w
+
+            # the Hessian's diagonal (a Jacobi preconditioner for conjugate gradients)
+            diag = diag * scale + self.l2_reg
+            hessp.diagonal = np.append(diag, float(np.sum(h)) * scale) if self.fit_intercept else diag
+            self.n_evaluations += 1
+            return value, grad, hessp
         value, grad = self.value_grad(coef)
         raw = self.raw_prediction(coef)
         if k == 1:

@@ -328,15 +328,18 @@ def _factor_psd(H):
     return lambda g: -g / scale
 
 
-def _cg(hessp, g, tol, maxiter):
-    """Truncated conjugate gradients for ``H d = -g``; stops on negative curvature."""
+def _cg(hessp, g, tol, maxiter, precond=None):
+    """Truncated conjugate gradients for ``H d = -g`` (preconditioned by the
+    positive diagonal ``precond`` when given); stops when the residual falls to
+    ``tol * |g|`` or on negative curvature."""
     d = np.zeros_like(g)
     r = -g.copy()
-    pdir = r.copy()
-    rr = float(r @ r)
-    gnorm = math.sqrt(rr)
+    gnorm = math.sqrt(float(r @ r))
     if gnorm == 0.0:
         return d, 0
+    z = r if precond is None else r / precond
+    pdir = z.copy()
+    rz = float(r @ z)
     for it in range(maxiter):
         hp = hessp(pdir)
         curv = float(pdir @ hp)
@@ -344,14 +347,15 @@ def _cg(hessp, g, tol, maxiter):
             if it == 0:
                 return -g, 1
             return d, it
-        a = rr / curv
+        a = rz / curv
         d += a * pdir
         r -= a * hp
-        rr_new = float(r @ r)
-        if math.sqrt(rr_new) <= tol * gnorm:
+        if math.sqrt(float(r @ r)) <= tol * gnorm:
             return d, it + 1
-        pdir = r + (rr_new / rr) * pdir
-        rr = rr_new
+        z = r if precond is None else r / precond
+        rz_new = float(r @ z)
+        pdir = z + (rz_new / rz) * pdir
+        rz = rz_new
     return d, maxiter
 
 
@@ -468,7 +472,11 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
                 return out if free is None else out[free]
 
             forcing = min(0.5, math.sqrt(max(gmax, 0.0)))
-            df, _ = _cg(hp, gf, forcing, max(20, 2 * len(gf)))
+            precond = getattr(hessp, "diagonal", None)
+            if precond is not None:
+                precond = precond if free is None else precond[free]
+                precond = np.where(precond > 0, precond, 1.0)
+            df, _ = _cg(hp, gf, forcing, max(20, 2 * len(gf)), precond)
             fresh = True
         d = _expand(free, df, np.zeros_like(c))
         slope = float(g @ d)
