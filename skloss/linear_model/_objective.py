@@ -106,7 +106,7 @@ class LinearObjective:
             # CSR: fused numba passes pay on many stored entries (one read of X, 1.6x
             # faster than SciPy's two products at 10^7 entries on 2 cores); a chunk
             # per thread, each with its own accumulator of length p
-            if X.format == "csr" and X.nnz >= 1_000_000:
+            if X.format == "csr" and X.nnz > 2_000_000:
                 import numba
 
                 self._fused = True

@@ -70,6 +70,46 @@ def test_fused_log_loss_pass_equals_generic(k):
     np.testing.assert_allclose(H1, H2, rtol=1e-11, atol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_fused_csr_pass_against_closed_form(dtype, fit_intercept):
+    # CSR log loss: the numba pass (value, gradient, Hessian diagonal) and the
+    # one-read Hessian-vector product against NumPy formulas on the dense matrix
+    rng = np.random.RandomState(3)
+    n, p = 40000, 300
+    X = sp.random(n, p, density=0.2, format="csr", random_state=rng, dtype=np.float64)
+    X.data = rng.normal(size=X.nnz)
+    y = rng.randint(0, 2, size=n).astype(float)
+    sw = rng.uniform(0.2, 2.0, size=n)
+    Xd = X.astype(dtype)
+    obj = LinearObjective(get_loss("log_loss", label_smoothing=0.1), Xd, y, sw, fit_intercept=fit_intercept,
+                          l2_reg=0.05)
+    assert obj._fused and obj.X is Xd
+    c = 0.2 * rng.normal(size=obj.n_coef)
+    w, b = (c[:p], c[p]) if fit_intercept else (c, 0.0)
+    A = Xd.toarray().astype(np.float64)
+    sw = sw.astype(dtype).astype(np.float64)  # (the objective keeps the weights in the data's dtype)
+    raw = A @ w + b
+    t = 0.9 * y + 0.05
+    prob = 1.0 / (1.0 + np.exp(-raw))
+    f_ref = np.sum(sw * (np.logaddexp(0, raw) - t * raw)) / sw.sum() + 0.025 * w @ w
+    g_ref = np.r_[A.T @ (sw * (prob - t)) / sw.sum() + 0.05 * w, np.sum(sw * (prob - t)) / sw.sum()]
+    h = sw * prob * (1 - prob) / sw.sum()
+    f, g, hessp = obj.hessp_factory(c)
+    # (float32: the weight sum comes from the float64 weights given, as on dense data)
+    assert f == pytest.approx(f_ref, rel=1e-12 if dtype == np.float64 else 1e-9)
+    np.testing.assert_allclose(g, g_ref[:obj.n_coef], rtol=1e-9, atol=1e-13)
+    diag_ref = np.r_[(A ** 2).T @ h + 0.05, h.sum()]
+    np.testing.assert_allclose(hessp.diagonal, diag_ref[:obj.n_coef], rtol=1e-10)
+    v = rng.normal(size=obj.n_coef)
+    d = A @ v[:p] + (v[p] if fit_intercept else 0.0)
+    hv_ref = np.r_[A.T @ (h * d) + 0.05 * v[:p], np.sum(h * d)]
+    np.testing.assert_allclose(hessp(v), hv_ref[:obj.n_coef], rtol=1e-9, atol=1e-13)
+    f2, g2 = obj.value_grad(c)
+    assert f2 == pytest.approx(f, rel=1e-14)
+    np.testing.assert_allclose(g2, g, rtol=1e-13, atol=1e-16)
+
+
 def test_parallel_pass_equals_serial():
     X, y, sw = _data(n=40000, p=60)
     obj = LinearObjective(get_loss("log_loss"), X, y, sw)
