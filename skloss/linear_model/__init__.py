@@ -43,7 +43,12 @@ def _warmup():
         w = np.zeros(3)
         kern.binary_logloss_value_grad(X, y2, empty, w, 0.0, 0.0, 2, grad, h)
         kern.binary_logloss_value_grad_serial(X, y2, empty, w, 0.0, 0.0, grad, np.empty(0))
-        raw = np.ascontiguousarray(X)
+        import scipy.sparse as sp
+
+        C = sp.csr_matrix(X)  # (int32 indices, as SciPy builds them)
+        kern.binary_logloss_value_grad_csr(C.indptr, C.indices, C.data, y2, empty, w, 0.0, 0.0, 2, grad, h,
+                                           np.empty(3))
+        kern.csr_weighted_gram_product(C.indptr, C.indices, C.data, h, w, 0.0, 2, grad)
         kern.multinomial_logloss_value_grad(X, y3, empty, np.zeros((3, 3)), np.zeros(3), 0.0, 2, np.empty((3, 4)))
         for loss in ("log_loss", "hinge"):
             MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y2.astype(int))
