@@ -589,6 +589,39 @@ def _l1_optimality(g, c, pen, l1):
     return float(np.max(out)) if out.size else 0.0
 
 
+def _prox_newton_direction(H, g, c, pen, l1, tol, cd):
+    """The step ``d`` minimising ``g.d + d^T H d / 2 + l1 ||(c + d)[pen]||_1``.
+
+    The unpenalised coordinates (intercepts) are eliminated exactly first: the
+    model is minimised over them in closed form (a Schur complement), which
+    amounts to centring the design, so coordinate descent runs on the
+    penalised coordinates only and does not crawl along the strong coupling of
+    an intercept with uncentred features.
+    """
+    U, P = np.flatnonzero(~pen), np.flatnonzero(pen)
+    d = np.zeros_like(c)
+    if P.size == 0:
+        return _factor_psd(H)(g)
+    A, gp = H[np.ix_(P, P)], g[P]
+    if U.size:
+        solve_u = _factor_psd(H[np.ix_(U, U)])  # (returns -H_UU^{-1} v)
+        S = -np.atleast_2d(solve_u(H[np.ix_(U, P)]).reshape(U.size, P.size))  # H_UU^{-1} H_UP
+        A = A - H[np.ix_(P, U)] @ S
+        gp = gp + H[np.ix_(P, U)] @ solve_u(g[U])
+    A = np.ascontiguousarray(0.5 * (A + A.T))
+    # small ridge keeps the coordinate steps finite on flat directions
+    diag = np.diag(A).copy()
+    diag = np.where(diag > 0, diag, max(1e-12, 1e-12 * float(np.max(np.abs(diag)) if diag.size else 1.0)))
+    cp = c[P].copy()
+    z = cp.copy()  # new point of the quadratic model
+    Hd = np.zeros_like(cp)  # A (z - cp)
+    cd(A, diag, gp.copy(), cp, z, Hd, np.ones(P.size), l1, tol, 200 + 20 * P.size)
+    d[P] = z - cp
+    if U.size:
+        d[U] = solve_u(g[U] + H[np.ix_(U, P)] @ d[P])
+    return d
+
+
 def _prox_newton(obj, c, tol, max_iter, verbose, free):
     from skloss._kernels._linear import quadratic_l1_cd
 
@@ -609,17 +642,9 @@ def _prox_newton(obj, c, tol, max_iter, verbose, free):
             break
         H = obj.hessian(c)
         idx = np.flatnonzero(free_mask)
-        Hf = np.ascontiguousarray(H[np.ix_(idx, idx)])
-        # small ridge keeps the coordinate steps finite on flat directions
-        diag = np.diag(Hf).copy()
-        diag = np.where(diag > 0, diag, max(1e-12, 1e-12 * float(np.max(np.abs(diag)) if diag.size else 1.0)))
-        pen = pen_all[idx].astype(np.float64)
-        cf = c[idx].copy()
-        z = cf.copy()  # new point of the quadratic model
-        Hd = np.zeros_like(cf)  # H (z - cf)
-        quadratic_l1_cd(Hf, diag, g[idx].copy(), cf, z, Hd, pen, l1, max(1e-12, inner_tol * opt), 200 + 20 * len(idx))
         d = np.zeros_like(c)
-        d[idx] = z - cf
+        d[idx] = _prox_newton_direction(H[np.ix_(idx, idx)], g[idx], c[idx], pen_all[idx], l1,
+                                        max(1e-12, inner_tol * opt), quadratic_l1_cd)
         delta = float(g @ d) + obj.l1_value(c + d) - obj.l1_value(c)
         if delta >= -1e-2 * eps * max(1.0, abs(F)):
             converged = opt <= max(tol, 1e3 * eps * max(1.0, abs(F)))
