@@ -480,6 +480,13 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     step must moreover raise every margin ``z_i x_i.d`` (up to 1e-4 of the
     largest change): a separating direction, not a loose step to an optimum.
     """
+    big = 1e-3 * max(1.0, float(np.max(np.abs(coef)))) if coef.size else 1e-3
+    exact = obj.n_outputs == 1 and obj.n_samples * (obj.n_features + 1) <= 2e6
+    if not exact and last_step is not None:
+        if np.max(np.abs(last_step), initial=0.0) <= big:
+            return ""  # (a negligible last step: the optimum exists; no pass over X needed)
+        if obj.n_outputs == 1 and not _raises_every_margin(obj, last_step):
+            return ""  # (not a separating direction: e.g. a move along collinear features)
     raw = obj.raw_prediction(coef)
     per = np.asarray(obj._lossfn.loss(obj.y, raw), dtype=np.float64)
     if obj.sample_weight is not None:
@@ -494,11 +501,10 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
             margins = margins[np.asarray(obj.sample_weight) > 0]
         if np.all(margins > 0):
             return "a hyperplane separates the two classes completely"
-        if obj.n_samples * (obj.n_features + 1) <= 2e6:
+        if exact:
             return _konis_lp(obj, z)
     if not loss.has_hessian or obj.n_coef > 3000:
         return ""
-    big = 1e-3 * max(1.0, float(np.max(np.abs(coef))))
     keep = np.ones(coef.size, dtype=bool) if fixed is None else ~np.asarray(fixed, dtype=bool)
     if last_step is not None:
         step = np.asarray(last_step, dtype=np.float64)
@@ -512,13 +518,22 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
         step[keep] = -(vecs[:, pos] @ ((vecs[:, pos].T @ g[keep]) / vals[pos]))
     if np.max(np.abs(step)) <= big:
         return ""
-    if z is not None:
-        dm = z * (np.asarray(obj.raw_prediction(coef + step), dtype=np.float64) - raw)
-        if obj.sample_weight is not None:
-            dm = dm[np.asarray(obj.sample_weight) > 0]
-        if np.min(dm) < -1e-4 * max(float(np.max(np.abs(dm))), 1e-300):
-            return ""
+    if z is not None and not _raises_every_margin(obj, step):
+        return ""
     return "some samples are fitted with probability 1 and the coefficients keep growing"
+
+
+def _raises_every_margin(obj, step):
+    """Whether the (binary) ``step`` raises every margin ``z_i x_i.step``, up to
+    1e-4 of the largest change: a separating direction."""
+    w, b = obj.split(np.asarray(step, dtype=np.float64))
+    change = np.asarray(obj.X @ w.astype(obj.dtype, copy=False), dtype=np.float64).ravel()
+    if obj.fit_intercept:
+        change += float(np.ravel(b)[0])
+    dm = (2.0 * np.asarray(obj.y, dtype=np.float64) - 1.0) * change
+    if obj.sample_weight is not None:
+        dm = dm[np.asarray(obj.sample_weight) > 0]
+    return bool(dm.size) and np.min(dm) >= -1e-4 * max(float(np.max(np.abs(dm))), 1e-300)
 
 
 def _konis_lp(obj, z):
