@@ -316,6 +316,27 @@ def test_separation_warns_and_stays_finite():
         MLELogisticRegression(penalty="l2", alpha=0.1).fit(X, y)
 
 
+def test_separation_on_many_rows_without_the_lp():
+    # n (p + 1) > 2e6: no exact LP; the solver's last step decides, and it must
+    # raise every margin (a separating direction)
+    rng = np.random.RandomState(0)
+    n, p = 50000, 40
+    X = rng.normal(size=(n, p))
+    on = rng.uniform(size=n) < 0.3
+    X[on, 0] = 0.0  # ties on the hyperplane x_0 = 0: quasi-complete separation
+    y = np.where(on, rng.uniform(size=n) < 0.5, X[:, 0] > 0).astype(int)
+    with pytest.warns(SeparationWarning, match="alpha > 0"):
+        est = MLELogisticRegression(tol=1e-6, cov_type=None).fit(X, y)
+    assert np.all(np.isfinite(est.coef_))
+    # overlapping classes with collinear features: the last step may be long (along
+    # the null space) but separates nothing
+    X[:, 1] = X[:, 2] + X[:, 3]
+    y = (X[:, 2] + rng.logistic(size=n) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeparationWarning)
+        MLELogisticRegression(tol=1e-6, cov_type=None).fit(X, y)
+
+
 def test_no_separation_warning_on_overlapping_data(spector):
     X, y = spector
     with warnings.catch_warnings():
