@@ -3,7 +3,6 @@
 import time
 import warnings
 
-import numpy as np
 
 __all__ = ["logistic_section"]
 

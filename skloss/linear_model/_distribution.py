@@ -10,6 +10,7 @@ from sklearn.utils.validation import (
 )
 
 from skloss.losses import Loss, get_loss
+from skloss.utils._state import keeps_state_on_error
 
 from ._scale import student_t_fit
 
@@ -108,6 +109,7 @@ class MLEDistribution(BaseEstimator):
             )
         return loss, lik
 
+    @keeps_state_on_error
     def fit(self, X, y=None, sample_weight=None):
         """Fit the distribution of each column of ``X`` by maximum likelihood.
 

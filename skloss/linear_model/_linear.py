@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
 )
 
 from skloss.losses import get_loss
+from skloss.utils._state import keeps_state_on_error
 
 from ._base import MLELinearModel
 from ._exact import PIECEWISE_LINEAR, piecewise_linear_fit
@@ -194,6 +195,7 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
+    @keeps_state_on_error
     def fit(self, X, y, sample_weight=None, offset=None):
         """Fit the model.
 
@@ -211,14 +213,7 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         -------
         self
         """
-        state = dict(self.__dict__)
-        try:
-            return self._fit(X, y, sample_weight, offset)
-        except BaseException:
-            # a failed fit leaves the estimator as it was
-            self.__dict__.clear()
-            self.__dict__.update(state)
-            raise
+        return self._fit(X, y, sample_weight, offset)
 
     def _fit(self, X, y, sample_weight, offset):
         self._validate_params()

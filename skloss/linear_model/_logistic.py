@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from skloss.losses import get_loss
+from skloss.utils._state import keeps_state_on_error
 
 from ._base import MLELinearModel
 from ._objective import LinearObjective
@@ -179,6 +180,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 

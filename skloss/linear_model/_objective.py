@@ -474,7 +474,7 @@ class LinearObjective:
         raw = self.raw_prediction(coef)
         g = np.asarray(self._lossfn.gradient(self.y, raw), dtype=np.float64)
         X = self.X.toarray() if self.sparse else np.asarray(self.X, dtype=np.float64)
-        n, p, k = self.n_samples, self.n_features, self.n_outputs
+        n, k = self.n_samples, self.n_outputs
         if k == 1:
             g = g[:, None]
         parts = [g[:, [j]] * X for j in range(k)]

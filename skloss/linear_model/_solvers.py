@@ -751,7 +751,6 @@ def _build_pwl(obj, fixed_w=None):
     blocks, rhs = [], []
     xi_lo = np.full(n, -np.inf)
     eye_n = sp.eye(n, format="csr")
-    ones = np.ones((n, 1))
 
     def w_block(coefs_per_class):
         # coefs_per_class: list of K arrays (n,) multiplying x_i w_k (and b_k)

@@ -146,3 +146,14 @@ def test_constant_column_is_degenerate():
                           MLEDistribution("poisson"), MLEDistribution("quantile")])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_failed_fit_leaves_the_fitted_estimator_unchanged():
+    rng = np.random.RandomState(0)
+    est = MLEDistribution().fit(rng.normal(size=(50, 2)))
+    state = dict(vars(est))
+    with pytest.raises(ValueError, match="sample_weight"):
+        est.fit(rng.normal(size=(20, 3)), sample_weight=-np.ones(20))
+    assert vars(est).keys() == state.keys()
+    assert all(vars(est)[k] is v for k, v in state.items())
+    assert est.n_features_in_ == 2

@@ -382,6 +382,14 @@ def test_clear_errors_and_unchanged_on_failure(cancer):
     np.testing.assert_array_equal(est.coef_, coef)
     with pytest.raises(ValueError, match="class"):
         MLELogisticRegression().fit(X, np.zeros_like(y))
+    # errors found after input validation (which sets n_features_in_) restore it too
+    state = dict(vars(est))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        est.fit(X[:, :3], np.zeros_like(y))
+    with pytest.raises(ValueError, match="sample_weight"):
+        est.fit(X[:, :3], y, sample_weight=-np.ones(len(y)))
+    assert vars(est).keys() == state.keys()
+    assert all(vars(est)[k] is v for k, v in state.items())
     with pytest.raises(ValueError, match="No covariance"):
         MLELogisticRegression(loss="hinge").fit(X, y).summary()
 

@@ -48,7 +48,7 @@ def _epigraph_reference(X, y, loss, l1, l2):
     margin = 1.0 if loss == "hinge" else 0.0
 
     def f(v):
-        w, b, xi, t = v[:p], v[p], v[p + 1:p + 1 + n], v[p + 1 + n:]
+        w, xi, t = v[:p], v[p + 1:p + 1 + n], v[p + 1 + n:]
         return xi.mean() + l1 * t.sum() + 0.5 * l2 * w @ w
 
     cons = [

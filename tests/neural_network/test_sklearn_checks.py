@@ -1,6 +1,5 @@
 """scikit-learn's estimator checks for both networks, with several output losses."""
 
-import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skloss.losses import get_loss
