@@ -68,6 +68,10 @@ def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None):
     """
     keep = np.ones(coef.size, dtype=bool) if drop is None else ~np.asarray(drop, dtype=bool)
     A = objective.data_hessian(coef)[np.ix_(keep, keep)]
+    if not np.all(np.isfinite(A)):
+        from ._solvers import _overflow_error
+
+        raise _overflow_error(objective, "information matrix (for the covariance)")
     Ainv = _inv(A)
     if cov_type == "nonrobust":
         cov = scale * Ainv

@@ -206,10 +206,30 @@ def solve(objective, coef0, solver, *, tol=1e-6, max_iter=1000, verbose=0, fixed
     tol = max(float(tol), 10.0 * float(np.finfo(objective.dtype).eps)) if objective.dtype == np.float32 else tol
     free = None if fixed is None or not np.any(fixed) else ~np.asarray(fixed, dtype=bool)
     start = time.perf_counter()
-    with quiet_blas(objective):
-        res = _dispatch(objective, coef0, solver, tol, max_iter, verbose, free)
+    try:
+        with quiet_blas(objective):
+            res = _dispatch(objective, coef0, solver, tol, max_iter, verbose, free)
+    except _NonFinite as exc:
+        raise _overflow_error(objective, str(exc)) from None
     res.extra["seconds"] = time.perf_counter() - start
     return res
+
+
+class _NonFinite(ArithmeticError):
+    """The objective, its gradient or its Hessian is not finite where it must be."""
+
+
+def _overflow_error(obj, what):
+    def biggest(a):
+        a = a.data if sp.issparse(a) else np.asarray(a)
+        return float(np.max(np.abs(a))) if a.size else 0.0
+
+    limit = float(np.finfo(obj.dtype).max)
+    return ValueError(
+        f"The {what} is not finite: the computation overflows the {np.dtype(obj.dtype).name} range "
+        f"(largest |X| = {biggest(obj.X):.3g}, largest |y| = {biggest(obj.y):.3g}; products and squares "
+        f"must stay below {limit:.3g}). Scale the data, e.g. with sklearn.preprocessing.StandardScaler."
+    )
 
 
 @functools.cache
@@ -288,10 +308,13 @@ def _lbfgs(obj, c0, tol, max_iter, verbose, free):
         return f, (g if free is None else g[free])
 
     x0 = c0 if free is None else c0[free]
+    f0, g0 = obj.value_grad(c0)
+    if not (np.isfinite(f0) and np.all(np.isfinite(g0))):
+        raise _NonFinite("objective or its gradient at the start")
     res = minimize(
         fun, x0, jac=True, method="L-BFGS-B",
         options={"maxiter": max_iter, "maxfun": max(15000, 4 * max_iter), "gtol": tol,
-                 "ftol": 64 * np.finfo(float).eps, "maxcor": 30, "iprint": -1},
+                 "ftol": 64 * np.finfo(float).eps, "maxcor": 30},
     )
     c = _expand(free, res.x, c0)
     f, g = obj.value_grad(c)
@@ -418,6 +441,8 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
         if not np.isfinite(f) or f > f_start:  # (never seen: the subsample fit misled)
             c = c0
             f, g, Hfun = obj.value_grad_hessian(c)
+    if not (np.isfinite(f) and np.all(np.isfinite(g))):
+        raise _NonFinite("objective or its gradient at the start")
     n_iter = 0
     converged = False
     msg = "maximum number of iterations reached"
@@ -453,6 +478,8 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
             if solver_fn is None:
                 t0 = time.perf_counter()
                 H = Hfun() if sub is None else sub.hessian(c)
+                if not np.all(np.isfinite(H)):
+                    raise _NonFinite("Hessian")
                 if free is not None:
                     H = H[np.ix_(free, free)]
                 solver_fn = _factor_psd(H)
@@ -630,6 +657,8 @@ def _prox_newton(obj, c, tol, max_iter, verbose, free):
     eps = np.finfo(float).eps
     free_mask = np.ones(c.size, dtype=bool) if free is None else free
     f, g = obj.value_grad(c)
+    if not (np.isfinite(f) and np.all(np.isfinite(g))):
+        raise _NonFinite("objective or its gradient at the start")
     F = f + obj.l1_value(c)
     opt = _l1_optimality(g[free_mask], c[free_mask], pen_all[free_mask], l1)
     converged = False
@@ -641,6 +670,8 @@ def _prox_newton(obj, c, tol, max_iter, verbose, free):
             converged, msg, n_iter = True, "minimum-norm subgradient below tol", n_iter - 1
             break
         H = obj.hessian(c)
+        if not np.all(np.isfinite(H)):
+            raise _NonFinite("Hessian")
         idx = np.flatnonzero(free_mask)
         d = np.zeros_like(c)
         d[idx] = _prox_newton_direction(H[np.ix_(idx, idx)], g[idx], c[idx], pen_all[idx], l1,

@@ -474,3 +474,19 @@ def test_gridsearch_nested_loss_param_on_string_loss():
     assert est.loss == "log_loss"  # the original is untouched
     with pytest.raises(ValueError, match="Invalid parameter for loss 'log_loss'"):
         MLELogisticRegression().set_params(loss__gamma=2.0)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"solver": "lbfgs"}, {"penalty": "l1", "alpha": 0.1}])
+def test_overflowing_features_get_a_clear_error(kwargs):
+    # |x| ~ 1e200: the squares in the Hessian overflow float64
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    est = MLELogisticRegression().fit(X, y)
+    coef = est.coef_.copy()
+    est.set_params(**kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError, match="overflows the float64 range.*StandardScaler"):
+            est.fit(X * 1e200, y)
+    np.testing.assert_array_equal(est.coef_, coef)
