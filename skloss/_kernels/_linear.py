@@ -42,10 +42,12 @@ def quadratic_l1_cd(H, diag, g, c0, z, Hd, pen, l1, tol, max_sweeps):
     return max_sweeps
 
 
-# ------------------------------------------------------------------ fused passes (log loss)
-# One read of X per evaluation: per row the raw score, the loss and its gradient,
-# and the accumulation of the gradient into per-chunk buffers (summed at the end).
-# Dense C-contiguous X, float32 or float64; arithmetic in float64.
+# ------------------------------------------------------------------ fused pass (softmax)
+# One read of X per evaluation: per row the K raw scores, the loss and its
+# gradient, and the accumulation of the gradient into per-chunk buffers (summed
+# at the end).  Dense C-contiguous X, float32 or float64; arithmetic in float64.
+# (The binary log loss has its fused passes in skloss._kernels._binary, the
+# log-link GLMs in skloss._kernels._regression.)
 
 import math  # noqa: E402
 
@@ -54,79 +56,6 @@ from numba import prange  # noqa: E402
 # re-association lets the row dot products and axpys vectorise (SIMD); no
 # assumption about NaN / inf is made, so the stable formulas stay stable
 _FAST = {"reassoc", "contract", "nsz"}
-
-
-@njit(inline="always")
-def _log1pexp(x):
-    if x > 0.0:
-        return x + math.log1p(math.exp(-x))
-    return math.log1p(math.exp(x))
-
-
-@njit(inline="always")
-def _expit(x):
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-@njit(inline="always", fastmath=_FAST)
-def _binary_rows(X, y, sw, w, b, eps, start, stop, a, hess_out):
-    # rows [start, stop): a[:p] += g x, a[p] += g, a[p + 1] += loss
-    p = X.shape[1]
-    weighted = sw.shape[0] > 0
-    want_h = hess_out.shape[0] > 0
-    for i in range(start, stop):
-        r = b
-        for j in range(p):
-            r += np.float64(X[i, j]) * w[j]
-        s = np.float64(sw[i]) if weighted else 1.0
-        t = np.float64(y[i]) * (1.0 - eps) + 0.5 * eps
-        pr = _expit(r)
-        g = s * (pr - t)
-        a[p + 1] += s * (_log1pexp(r) - t * r)
-        for j in range(p):
-            a[j] += g * np.float64(X[i, j])
-        a[p] += g
-        if want_h:
-            hess_out[i] = s * pr * (1.0 - pr)
-
-
-@njit(cache=True, parallel=True, fastmath=_FAST)
-def binary_logloss_value_grad(X, y, sw, w, b, eps, n_chunks, grad, hess_out):
-    """Weighted sum of the binary log loss at ``X @ w + b`` and its gradient.
-
-    ``grad`` (p + 1, float64) receives ``sum_i s_i g_i [x_i, 1]``; the return
-    value is ``sum_i s_i loss_i``.  When ``hess_out`` has length n it receives
-    ``s_i p_i (1 - p_i)`` (for a following Hessian).  Rows are split in
-    ``n_chunks`` chunks run in parallel, with per-chunk accumulators.
-    """
-    n, p = X.shape
-    acc = np.zeros((n_chunks, p + 2))
-    step = (n + n_chunks - 1) // n_chunks
-    for c in prange(n_chunks):
-        _binary_rows(X, y, sw, w, b, eps, c * step, min(n, c * step + step), acc[c], hess_out)
-    total = 0.0
-    for j in range(p + 1):
-        grad[j] = 0.0
-    for c in range(n_chunks):
-        for j in range(p + 1):
-            grad[j] += acc[c, j]
-        total += acc[c, p + 1]
-    return total
-
-
-@njit(cache=True, fastmath=_FAST)
-def binary_logloss_value_grad_serial(X, y, sw, w, b, eps, grad, hess_out):
-    """:func:`binary_logloss_value_grad` on one thread (small problems: no
-    thread-pool wake-up)."""
-    n, p = X.shape
-    acc = np.zeros(p + 2)
-    _binary_rows(X, y, sw, w, b, eps, 0, n, acc, hess_out)
-    for j in range(p + 1):
-        grad[j] = acc[j]
-    return acc[p + 1]
 
 
 @njit(inline="always", fastmath=_FAST)
@@ -189,59 +118,8 @@ def multinomial_logloss_value_grad(X, y, sw, W, b, eps, n_chunks, grad):
     return total
 
 
-# ------------------------------------------------------------------ fused passes on CSR (log loss)
-# The same one-read passes for a CSR matrix (indptr, indices, data): per row the
-# sparse dot product, then the scatter of the row into a per-chunk accumulator
-# of length p (the row is still in cache).  Chunks of rows run in parallel.
-
-
-@njit(cache=True, parallel=True)
-def binary_logloss_value_grad_csr(indptr, indices, data, y, sw, w, b, eps, n_chunks, grad, hess_out, diag_out):
-    """:func:`binary_logloss_value_grad` for CSR ``X``.  When ``diag_out`` has
-    length p it receives ``sum_i h_i x_ij^2`` (the diagonal of the data Hessian,
-    ``h_i`` as in ``hess_out``, for a Jacobi preconditioner)."""
-    n = indptr.shape[0] - 1
-    p = w.shape[0]
-    weighted = sw.shape[0] > 0
-    want_h = hess_out.shape[0] > 0
-    want_d = diag_out.shape[0] > 0
-    acc = np.zeros((n_chunks, p + 2))
-    dacc = np.zeros((n_chunks, p if want_d else 0))
-    step = (n + n_chunks - 1) // n_chunks
-    for c in prange(n_chunks):
-        a = acc[c]
-        da = dacc[c]
-        for i in range(c * step, min(n, c * step + step)):
-            r = b
-            for q in range(indptr[i], indptr[i + 1]):
-                r += np.float64(data[q]) * w[indices[q]]
-            s = np.float64(sw[i]) if weighted else 1.0
-            t = np.float64(y[i]) * (1.0 - eps) + 0.5 * eps
-            pr = _expit(r)
-            g = s * (pr - t)
-            a[p + 1] += s * (_log1pexp(r) - t * r)
-            for q in range(indptr[i], indptr[i + 1]):
-                a[indices[q]] += g * np.float64(data[q])
-            a[p] += g
-            hi = s * pr * (1.0 - pr)
-            if want_h:
-                hess_out[i] = hi
-            if want_d:
-                for q in range(indptr[i], indptr[i + 1]):
-                    xq = np.float64(data[q])
-                    da[indices[q]] += hi * xq * xq
-    total = 0.0
-    for j in range(p + 1):
-        grad[j] = 0.0
-    for j in range(diag_out.shape[0]):
-        diag_out[j] = 0.0
-    for c in range(n_chunks):
-        for j in range(p + 1):
-            grad[j] += acc[c, j]
-        total += acc[c, p + 1]
-        for j in range(diag_out.shape[0]):
-            diag_out[j] += dacc[c, j]
-    return total
+# ------------------------------------------------------------------ CSR Hessian-vector product
+# (the fused CSR pass of the log loss is skloss._kernels._binary.log_loss_linear_csr)
 
 
 @njit(cache=True, parallel=True)

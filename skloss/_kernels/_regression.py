@@ -34,7 +34,12 @@ where the true value exceeds the float64 range (e.g. ``exp(raw)`` for
 ``raw > 709.78``).  Divisions never divide by zero for finite inputs; the drivers
 use ``error_model="numpy"`` so that no Python-style zero-division check is
 compiled into (and de-vectorises) the loops.  No ``fastmath``: results are the
-IEEE results of the formulas as written.
+IEEE results of the formulas as written.  The helpers say ``fastmath=False``
+explicitly: numba lets a callee that does not set an option inherit it from
+the caller that compiles it first, and the fused passes at the end of this
+module (which re-associate their row loops) would otherwise hand their flags to
+the shared point functions, and through them to every driver (measured: the
+Poisson gradient computed with exp(raw) = 1).
 """
 
 import math
@@ -87,7 +92,7 @@ _TINY = 2.2250738585072014e-308  # smallest normal float64
 _TWO54 = 18014398509481984.0
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _exp(x):
     xc = min(max(x, -746.0), 710.0)
     t = xc * _LOG2E + _SHIFT
@@ -112,7 +117,7 @@ def _exp(x):
     return res if x == x else x
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _log(x):
     small = x < _TINY
     xs = x * _TWO54 if small else x
@@ -139,7 +144,7 @@ def _log(x):
     return res
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _log1p(x):
     # log(u) with u = 1 + x rounded, corrected by the rounding error of u
     u = 1.0 + x
@@ -149,7 +154,7 @@ def _log1p(x):
     return res
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _sinh_small(x):
     # sinh(x) for |x| <= 1/2: odd Taylor polynomial to x**15 (error < 1e-19)
     s = x * x
@@ -163,7 +168,7 @@ def _sinh_small(x):
     return x + x * s * p
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _sign(d):
     return 1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)
 
@@ -173,7 +178,7 @@ def _sign(d):
 # --------------------------------------------------------------------------
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _wmul(w, v):
     # a zero weight gives 0 even where the loss is infinite (no 0 * inf = NaN)
     w = np.float64(w)
@@ -267,21 +272,21 @@ def _loop(point, y, raw, sw, c, out_loss, out_grad, out_hess):
 # --------------------------------------------------------------------------
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _squared_error(y, r, c):
     # (y - r)^2
     d = r - y
     return d * d, 2.0 * d, 2.0
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _absolute_error(y, r, c):
     # |y - r|; subgradient sign(r - y), 0 at the kink
     d = r - y
     return abs(d), _sign(d), 0.0
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _huber(y, r, c):
     # c = (delta,): 0.5 d^2 if |d| <= delta else delta (|d| - delta / 2)
     delta = c[0]
@@ -294,7 +299,7 @@ def _huber(y, r, c):
     return lo, g, h
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _pseudo_huber(y, r, c):
     # c = (delta,): delta^2 (sqrt(1 + (d / delta)^2) - 1) = d^2 / (1 + s)
     delta = c[0]
@@ -308,7 +313,7 @@ def _pseudo_huber(y, r, c):
     return lo, g, h
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _log_cosh(y, r, c):
     # log(cosh(d)).  |d| > 1: |d| + log1p(e) - log 2 with e = exp(-2|d|);
     # |d| <= 1: cosh(d) = 1 + 2 sinh(d/2)^2, so log1p(2 sinh(d/2)^2) (no
@@ -330,7 +335,7 @@ def _log_cosh(y, r, c):
     return lo, g, h
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _quantile(y, r, c):
     # c = (q,): q (y - r) if y >= r else (1 - q) (r - y); subgradient 0 at the kink
     q = c[0]
@@ -340,7 +345,7 @@ def _quantile(y, r, c):
     return lo, g, 0.0
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _epsilon_insensitive(y, r, c):
     # c = (epsilon,): max(0, |d| - epsilon); subgradient 0 for |d| <= epsilon
     eps = c[0]
@@ -350,7 +355,7 @@ def _epsilon_insensitive(y, r, c):
     return m, g, 0.0
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _squared_epsilon_insensitive(y, r, c):
     # c = (epsilon,): max(0, |d| - epsilon)^2
     eps = c[0]
@@ -361,14 +366,14 @@ def _squared_epsilon_insensitive(y, r, c):
     return m * m, g, h
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _squared_log_error(y, r, c):
     # (log1p(y) - r)^2, raw = log1p(prediction)
     d = r - _log1p(y)
     return d * d, 2.0 * d, 2.0
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _poisson(y, r, c):
     # 2 (y log(y / mu) - y + mu), mu = exp(r); y log y = 0 at y = 0
     mu = _exp(r)
@@ -376,14 +381,14 @@ def _poisson(y, r, c):
     return 2.0 * (ylog - y + mu), 2.0 * (mu - y), 2.0 * mu
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _gamma(y, r, c):
     # 2 (log(mu / y) + y / mu - 1), mu = exp(r)
     ye = y * _exp(-r)
     return 2.0 * ((r - _log(y)) + (ye - 1.0)), 2.0 * (1.0 - ye), 2.0 * ye
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _tweedie(y, r, c):
     # power p with 1 < p < 2 or p > 2; a = 1 - p, b = 2 - p, mu = exp(r):
     # loss = 2 (y^b / (a b) - y mu^a / a + mu^b / b)
@@ -407,7 +412,7 @@ def _tweedie(y, r, c):
     return 2.0 * lo, 2.0 * g, 2.0 * h
 
 
-@njit(forceinline=True, error_model="numpy")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _student_t(y, r, c):
     # c = (df, (df + 1) / 2, df + 1, sqrt(df)): (df + 1) / 2 log1p(d^2 / df)
     nu, half_nu1, nu1, sqrt_nu = c
@@ -518,3 +523,79 @@ def elementary(which, x, out):
     else:
         for i in range(n):
             out[i] = _log1p(x[i])
+
+
+# --------------------------------------------------------------------------
+# fused passes of the linear models (log-link GLMs)
+# --------------------------------------------------------------------------
+# One read of a dense C-contiguous X per evaluation: per row the raw score
+# x.w + b (+ offset), the point function, and the accumulation of the gradient
+# into per-chunk buffers (summed at the end); chunks of rows run in parallel.
+# Only the row dot product and the row update are re-associated (so that they
+# vectorise); the point functions keep their IEEE arithmetic (they are compiled
+# on their own and inlined by LLVM, with their own instruction flags).
+
+from numba import prange  # noqa: E402
+
+_ROWS_FAST = {"reassoc", "contract", "nsz"}
+
+
+@njit(inline="always", fastmath=_ROWS_FAST, error_model="numpy")
+def _linear_pass(point, c, X, y, sw, off, w, b, n_chunks, grad, hess_out):
+    n, p = X.shape
+    weighted = sw.shape[0] > 0
+    shifted = off.shape[0] > 0
+    want_h = hess_out.shape[0] > 0
+    acc = np.zeros((n_chunks, p + 2))
+    step = (n + n_chunks - 1) // n_chunks
+    for k in prange(n_chunks):
+        a = acc[k]
+        for i in range(k * step, min(n, k * step + step)):
+            r = b
+            for j in range(p):
+                r += np.float64(X[i, j]) * w[j]
+            if shifted:
+                r += np.float64(off[i])
+            lo, g, h = point(np.float64(y[i]), r, c)
+            s = np.float64(sw[i]) if weighted else 1.0
+            a[p + 1] += _wmul(s, lo)
+            gs = _wmul(s, g)
+            for j in range(p):
+                a[j] += gs * np.float64(X[i, j])
+            a[p] += gs
+            if want_h:
+                hess_out[i] = _wmul(s, h)
+    total = 0.0
+    for j in range(p + 1):
+        grad[j] = 0.0
+    for k in range(n_chunks):
+        for j in range(p + 1):
+            grad[j] += acc[k, j]
+        total += acc[k, p + 1]
+    return total
+
+
+@njit(cache=True, parallel=True, fastmath=_ROWS_FAST, error_model="numpy")
+def poisson_linear(X, y, sw, off, w, b, params, n_chunks, grad, hess_out):
+    """Fused pass of the Poisson deviance at ``X @ w + b (+ off)``: returns the
+    weighted loss sum, writes ``sum_i s_i g_i [x_i, 1]`` to ``grad`` (p + 1) and,
+    when ``hess_out`` has length n, ``s_i h_i`` to it.  Length-0 ``sw`` / ``off``:
+    unit weights / no offset."""
+    return _linear_pass(_poisson, (0.0,), X, y, sw, off, w, b, n_chunks, grad, hess_out)
+
+
+@njit(cache=True, parallel=True, fastmath=_ROWS_FAST, error_model="numpy")
+def gamma_linear(X, y, sw, off, w, b, params, n_chunks, grad, hess_out):
+    """:func:`poisson_linear` for the Gamma deviance."""
+    return _linear_pass(_gamma, (0.0,), X, y, sw, off, w, b, n_chunks, grad, hess_out)
+
+
+@njit(cache=True, parallel=True, fastmath=_ROWS_FAST, error_model="numpy")
+def tweedie_linear(X, y, sw, off, w, b, params, n_chunks, grad, hess_out):
+    """:func:`poisson_linear` for the Tweedie deviance (``params = (power,)``,
+    power > 1 and != 2)."""
+    p = params[0]
+    a = 1.0 - p
+    bb = 2.0 - p
+    c = (p, a, bb, 1.0 / (a * bb), 1.0 / a, 1.0 / bb)
+    return _linear_pass(_tweedie, c, X, y, sw, off, w, b, n_chunks, grad, hess_out)

@@ -29,7 +29,9 @@ def _warmup():
     Called by :func:`skloss.warmup`; the kernels land in numba's disk cache.
     """
     import numpy as np
+    import scipy.sparse as sp
 
+    from skloss._kernels import _binary, _regression
     from skloss._kernels import _linear as kern
 
     rng = np.random.RandomState(0)
@@ -41,14 +43,13 @@ def _warmup():
         grad = np.empty(4)
         h = np.empty(40)
         w = np.zeros(3)
-        kern.binary_logloss_value_grad(X, y2, empty, w, 0.0, 0.0, 2, grad, h)
-        kern.binary_logloss_value_grad_serial(X, y2, empty, w, 0.0, 0.0, grad, np.empty(0))
-        import scipy.sparse as sp
-
+        _binary.log_loss_linear(X, y2, empty, w, 0.0, 0.0, 2, grad, h)
         C = sp.csr_matrix(X)  # (int32 indices, as SciPy builds them)
-        kern.binary_logloss_value_grad_csr(C.indptr, C.indices, C.data, y2, empty, w, 0.0, 0.0, 2, grad, h,
-                                           np.empty(3))
+        _binary.log_loss_linear_csr(C.indptr, C.indices, C.data, y2, empty, w, 0.0, 0.0, 2, grad, h, np.empty(3))
         kern.csr_weighted_gram_product(C.indptr, C.indices, C.data, h, w, 0.0, 2, grad)
+        yp = np.abs(X[:, 0]) + 0.5
+        for name, power in (("poisson", 1.0), ("gamma", 2.0), ("tweedie", 1.5)):
+            getattr(_regression, f"{name}_linear")(X, yp, empty, empty, w, 0.0, np.array([power]), 2, grad, h)
         kern.multinomial_logloss_value_grad(X, y3, empty, np.zeros((3, 3)), np.zeros(3), 0.0, 2, np.empty((3, 4)))
         for loss in ("log_loss", "hinge"):
             MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y2.astype(int))

@@ -112,6 +112,14 @@ class LinearObjective:
                 self._fused = True
                 self._n_chunks = int(max(2, numba.get_num_threads()))
             work = X.nnz
+        # log-link GLMs (Poisson, Gamma, Tweedie deviances) on dense data: a fused pass
+        # (one read of X; 2.3x faster than BLAS + kernel + BLAS at 200,000 x 50)
+        self._glm_kernel = None
+        if (not self.sparse and self.n_outputs == 1 and self.n_samples > 0 and work > 2_000_000
+                and X.flags.c_contiguous and getattr(loss, "_kernel_module", None) == "_regression"
+                and loss._kernel_name in ("poisson", "gamma", "tweedie")):
+            self._glm_kernel = f"{loss._kernel_name}_linear"
+            self._fused = True
         # small log-loss problems: NumPy formulas (no numba import, no kernel load)
         self._lossfn = loss
         if type(loss).__name__ == "LogLoss" and work * self.n_outputs <= 2_000_000:
@@ -243,30 +251,35 @@ class LinearObjective:
         return value, grad
 
     def _fused_pass(self, coef, want_h, diag=None):
-        """Log loss: value, gradient (and Hessian weights) in one pass over X.
-        CSR: with ``diag`` (length p) the diagonal of the data Hessian too."""
-        from skloss._kernels import _linear as kern
-
+        """Value, gradient (and Hessian weights) in one pass over X: the log loss
+        (dense or CSR; CSR with ``diag`` (length p): the diagonal of the data
+        Hessian too) and the log-link GLM deviances (dense)."""
         w, b = self.split(coef)
         p, k = self.n_features, self.n_outputs
-        eps = float(self.loss.label_smoothing)
         scale = 1.0 / self.weight_sum
         self.n_evaluations += 1
         if k == 1:
             grad = np.empty(p + 1)
             h = np.empty(self.n_samples) if want_h else np.empty(0)
             wc = np.ascontiguousarray(w, dtype=np.float64)
-            if self.sparse:
-                X = self.X
-                total = kern.binary_logloss_value_grad_csr(
-                    X.indptr, X.indices, X.data, self.y, self._sw_arg, wc, float(b), eps, self._n_chunks, grad, h,
-                    np.empty(0) if diag is None else diag)
-            elif self._n_chunks > 1:
-                total = kern.binary_logloss_value_grad(self.X, self.y, self._sw_arg, wc, float(b), eps,
-                                                       self._n_chunks, grad, h)
+            X = self.X
+            if self._glm_kernel is not None:
+                from skloss._kernels import _regression as kern
+
+                off = np.empty(0, dtype=self.dtype) if self.offset is None else self.offset
+                total = getattr(kern, self._glm_kernel)(X, self.y, self._sw_arg, off, wc, float(b),
+                                                        self.loss._kernel_params(), self._n_chunks, grad, h)
+            elif self.sparse:
+                from skloss._kernels import _binary as kern
+
+                total = kern.log_loss_linear_csr(
+                    X.indptr, X.indices, X.data, self.y, self._sw_arg, wc, float(b),
+                    float(self.loss.label_smoothing), self._n_chunks, grad, h, np.empty(0) if diag is None else diag)
             else:
-                total = kern.binary_logloss_value_grad_serial(self.X, self.y, self._sw_arg, wc, float(b), eps,
-                                                              grad, h)
+                from skloss._kernels import _binary as kern
+
+                total = kern.log_loss_linear(X, self.y, self._sw_arg, wc, float(b), float(self.loss.label_smoothing),
+                                             self._n_chunks, grad, h)
             grad *= scale
             wf = np.asarray(w, dtype=np.float64)
             value = total * scale + 0.5 * self.l2_reg * float(wf @ wf)
@@ -275,6 +288,9 @@ class LinearObjective:
             if not self.fit_intercept:
                 grad = grad[:p]
             return value, grad, (h if want_h else None)
+        from skloss._kernels import _linear as kern
+
+        eps = float(self.loss.label_smoothing)
         W = np.ascontiguousarray(w, dtype=np.float64)
         bb = np.ascontiguousarray(b if self.fit_intercept else np.zeros(k), dtype=np.float64)
         G = np.empty((k, p + 1))

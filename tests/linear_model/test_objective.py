@@ -110,6 +110,60 @@ def test_fused_csr_pass_against_closed_form(dtype, fit_intercept):
     np.testing.assert_allclose(g2, g, rtol=1e-13, atol=1e-16)
 
 
+@pytest.mark.parametrize("name, power", [("poisson", None), ("gamma", None), ("tweedie", 1.5), ("tweedie", 3.0)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_glm_pass_equals_generic(name, power, dtype):
+    # log-link GLM deviances on dense data: the fused pass (one read of X, offset
+    # and weights) against the generic BLAS + element-wise kernel evaluation
+    rng = np.random.RandomState(4)
+    n, p = 40000, 60
+    X = rng.normal(size=(n, p)).astype(dtype)
+    off = 0.1 * rng.normal(size=n)
+    sw = rng.uniform(0.2, 2.0, size=n)
+    y = rng.gamma(2.0, np.exp(0.05 * X[:, 0] + 0.2)) + (name == "poisson") * rng.poisson(1.0, size=n)
+    loss = get_loss(name) if power is None else get_loss(name, power=power)
+    obj = LinearObjective(loss, X, y, sw, l2_reg=0.01, offset=off)
+    assert obj._fused and obj._glm_kernel == f"{name}_linear"
+    c = 0.05 * rng.normal(size=obj.n_coef)
+    f1, g1 = obj.value_grad(c)
+    f1h, g1h, H1 = obj.value_grad_hessian(c)
+    obj._fused, obj._glm_kernel = False, None
+    f2, g2 = obj.value_grad(c)
+    # (float32: the generic path rounds the raw scores to float32, the fused pass
+    # keeps them in float64)
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    assert f1 == pytest.approx(f2, rel=rtol)
+    assert f1h == f1
+    np.testing.assert_allclose(g1, g2, rtol=100 * rtol, atol=100 * rtol * np.abs(g2).max())
+    np.testing.assert_allclose(g1h, g1, rtol=0, atol=0)
+    H2 = obj.hessian(c)
+    np.testing.assert_allclose(H1(), H2, rtol=1e3 * rtol, atol=1e3 * rtol * np.abs(H2).max())
+
+
+def test_fused_pass_leaves_the_element_wise_kernels_exact(tmp_path):
+    # numba lets a callee inherit the fastmath flags of the caller that compiles it
+    # first: the fused GLM pass (re-associated row loops) compiled before the
+    # element-wise Poisson kernel once gave exp(raw) = 1 in the latter.  A fresh
+    # process with an empty cache compiles them in that order.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from skloss._kernels import _regression as R\n"
+        "from skloss.losses import get_loss\n"
+        "X = np.random.RandomState(0).rand(10, 2); e = np.empty(0)\n"
+        "R.poisson_linear(X, np.ones(10), e, e, np.zeros(2), 0.0, np.array([1.0]), 2, np.empty(3), np.empty(10))\n"
+        "y = np.array([0.0, 1.0, 2.0, 3.0]); r = np.array([0.1, -0.2, 0.3, 0.5])\n"
+        "g = get_loss('poisson').gradient(y, r)\n"
+        "assert np.allclose(g, 2 * (np.exp(r) - y), rtol=1e-14), g\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
 def test_parallel_pass_equals_serial():
     X, y, sw = _data(n=40000, p=60)
     obj = LinearObjective(get_loss("log_loss"), X, y, sw)
