@@ -524,12 +524,17 @@ _ROWS_FAST = {"reassoc", "contract", "nsz"}
 _logistic_point_ieee = njit(forceinline=True, error_model="numpy", fastmath=False)(_logistic_point.py_func)
 
 
+_BLOCK = 256  # rows per block: 256 x p values stay in cache from the first loop to the last
+
+
 @njit(cache=True, parallel=True, fastmath=_ROWS_FAST, error_model="numpy")
 def log_loss_linear(X, y, sw, w, b, eps, n_chunks, grad, hess_out):
     """Weighted sum of the binary log loss at ``X @ w + b`` (dense, C order) and
     its gradient: ``grad`` (p + 1, float64) receives ``sum_i s_i g_i [x_i, 1]``;
     when ``hess_out`` has length n it receives ``s_i p_i (1 - p_i)``.  ``eps``:
-    label smoothing.  Rows are split in ``n_chunks`` chunks run in parallel."""
+    label smoothing.  Rows are split in ``n_chunks`` chunks run in parallel; per
+    block of rows the raw scores, then the logistic point across the block (a
+    loop that vectorises), then the gradient rows."""
     n, p = X.shape
     weighted = sw.shape[0] > 0
     want_h = hess_out.shape[0] > 0
@@ -537,19 +542,40 @@ def log_loss_linear(X, y, sw, w, b, eps, n_chunks, grad, hess_out):
     step = (n + n_chunks - 1) // n_chunks
     for k in prange(n_chunks):
         a = acc[k]
-        for i in range(k * step, min(n, k * step + step)):
-            r = b
-            for j in range(p):
-                r += np.float64(X[i, j]) * w[j]
-            lo, g, h = _logistic_point_ieee(np.float64(y[i]) * (1.0 - eps) + 0.5 * eps, r)
-            s = _weight(sw, i, weighted)
-            a[p + 1] += s * lo
-            gs = s * g
-            for j in range(p):
-                a[j] += gs * np.float64(X[i, j])
-            a[p] += gs
+        rb = np.empty(_BLOCK)
+        gb = np.empty(_BLOCK)
+        hb = np.empty(_BLOCK)
+        stop = min(n, k * step + step)
+        for s0 in range(k * step, stop, _BLOCK):
+            m = min(stop - s0, _BLOCK)
+            for i in range(m):
+                r = b
+                for j in range(p):
+                    r += np.float64(X[s0 + i, j]) * w[j]
+                rb[i] = r
+            total = 0.0
+            if weighted:
+                for i in range(m):
+                    lo, g, h = _logistic_point_ieee(np.float64(y[s0 + i]) * (1.0 - eps) + 0.5 * eps, rb[i])
+                    s = np.float64(sw[s0 + i])
+                    total += s * lo
+                    gb[i] = s * g
+                    hb[i] = s * h
+            else:
+                for i in range(m):
+                    lo, g, h = _logistic_point_ieee(np.float64(y[s0 + i]) * (1.0 - eps) + 0.5 * eps, rb[i])
+                    total += lo
+                    gb[i] = g
+                    hb[i] = h
             if want_h:
-                hess_out[i] = s * h
+                for i in range(m):
+                    hess_out[s0 + i] = hb[i]
+            a[p + 1] += total
+            for i in range(m):
+                gs = gb[i]
+                for j in range(p):
+                    a[j] += gs * np.float64(X[s0 + i, j])
+                a[p] += gs
     total = 0.0
     for j in range(p + 1):
         grad[j] = 0.0

@@ -540,8 +540,13 @@ from numba import prange  # noqa: E402
 _ROWS_FAST = {"reassoc", "contract", "nsz"}
 
 
+_BLOCK = 256  # rows per block: 256 x p values stay in cache from the first loop to the last
+
+
 @njit(inline="always", fastmath=_ROWS_FAST, error_model="numpy")
 def _linear_pass(point, c, X, y, sw, off, w, b, n_chunks, grad, hess_out):
+    # per block of rows: the raw scores (row dot products), then the point function
+    # over the block (a loop across rows, which vectorises), then the gradient rows
     n, p = X.shape
     weighted = sw.shape[0] > 0
     shifted = off.shape[0] > 0
@@ -550,21 +555,39 @@ def _linear_pass(point, c, X, y, sw, off, w, b, n_chunks, grad, hess_out):
     step = (n + n_chunks - 1) // n_chunks
     for k in prange(n_chunks):
         a = acc[k]
-        for i in range(k * step, min(n, k * step + step)):
-            r = b
-            for j in range(p):
-                r += np.float64(X[i, j]) * w[j]
-            if shifted:
-                r += np.float64(off[i])
-            lo, g, h = point(np.float64(y[i]), r, c)
-            s = np.float64(sw[i]) if weighted else 1.0
-            a[p + 1] += _wmul(s, lo)
-            gs = _wmul(s, g)
-            for j in range(p):
-                a[j] += gs * np.float64(X[i, j])
-            a[p] += gs
+        rb = np.empty(_BLOCK)
+        gb = np.empty(_BLOCK)
+        hb = np.empty(_BLOCK)
+        for s0 in range(k * step, min(n, k * step + step), _BLOCK):
+            m = min(min(n, k * step + step) - s0, _BLOCK)
+            for i in range(m):
+                r = b
+                for j in range(p):
+                    r += np.float64(X[s0 + i, j]) * w[j]
+                rb[i] = r + (np.float64(off[s0 + i]) if shifted else 0.0)
+            total = 0.0
+            if weighted:
+                for i in range(m):
+                    lo, g, h = point(np.float64(y[s0 + i]), rb[i], c)
+                    s = np.float64(sw[s0 + i])
+                    total += _wmul(s, lo)
+                    gb[i] = _wmul(s, g)
+                    hb[i] = _wmul(s, h)
+            else:
+                for i in range(m):
+                    lo, g, h = point(np.float64(y[s0 + i]), rb[i], c)
+                    total += lo
+                    gb[i] = g
+                    hb[i] = h
             if want_h:
-                hess_out[i] = _wmul(s, h)
+                for i in range(m):
+                    hess_out[s0 + i] = hb[i]
+            a[p + 1] += total
+            for i in range(m):
+                gs = gb[i]
+                for j in range(p):
+                    a[j] += gs * np.float64(X[s0 + i, j])
+                a[p] += gs
     total = 0.0
     for j in range(p + 1):
         grad[j] = 0.0
