@@ -6,6 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -256,7 +257,19 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
                 l1_reg=l1_reg, l2_reg=l2_reg, coef0=coef0, scale0=scale0, tol=float(self.tol),
                 max_iter=int(self.max_iter), verbose=int(self.verbose))
             attrs["scale_"] = scale
-            if not converged:
+            spread = float(np.max(np.abs(y - np.median(y)))) if y.size else 0.0
+            if scale <= 1e-8 * max(spread, 1e-300):
+                # the residuals vanish: the likelihood grows without bound as the scale
+                # goes to 0, so no maximum exists (like separation for the log loss)
+                warnings.warn(
+                    f"MLELinearRegression (loss='student_t'): the model interpolates the data (fitted "
+                    f"scale {scale:.3g}; {X.shape[0]} samples for {X.shape[1] + self.fit_intercept} "
+                    "coefficients), so the Student-t likelihood grows without bound as the scale goes to "
+                    "0 and has no maximum. Use more samples than coefficients or a penalty (alpha > 0).",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+            elif not converged:
                 self._warn_not_converged(path, loss, n_iter)
         else:
             obj = LinearObjective(loss, X, y, sw, fit_intercept=self.fit_intercept,
@@ -324,11 +337,9 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         return start
 
     def _warn_not_converged(self, path, loss, n_iter):
-        from sklearn.exceptions import ConvergenceWarning
-
         warnings.warn(
-            f"MLELinearRegression (solver={path!r}, loss={loss.name!r}) did not converge in "
-            f"max_iter={self.max_iter} iterations ({n_iter} run). Increase max_iter or tol, or scale "
+            f"MLELinearRegression (solver={path!r}, loss={loss.name!r}) did not converge "
+            f"({n_iter} iterations run, max_iter={self.max_iter}). Increase max_iter or tol, or scale "
             "the features.",
             ConvergenceWarning,
             stacklevel=4,

@@ -465,6 +465,8 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
     t_hess = t_full = t_pass = math.inf
     pairs = []
     fresh_ratio = 1.0
+    damp = 0.0  # Levenberg-Marquardt damping of the Newton system (0: none)
+    H_cur = None  # the last Hessian factorised
     if presolved and method == "cholesky" and pre.extra.get("factor") is not None:
         solver_fn = pre.extra["factor"]  # a subsample's Hessian near this start
     for n_iter in range(1, max_iter + 1):
@@ -482,7 +484,8 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
                     raise _NonFinite("Hessian")
                 if free is not None:
                     H = H[np.ix_(free, free)]
-                solver_fn = _factor_psd(H)
+                H_cur = H
+                solver_fn = _factor_psd(H + damp * np.eye(H.shape[0]) if damp else H)
                 t_hess = time.perf_counter() - t0
                 # (a Hessian costs in proportion to its rows)
                 t_full = t_hess * (obj.n_samples / sub.n_samples if sub is not None else 1.0)
@@ -540,6 +543,18 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
             if not fresh:
                 break
             t *= 0.5
+            if t < 1e-3 and H_cur is not None and method == "cholesky":
+                break  # (a step cut a thousand-fold: damp the Newton system instead)
+        if not accepted and H_cur is not None and method == "cholesky" and fresh and not floor:
+            # Levenberg-Marquardt: the quadratic model is trusted only near c (e.g. a
+            # piecewise-quadratic loss such as Huber whose curvature comes from few
+            # rows): solve (H + damp I) d = -g with a growing damp at the same point
+            hscale = max(float(np.max(np.abs(np.diag(H_cur)))) if H_cur.size else 0.0, 1e-300)
+            if damp < 1e12 * hscale:
+                damp = max(10.0 * damp, 1e-4 * hscale)
+                solver_fn = _factor_psd(H_cur + damp * np.eye(H_cur.shape[0]))
+                pairs.clear()
+                continue
         if not accepted:
             if not fresh:  # retry with a fresh Hessian
                 solver_fn = None
@@ -552,6 +567,9 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
             converged = gmax <= max(tol, 1e3 * eps * max(1.0, abs(f)))
             break
         gmax_new = float(np.max(np.abs(g_new if free is None else g_new[free]))) if g_new.size else 0.0
+        if damp and t == 1.0:
+            # full steps: trust the model further out again
+            damp = 0.0 if damp < 1e-9 * max(float(np.max(np.abs(np.diag(H_cur)))), 1e-300) else 0.1 * damp
         if method == "cholesky":
             ratio = gmax_new / gmax if gmax > 0 else 0.0
             if fresh:

@@ -375,3 +375,39 @@ def test_many_sparse_columns_use_the_shared_solvers():
     np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-6)
     q = MLELinearRegression(loss="absolute_error", cov_type=None).fit(X[:, :3100], y)
     assert q.solver_ == "highs"
+
+
+def test_student_t_interpolating_fit_warns_that_no_maximum_exists():
+    # 15 samples, 31 coefficients: the residuals vanish and the Student-t
+    # likelihood is unbounded as the scale goes to 0
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(15, 30)), rng.normal(size=15)
+    with pytest.warns(ConvergenceWarning, match="interpolates the data.*no maximum"):
+        est = MLELinearRegression(loss="student_t").fit(X, y)
+    assert est.scale_ < 1e-8
+    np.testing.assert_allclose(est.predict(X), y, atol=1e-6)
+
+
+def test_huber_with_few_residuals_inside_delta_converges():
+    # unscaled targets: almost every residual lies beyond delta, the Hessian comes
+    # from a handful of rows and plain Newton steps overshoot; the damped
+    # (Levenberg-Marquardt) Newton steps reach the optimum to tol
+    from scipy.optimize import minimize
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils.estimator_checks import _regression_dataset
+
+    from skloss.linear_model._objective import LinearObjective
+
+    X, y = _regression_dataset()
+    X, y = X[:50], y[:50]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = MLELinearRegression(loss="huber", cov_type=None).fit(X, y)
+    assert est.converged_
+    obj = LinearObjective(get_loss("huber"), X, y)
+    ref = minimize(lambda c: obj.value_grad(c), np.zeros(obj.n_coef), jac=True, method="BFGS",
+                   options={"gtol": 1e-10})
+    assert est.objective_ <= ref.fun * (1 + 1e-12)
+    np.testing.assert_allclose(np.append(est.coef_, est.intercept_), ref.x, rtol=1e-5, atol=1e-6)
