@@ -516,7 +516,9 @@ def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
 # gradient into per-chunk buffers, summed at the end; chunks run in parallel.  The
 # row dot product and row update are re-associated so that they vectorise; the
 # point function is compiled on its own without fastmath (IEEE arithmetic) and
-# inlined by LLVM, which keeps its instruction flags.
+# inlined by LLVM, which keeps its instruction flags.  The blocked loop repeats
+# _regression._linear_pass on purpose: a numba cache entry is invalidated only by
+# a change of the driver's own file, so drivers do not inline across modules.
 
 from numba import prange  # noqa: E402
 
