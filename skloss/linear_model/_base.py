@@ -165,7 +165,7 @@ class MLELinearModel(BaseEstimator):
         return ct
 
     def _inference_attrs(self, objective, coef, cov_type, *, output_names, feature_names,
-                         scale=1.0, n_obs=None, drop=None, params=None, penalised=False):
+                         scale=1.0, n_obs=None, drop=None, params=None, penalised=False, information=None):
         """Covariance and Wald table attributes in display order.
 
         Display order: for each kept output ``k``: ``[intercept_k, w_k1 ... w_kp]``;
@@ -193,7 +193,7 @@ class MLELinearModel(BaseEstimator):
         attrs["_inference_penalised"] = bool(penalised)
         if cov_type is None:
             return attrs
-        cov = covariance(objective, coef, cov_type, scale=scale, n_obs=n_obs, drop=drop)
+        cov = covariance(objective, coef, cov_type, scale=scale, n_obs=n_obs, drop=drop, information=information)
         cov = cov[np.ix_(order, order)]
         attrs["covariance_"] = cov
         with np.errstate(invalid="ignore"):

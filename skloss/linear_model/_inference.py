@@ -44,7 +44,7 @@ def _inv(A):
     return np.linalg.pinv(A, hermitian=True)
 
 
-def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None):
+def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None, information=None):
     """Covariance of the packed coefficients at ``coef``.
 
     Parameters
@@ -60,6 +60,9 @@ def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None):
     drop : ndarray of bool or None
         Packed entries to remove before inverting (a reference class whose
         coefficients are fixed at 0).
+    information : ndarray or None
+        The summed curvature ``A`` to use instead of the data Hessian (a
+        kernel-smoothed one for a loss with a kink, e.g. the hinge).
 
     Returns
     -------
@@ -67,7 +70,7 @@ def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None):
         Over the kept entries, in packed order.
     """
     keep = np.ones(coef.size, dtype=bool) if drop is None else ~np.asarray(drop, dtype=bool)
-    A = objective.data_hessian(coef)[np.ix_(keep, keep)]
+    A = (objective.data_hessian(coef) if information is None else information)[np.ix_(keep, keep)]
     if not np.all(np.isfinite(A)):
         from ._solvers import _overflow_error
 

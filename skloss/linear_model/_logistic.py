@@ -15,7 +15,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from skloss.losses import get_loss
 from skloss.utils._state import keeps_state_on_error
 
-from ._base import MLELinearModel
+from ._base import _AUTO_COV_MAX, MLELinearModel
 from ._objective import LinearObjective
 from ._solvers import quiet_blas
 
@@ -24,6 +24,8 @@ __all__ = ["MLELogisticRegression", "SeparationWarning"]
 # losses whose infimum is approached only as the margin goes to infinity: without
 # a penalty their optimum does not exist on separated data
 _SEPARATION_PRONE = {"log_loss", "kl_divergence", "probit", "exponential", "focal", "brier"}
+# losses with one kink in the margin z f and no curvature elsewhere: the margin of the kink
+_KINKS = {"hinge": 1.0, "perceptron": 0.0}
 
 
 class SeparationWarning(UserWarning):
@@ -99,8 +101,9 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         Covariance of the estimates: ``"auto"`` is the inverse observed
         information (``"nonrobust"``) for a likelihood loss (``log_loss``,
         ``probit``), the sandwich ``"HC0"`` for other losses with a Hessian
-        (M-estimators) and none for losses without a Hessian (hinge,
-        perceptron).  None skips inference.
+        (M-estimators) and for the binary hinge and perceptron (the curvature
+        at their kink from a kernel estimate of the margins' density); none for
+        their multi-class forms.  None skips inference.
     verbose : int, default=0
 
     Attributes
@@ -227,7 +230,8 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         else:
             mode = "ovr"
         n_coef_total = (p + bool(self.fit_intercept)) * (1 if n_classes == 2 else n_classes)
-        cov_type = self._resolve_cov_type(loss, loss.likelihood is not None, n_coef_total)
+        cov_type = self._resolve_cov_type(loss, loss.likelihood is not None, n_coef_total,
+                                          two_classes=n_classes == 2)
         warm = self._warm_start_coef((1 if n_classes == 2 else n_classes, p))
         if warm is not None and getattr(self, "classes_", None) is not None and not np.array_equal(
                 self.classes_, classes):
@@ -343,6 +347,29 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             b = b - b.mean()
         return obj.pack(W, b)
 
+    def _resolve_cov_type(self, loss, likelihood, n_coef=0, two_classes=True):
+        """As for every linear model, except for the hinge and the perceptron: they
+        have no Hessian but one kink, and their sandwich covariance (``"HC0"`` /
+        ``"HC1"``, the default with two classes) takes the curvature at the kink
+        from a kernel estimate of the density of the margins there."""
+        if loss.has_hessian or loss.name not in _KINKS:
+            return super()._resolve_cov_type(loss, likelihood, n_coef)
+        ct = self.cov_type
+        if ct == "auto":
+            return "HC0" if two_classes and n_coef <= _AUTO_COV_MAX else None
+        if ct == "nonrobust":
+            raise ValueError(
+                f"cov_type='nonrobust' is the inverse information of a likelihood, and loss {loss.name!r} "
+                "is not one; use cov_type='HC0' or 'HC1' (the sandwich, with the curvature at the "
+                "kink estimated by a kernel) or None."
+            )
+        if ct is not None and not two_classes:
+            raise ValueError(
+                f"cov_type={ct!r} with loss {loss.name!r} is available for two classes only (the "
+                "multi-class form has several kinks per sample); use cov_type=None."
+            )
+        return ct
+
     def _run_solver_sep(self, obj, coef0, fixed, loss, penalised):
         """Solve; on separable data (unpenalised, loss without finite minimiser) warn
         about separation instead of non-convergence."""
@@ -388,8 +415,12 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         else:
             attrs.update({"loglik_": None, "aic_": None, "bic_": None})
         if mode == "binary":
+            information = None
+            if cov_type is not None and not loss.has_hessian and loss.name in _KINKS:
+                information = _kink_information(obj, coef, _KINKS[loss.name])
             attrs.update(self._inference_attrs(obj, coef, cov_type, output_names=None,
-                                               feature_names=feature_names, penalised=penalised))
+                                               feature_names=feature_names, penalised=penalised,
+                                               information=information))
             return attrs
         # multinomial: classes 1..K-1 relative to the reference class classes_[0]
         p, K = obj.n_features, obj.n_outputs
@@ -523,6 +554,27 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     if z is not None and not _raises_every_margin(obj, step):
         return ""
     return "some samples are fitted with probability 1 and the coefficients keep growing"
+
+
+def _kink_information(obj, coef, kink):
+    """The summed curvature of a binary loss with one kink at margin ``kink`` (hinge:
+    1, perceptron: 0) and none elsewhere, for the sandwich covariance.
+
+    The loss's second derivative is a point mass at the kink, so its expectation is
+    the density of the margins ``m_i = z_i f_i`` there (Koo, Lee, Kim and Park 2008,
+    for the linear SVM).  It is estimated as for quantile regression: an
+    Epanechnikov kernel at the Hall-Sheather bandwidth (the level being the share of
+    margins below the kink), ``A = sum_i s_i K_h(m_i - kink) x~_i x~_i^T``.
+    """
+    from ._linear_inference import _epanechnikov, _kernel_bandwidth
+
+    raw = np.asarray(obj.raw_prediction(coef), dtype=np.float64)
+    e = (2.0 * np.asarray(obj.y, dtype=np.float64) - 1.0) * raw - kink
+    s = np.ones(e.size) if obj.sample_weight is None else np.asarray(obj.sample_weight, dtype=np.float64)
+    below = float(s @ (e < 0)) / float(s.sum())
+    h = _kernel_bandwidth(e, s, min(max(below, 0.05), 0.95))
+    weights = s * _epanechnikov(e / h) / h
+    return obj._gram(weights, 0.0) * obj.weight_sum
 
 
 def _raises_every_margin(obj, step):

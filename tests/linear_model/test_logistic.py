@@ -180,7 +180,8 @@ def test_hinge_matches_svc_objective(cancer, penalty):
     assert est.objective_ <= f_svc + 1e-9
     assert est.objective_ == pytest.approx(f_svc, rel=1e-6)
     assert not hasattr(est, "predict_proba")
-    assert est.covariance_ is None
+    # no Hessian, one kink: a sandwich covariance (kernel curvature at the margin 1)
+    assert est.cov_type_ == "HC0" and est.covariance_.shape == (X.shape[1] + 1,) * 2
 
 
 # ----------------------------------------------------------------- scipy.optimize on the same objective
@@ -391,7 +392,9 @@ def test_clear_errors_and_unchanged_on_failure(cancer):
     assert vars(est).keys() == state.keys()
     assert all(vars(est)[k] is v for k, v in state.items())
     with pytest.raises(ValueError, match="No covariance"):
-        MLELogisticRegression(loss="hinge").fit(X, y).summary()
+        MLELogisticRegression(loss="hinge", cov_type=None).fit(X, y).summary()
+    with pytest.raises(ValueError, match="nonrobust.*HC0"):
+        MLELogisticRegression(loss="hinge", cov_type="nonrobust").fit(X, y)
 
 
 def test_penalised_inference_warns(cancer):
@@ -490,3 +493,36 @@ def test_overflowing_features_get_a_clear_error(kwargs):
         with pytest.raises(ValueError, match="overflows the float64 range.*StandardScaler"):
             est.fit(X * 1e200, y)
     np.testing.assert_array_equal(est.coef_, coef)
+
+
+def test_hinge_sandwich_standard_errors_match_the_sampling_spread():
+    # the hinge has no Hessian, only a kink: its sandwich takes the curvature from
+    # a kernel estimate of the margins' density at the kink.  Against the spread of
+    # the estimates over independent samples of one model (Monte Carlo):
+    rng = np.random.RandomState(1)
+    beta, b0, n = np.array([1.0, -0.5]), 0.3, 600
+    params, ses = [], []
+    for _ in range(150):
+        X = rng.normal(size=(n, 2))
+        y = (X @ beta + b0 + rng.logistic(size=n) > 0).astype(int)
+        est = MLELogisticRegression(loss="hinge").fit(X, y)
+        assert est.cov_type_ == "HC0"
+        params.append(est.params_)
+        ses.append(est.bse_)
+    params, ses = np.array(params), np.array(ses)
+    ratio = ses.mean(axis=0) / params.std(axis=0, ddof=1)
+    assert np.all((ratio > 0.8) & (ratio < 1.25)), ratio
+    coverage = np.mean(np.abs(params - params.mean(axis=0)) < 1.96 * ses, axis=0)
+    assert np.all(coverage > 0.88), coverage
+
+
+def test_kinked_losses_inference_options():
+    X, y = load_iris(return_X_y=True)
+    yb = (y == 2).astype(int)
+    est = MLELogisticRegression(loss="perceptron", penalty="l2", alpha=0.01).fit(X, yb)
+    assert est.cov_type_ == "HC0" and np.all(np.isfinite(est.bse_))
+    assert MLELogisticRegression(loss="hinge", cov_type="HC1").fit(X, yb).cov_type_ == "HC1"
+    # the multi-class form has several kinks per sample: no covariance
+    assert MLELogisticRegression(loss="hinge").fit(X, y).covariance_ is None
+    with pytest.raises(ValueError, match="two classes only"):
+        MLELogisticRegression(loss="hinge", cov_type="HC0").fit(X, y)
