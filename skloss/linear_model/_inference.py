@@ -79,9 +79,7 @@ def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None, i
     if cov_type == "nonrobust":
         cov = scale * Ainv
     elif cov_type in ("HC0", "HC1"):
-        S, s = objective.scores(coef)
-        S = S[:, keep]
-        B = (S * s[:, None]).T @ S
+        B = _score_gram(objective, coef)[np.ix_(keep, keep)]
         cov = Ainv @ B @ Ainv
         if cov_type == "HC1":
             n = objective.weight_sum if n_obs is None else float(n_obs)
@@ -92,6 +90,20 @@ def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None, i
     else:
         raise ValueError(f"cov_type must be one of 'nonrobust', 'HC0', 'HC1'; got {cov_type!r}.")
     return 0.5 * (cov + cov.T)
+
+
+def _score_gram(objective, coef):
+    """``B = sum_i s_i g_i g_i^T`` over the per-sample gradients ``g_i`` of the
+    packed coefficients.  One output: ``g_i = l'_i x~_i``, so ``B`` is the weighted
+    Gram matrix of ``x~`` (no n x k matrix of scores is formed; X may be sparse)."""
+    if objective.n_outputs == 1:
+        raw = objective.raw_prediction(coef)
+        d = np.asarray(objective._lossfn.gradient(objective.y, raw), dtype=np.float64)
+        s = np.ones(d.size) if objective.sample_weight is None else np.asarray(objective.sample_weight,
+                                                                               dtype=np.float64)
+        return objective._gram(s * d * d, 0.0) * objective.weight_sum
+    S, s = objective.scores(coef)
+    return (S * s[:, None]).T @ S
 
 
 def wald(params, cov, alpha=0.05):

@@ -240,3 +240,19 @@ def test_numpy_log_loss_equals_kernels(k, dtype):
                  (fast.hessian_product(y, raw, d, sw), loss.hessian_product(y, raw, d, sw))]:
         assert a.dtype == b.dtype == dtype
         np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-6 if dtype == np.float32 else 1e-13)
+
+
+@pytest.mark.parametrize("name", ["log_loss", "hinge", "probit"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_score_gram_without_the_score_matrix(name, sparse, fit_intercept):
+    # the sandwich's B = sum_i s_i g_i g_i^T from a weighted Gram matrix equals the
+    # sum over the explicit per-sample scores
+    from skloss.linear_model._inference import _score_gram
+
+    X, y, sw = _data(n=300)
+    Xa = sp.csr_matrix(X) if sparse else X
+    obj = LinearObjective(get_loss(name), Xa, y, sw, fit_intercept=fit_intercept)
+    c = 0.3 * np.random.RandomState(2).normal(size=obj.n_coef)
+    S, s = obj.scores(c)
+    np.testing.assert_allclose(_score_gram(obj, c), (S * s[:, None]).T @ S, rtol=1e-12, atol=1e-12)
