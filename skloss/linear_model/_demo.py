@@ -3,14 +3,7 @@
 import time
 import warnings
 
-
 __all__ = ["logistic_section"]
-
-
-def _heading(title):
-    print()
-    print(title)
-    print("=" * len(title))
 
 
 def logistic_section():
@@ -22,6 +15,7 @@ def logistic_section():
     from sklearn.preprocessing import StandardScaler
 
     from skloss import MLELogisticRegression
+    from skloss._demo import _heading  # (loaded: it registers this section)
 
     _heading("MLELogisticRegression: one grid search over every classification loss")
     X, y = load_breast_cancer(return_X_y=True)

@@ -8,12 +8,6 @@ import numpy as np
 __all__ = ["regression_section"]
 
 
-def _heading(title):
-    print()
-    print(title)
-    print("=" * len(title))
-
-
 def regression_section():
     """A grid search over regression losses on the diabetes data, the noise
     family chosen by AIC with the summary of the winner, and exact quantile
@@ -22,6 +16,7 @@ def regression_section():
     from sklearn.model_selection import GridSearchCV, KFold
 
     from skloss import MLELinearRegression
+    from skloss._demo import _heading  # (loaded: it registers this section)
     from skloss.losses import get_loss
 
     _heading("MLELinearRegression: one grid search over regression losses (diabetes)")

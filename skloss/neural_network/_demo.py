@@ -16,13 +16,11 @@ def network_section():
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import GridSearchCV, train_test_split
 
+    from skloss._demo import _heading  # (loaded: it registers this section)
     from skloss.losses import get_loss
     from skloss.neural_network import SGDNetClassifier
 
-    title = "A network whose output layer is a loss: SGDNetClassifier on the digits"
-    print()
-    print(title)
-    print("=" * len(title))
+    _heading("A network whose output layer is a loss: SGDNetClassifier on the digits")
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         (X / 16.0).astype(np.float32), y, test_size=0.25, random_state=0, stratify=y
