@@ -126,6 +126,7 @@ class LinearObjective:
             self._lossfn = _NumpyLogLoss(loss)
             self._fused = False
         self._sw_arg = np.empty(0, dtype=self.dtype) if self.sample_weight is None else self.sample_weight
+        self._last_hessp = None  # (CSR log loss: the last point's value, gradient and hessp)
 
     # ------------------------------------------------------------- layout
     @property
@@ -330,9 +331,9 @@ class LinearObjective:
         ``H()`` returning its Hessian at ``coef`` (computed on demand, reusing the
         per-sample curvature of the same pass where possible)."""
         if self._fused and self.sparse:
-            # (its curvature is kept for a following hessp_factory at the same point)
-            f, g, hessp = self.hessp_factory(coef)
-            self._last_hessp = (np.array(coef, dtype=np.float64), f, g, hessp)
+            # (the pass also yields the curvature, which hessp_factory keeps for a
+            # Newton-CG step from this point)
+            f, g, _ = self.hessp_factory(coef)
             return f, g, (lambda: self.hessian(coef))
         if self._fused and self.n_outputs == 1:
             f, g, h = self._fused_pass(coef, want_h=True)
@@ -427,7 +428,7 @@ class LinearObjective:
         if self._fused and self.sparse:
             from skloss._kernels import _linear as kern
 
-            last = getattr(self, "_last_hessp", None)
+            last = self._last_hessp  # (the same point as the last pass: no new pass)
             if last is not None and last[0].shape == np.shape(coef) and np.array_equal(last[0], coef):
                 return last[1:]
             diag = np.empty(self.n_features)
@@ -446,6 +447,7 @@ class LinearObjective:
             diag = diag * scale + self.l2_reg
             hessp.diagonal = np.append(diag, float(np.sum(h)) * scale) if self.fit_intercept else diag
             self.n_evaluations += 1
+            self._last_hessp = (np.array(coef, dtype=np.float64), value, grad, hessp)
             return value, grad, hessp
         value, grad = self.value_grad(coef)
         raw = self.raw_prediction(coef)

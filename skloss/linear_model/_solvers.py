@@ -304,13 +304,12 @@ def _lbfgs(obj, c0, tol, max_iter, verbose, free):
     def fun(x):
         c = _expand(free, x, c0)
         f, g = obj.value_grad(c)
+        if n_calls[0] == 0 and not (np.isfinite(f) and np.all(np.isfinite(g))):
+            raise _NonFinite("objective or its gradient at the start")
         n_calls[0] += 1
         return f, (g if free is None else g[free])
 
     x0 = c0 if free is None else c0[free]
-    f0, g0 = obj.value_grad(c0)
-    if not (np.isfinite(f0) and np.all(np.isfinite(g0))):
-        raise _NonFinite("objective or its gradient at the start")
     res = minimize(
         fun, x0, jac=True, method="L-BFGS-B",
         options={"maxiter": max_iter, "maxfun": max(15000, 4 * max_iter), "gtol": tol,
@@ -549,7 +548,7 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
             # Levenberg-Marquardt: the quadratic model is trusted only near c (e.g. a
             # piecewise-quadratic loss such as Huber whose curvature comes from few
             # rows): solve (H + damp I) d = -g with a growing damp at the same point
-            hscale = max(float(np.max(np.abs(np.diag(H_cur)))) if H_cur.size else 0.0, 1e-300)
+            hscale = max(float(np.max(np.abs(np.diag(H_cur)), initial=0.0)), 1e-300)
             if damp < 1e12 * hscale:
                 damp = max(10.0 * damp, 1e-4 * hscale)
                 solver_fn = _factor_psd(H_cur + damp * np.eye(H_cur.shape[0]))
@@ -569,7 +568,7 @@ def _newton(obj, c, tol, max_iter, verbose, free, method, presolve=True):
         gmax_new = float(np.max(np.abs(g_new if free is None else g_new[free]))) if g_new.size else 0.0
         if damp and t == 1.0:
             # full steps: trust the model further out again
-            damp = 0.0 if damp < 1e-9 * max(float(np.max(np.abs(np.diag(H_cur)))), 1e-300) else 0.1 * damp
+            damp = 0.0 if damp < 1e-9 * hscale else 0.1 * damp
         if method == "cholesky":
             ratio = gmax_new / gmax if gmax > 0 else 0.0
             if fresh:

@@ -35,6 +35,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from skloss._kernels import _net
 from skloss.losses import Loss, available_losses, get_loss
+from skloss.utils._state import keeps_state_on_error
 
 from . import _network
 from ._optimizers import make_optimizer
@@ -141,17 +142,8 @@ class BaseSGDNet(BaseEstimator):
         return int(self.batch_size)
 
     # ------------------------------------------------------------------ fit
+    @keeps_state_on_error
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
-        # a failed fit leaves the estimator as it was
-        backup = dict(self.__dict__)
-        try:
-            return self._fit_unsafe(X, y, sample_weight, incremental, classes)
-        except Exception:
-            self.__dict__.clear()
-            self.__dict__.update(backup)
-            raise
-
-    def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
         fitted = hasattr(self, "coefs_")
         first = not fitted or not (incremental or self.warm_start)
         loss = self.loss_ if (incremental and fitted) else self._resolve_loss()

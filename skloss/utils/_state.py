@@ -15,7 +15,7 @@ def keeps_state_on_error(fit):
         state = dict(self.__dict__)
         try:
             return fit(self, *args, **kwargs)
-        except BaseException:
+        except Exception:  # (an interrupt keeps what a long fit has done)
             self.__dict__.clear()
             self.__dict__.update(state)
             raise
