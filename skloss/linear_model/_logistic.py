@@ -538,10 +538,8 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
             return _konis_lp(obj, z)
     if not loss.has_hessian or obj.n_coef > 3000:
         return ""
-    keep = np.ones(coef.size, dtype=bool) if fixed is None else ~np.asarray(fixed, dtype=bool)
-    if last_step is not None:
-        step = np.asarray(last_step, dtype=np.float64)
-    else:
+    if last_step is None:  # (a given last step passed its tests at the top)
+        keep = np.ones(coef.size, dtype=bool) if fixed is None else ~np.asarray(fixed, dtype=bool)
         _, g = obj.value_grad(coef)
         H = obj.hessian(coef)[np.ix_(keep, keep)]
         # ignore the null space of a collinear design
@@ -549,10 +547,10 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
         pos = vals > 1e-10 * max(float(vals.max()), 1e-300)
         step = np.zeros(coef.size)
         step[keep] = -(vecs[:, pos] @ ((vecs[:, pos].T @ g[keep]) / vals[pos]))
-    if np.max(np.abs(step)) <= big:
-        return ""
-    if z is not None and not _raises_every_margin(obj, step):
-        return ""
+        if np.max(np.abs(step)) <= big:
+            return ""
+        if z is not None and not _raises_every_margin(obj, step):
+            return ""
     return "some samples are fitted with probability 1 and the coefficients keep growing"
 
 
