@@ -446,7 +446,6 @@ class LinearObjective:
             # the Hessian's diagonal (a Jacobi preconditioner for conjugate gradients)
             diag = diag * scale + self.l2_reg
             hessp.diagonal = np.append(diag, float(np.sum(h)) * scale) if self.fit_intercept else diag
-            self.n_evaluations += 1
             self._last_hessp = (np.array(coef, dtype=np.float64), value, grad, hessp)
             return value, grad, hessp
         value, grad = self.value_grad(coef)
