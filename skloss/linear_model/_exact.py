@@ -157,30 +157,75 @@ class _Design:
         return Xr
 
 
-class _Problem:
-    """The hinge form of a piecewise-linear objective (see the module docstring)."""
+def envelope(A, C):
+    """Upper envelope of the affine pieces ``A[i, j] r + C[i, j]`` of each row.
 
-    def __init__(self, design, y, omega, kind, quantile, epsilon, l1_reg, l2_reg):
+    Returns ``(slopes, const0, kinks, n_kinks)``: ``slopes`` (n, m) the ascending
+    slopes of the pieces on the envelope (padded by repeating the last),
+    ``const0`` (n,) the intercept of the lowest-slope one, ``kinks`` (n,
+    max(m - 1, 1)) where consecutive envelope pieces meet (ascending; padded
+    by repeating the last) and ``n_kinks`` (n,).  A piece is on the envelope
+    when the largest abscissa where it overtakes a flatter piece lies strictly
+    below the smallest where a steeper one overtakes it (a piece touching the
+    envelope at one point only, e.g. the flat piece of epsilon-insensitive with
+    ``epsilon = 0``, is dropped).
+    """
+    A = np.asarray(A, dtype=np.float64)
+    C = np.asarray(C, dtype=np.float64)
+    n, m = A.shape
+    order = np.argsort(A, axis=1, kind="stable")
+    As = np.take_along_axis(A, order, axis=1)
+    Cs = np.take_along_axis(C, order, axis=1)
+    keep = np.ones((n, m), dtype=bool)
+    left = np.full((n, m), -np.inf)
+    right = np.full((n, m), np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j in range(m):
+            for i in range(m):
+                if i == j:
+                    continue
+                same = As[:, i] == As[:, j]
+                # an equal slope: the larger intercept wins (ties: the later one)
+                keep[:, j] &= ~(same & ((Cs[:, i] > Cs[:, j]) | ((Cs[:, i] == Cs[:, j]) & (i > j))))
+                x = (Cs[:, i] - Cs[:, j]) / (As[:, j] - As[:, i])  # where line j meets line i
+                flatter = As[:, i] < As[:, j]
+                steeper = As[:, i] > As[:, j]
+                left[:, j] = np.where(flatter, np.maximum(left[:, j], x), left[:, j])
+                right[:, j] = np.where(steeper, np.minimum(right[:, j], x), right[:, j])
+    keep &= left < right
+    rank = np.where(keep, 0, m) + np.arange(m)[None, :]
+    pos = np.argsort(rank, axis=1, kind="stable")
+    Hs = np.take_along_axis(As, pos, axis=1)
+    Hc = np.take_along_axis(Cs, pos, axis=1)
+    nk = keep.sum(axis=1) - 1
+    cols = np.minimum(np.arange(m)[None, :], nk[:, None])
+    slopes = np.take_along_axis(Hs, cols, axis=1)
+    consts = np.take_along_axis(Hc, cols, axis=1)
+    kinks = np.zeros((n, max(m - 1, 1)))
+    if m > 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kk = (consts[:, :-1] - consts[:, 1:]) / (slopes[:, 1:] - slopes[:, :-1])
+        last = np.take_along_axis(kk, np.maximum(nk - 1, 0)[:, None], axis=1)
+        real = np.arange(m - 1)[None, :] < nk[:, None]
+        kinks = np.where(real, kk, np.where(nk[:, None] > 0, last, 0.0))
+    return slopes, consts[:, 0].copy(), kinks, nk
+
+
+class _Problem:
+    """The hinge form of a piecewise-linear objective (see the module docstring).
+
+    ``sets`` is a list of ``(rows, h, c)``: hinges ``c * (Xa[rows] beta - h)_+``
+    (``rows=None``: every row).
+    """
+
+    def __init__(self, design, q, const, sets, l1_reg, l2_reg):
         self.design = design
         m, p = design.m, design.p
         self.mu = float(l2_reg)
         self.pen = np.zeros(m, dtype=bool)
         self.pen[:p] = True
-        q = np.zeros(m)
-        const = 0.0
-        # data hinge sets: (sign, h, c); hinge = c * (sign * Xa beta - h)_+
-        if kind == "quantile" or kind == "absolute_error" or (kind == "epsilon_insensitive" and epsilon == 0):
-            if kind == "quantile":
-                tau, scale = float(quantile), 1.0
-            else:
-                tau, scale = 0.5, 2.0
-            q -= scale * tau * design.rmatvec(omega)
-            const += scale * tau * float(omega @ y)
-            self.sets = [(1.0, y, scale * omega)]
-        elif kind == "epsilon_insensitive":
-            self.sets = [(-1.0, epsilon - y, omega), (1.0, y + epsilon, omega)]
-        else:
-            raise ValueError(f"No exact solver for loss {kind!r}; exact losses are {PIECEWISE_LINEAR}.")
+        q = np.array(q, dtype=np.float64)
+        self.sets = sets
         # coordinate hinges of the L1 penalty: l1 |w| = l1 (2 (w)_+ - w)
         self.l1 = float(l1_reg)
         if self.l1 > 0:
@@ -189,13 +234,34 @@ class _Problem:
         else:
             self.coord_c = None
         self.q = q
-        self.const = const
+        self.const = float(const)
+
+    @classmethod
+    def from_pieces(cls, design, omega, off, slopes, const0, kinks, nk, l1_reg, l2_reg):
+        """``sum_i omega_i l_i(Xa_i beta + off_i)`` with ``l_i`` given by its envelope:
+        ``l_i(r) = s_i0 r + c_i0 + sum_k (s_ik - s_i,k-1) (r - t_ik)_+``."""
+        s0 = slopes[:, 0]
+        q = design.rmatvec(omega * s0)
+        const = float(omega @ (s0 * off + const0))
+        sets = []
+        n = omega.shape[0]
+        for k in range(kinks.shape[1]):
+            c = omega * (slopes[:, min(k + 1, slopes.shape[1] - 1)] - slopes[:, k])
+            rows = np.flatnonzero((nk > k) & (c > 0))
+            if rows.size == 0:
+                continue
+            h = kinks[:, k] - off
+            if rows.size == n:
+                sets.append((None, h, c))
+            else:
+                sets.append((rows, h[rows], c[rows]))
+        return cls(design, q, const, sets, l1_reg, l2_reg)
 
     # the stacked hinge values g_j . beta, one array per set (+ coordinates)
     def hinge_args(self, beta, xb=None):
         if xb is None:
             xb = self.design.matvec(beta)
-        out = [sign * xb for sign, _, _ in self.sets]
+        out = [xb if rows is None else xb[rows] for rows, _, _ in self.sets]
         if self.coord_c is not None:
             out.append(beta[: self.design.p].copy())
         return out
@@ -212,23 +278,31 @@ class _Problem:
             out.append(self.coord_c)
         return out
 
+    def _accumulate(self, vs):
+        acc = np.zeros(self.design.n)
+        for (rows, _, _), v in zip(self.sets, vs):
+            if rows is None:
+                acc += v
+            else:
+                acc[rows] += v
+        return acc
+
+    def set_rows(self, j, idx):
+        """Dense rows of ``Xa`` of the hinges ``idx`` of set ``j``."""
+        rows = self.sets[j][0]
+        return self.design.rows(idx if rows is None else rows[idx])
+
     def gt(self, vs):
         """``G^T v`` for per-set vectors ``vs``."""
         d = self.design
-        acc = np.zeros(d.n)
-        for (sign, _, _), v in zip(self.sets, vs):
-            acc += sign * v
-        out = d.rmatvec(acc)
+        out = d.rmatvec(self._accumulate(vs))
         if self.coord_c is not None:
             out[: d.p] += vs[-1]
         return out
 
     def normal_matrix(self, thetas):
         d = self.design
-        acc = np.zeros(d.n)
-        for theta in thetas[: len(self.sets)]:
-            acc += theta
-        M = d.gram(acc)
+        M = d.gram(self._accumulate(thetas[: len(self.sets)]))
         if self.coord_c is not None:
             M[np.arange(d.p), np.arange(d.p)] += thetas[-1]
         if self.mu:
@@ -371,10 +445,11 @@ def _interior_point(prob, beta0, tol, max_iter, verbose, state=None):
 # -------------------------------------------------------------- crossover
 
 
-def _crossover(prob, beta_ipm, a_ipm, rtol=1e-9):
-    """Exact optimum from the interior solution and its KKT certificate.
+def _crossover(prob, beta_ipm, rtol=1e-9, thresholds=(1e-6, 1e-8, 1e-4)):
+    """Exact optimum from an approximate solution and its KKT certificate.
 
-    Returns ``(beta, certified, n_active)``.
+    ``thresholds``: relative distances to a kink under which a hinge is taken
+    as active, tried in turn.  Returns ``(beta, certified, n_active)``.
     """
     from scipy.optimize import lsq_linear
 
@@ -383,8 +458,6 @@ def _crossover(prob, beta_ipm, a_ipm, rtol=1e-9):
     us = [u - h for u, h in zip(prob.hinge_args(beta_ipm), hs)]
     scale = 1.0 + max(float(np.max(np.abs(h))) if h.size else 0.0 for h in hs)
     scale = max(scale, float(np.max(np.abs(beta_ipm))) if beta_ipm.size else 0.0)
-    # candidate active hinges: tiny residual at the interior solution
-    act_tol = 1e-6 * scale
     n_sets = len(prob.sets)
 
     def attempt(thr=None, count=None):
@@ -407,9 +480,8 @@ def _crossover(prob, beta_ipm, a_ipm, rtol=1e-9):
         rows, rhs = [], []
         for j in range(n_sets):
             if active[j].size:
-                sign, h, _ = prob.sets[j]
-                rows.append(sign * d.rows(active[j]))
-                rhs.append(h[active[j]])
+                rows.append(prob.set_rows(j, active[j]))
+                rhs.append(prob.sets[j][1][active[j]])
         if prob.coord_c is not None and active[-1].size:
             E = np.zeros((active[-1].size, d.m))
             E[np.arange(active[-1].size), active[-1]] = 1.0
@@ -472,7 +544,7 @@ def _crossover(prob, beta_ipm, a_ipm, rtol=1e-9):
                 return None
         return beta, n_act
 
-    tries = [{"thr": act_tol}, {"thr": 1e-8 * scale}, {"thr": 1e-4 * scale}]
+    tries = [{"thr": t * scale} for t in thresholds]
     if prob.mu == 0:
         tries.insert(0, {"count": d.m})
     for kw in tries:
@@ -542,7 +614,8 @@ def piecewise_linear_fit(X, y, *, kind, quantile=0.5, epsilon=0.0, sample_weight
     """
     X, y, omega = _prepare(X, y, sample_weight, offset)
     design = _Design(X, fit_intercept)
-    prob = _Problem(design, y, omega, kind, quantile, epsilon, l1_reg, l2_reg)
+    A, C = _kind_pieces(kind, y, quantile, epsilon)
+    prob = _Problem.from_pieces(design, omega, np.zeros(y.shape[0]), *envelope(A, C), l1_reg, l2_reg)
     if coef0 is None:
         # weighted least squares (a little ridge for rank deficiency) as a start
         M = design.gram(omega)
@@ -550,21 +623,44 @@ def piecewise_linear_fit(X, y, *, kind, quantile=0.5, epsilon=0.0, sample_weight
         beta0 = _solve_spd(M, design.rmatvec(omega * y))
     else:
         beta0 = np.asarray(coef0, dtype=np.float64).copy()
+    beta, n_iter, converged, certified, gap, n_active = ipm_solve(prob, beta0, tol, max_iter, crossover, verbose)
+    objective = prob.value(beta)
+    coef = beta[: design.p].copy()
+    intercept = float(beta[design.p]) if fit_intercept else 0.0
+    return ExactResult(coef, intercept, objective, n_iter, converged, certified, gap, n_active)
+
+
+def ipm_solve(prob, beta0, tol, max_iter, crossover=True, verbose=0):
+    """Interior point on ``prob`` from ``beta0``, then the crossover.
+
+    Returns ``(beta, n_iter, converged, certified, gap, n_active)``.
+    """
     beta, a, n_iter, converged, gap, state = _interior_point(prob, beta0, tol, max_iter, verbose)
     certified, n_active = False, 0
     if crossover:
-        beta_x, certified, n_active = _crossover(prob, beta, a)
+        beta_x, certified, n_active = _crossover(prob, beta)
         if not certified and tol > 1e-13:
             # the active set was not clear yet: a few more iterations, then again
             beta, a, more, converged2, gap, _ = _interior_point(prob, None, 1e-13, 30, verbose, state)
             n_iter += more
             converged = converged or converged2
-            beta_x, certified, n_active = _crossover(prob, beta, a)
+            beta_x, certified, n_active = _crossover(prob, beta)
         beta = beta_x
-    objective = prob.value(beta)
-    coef = beta[: design.p].copy()
-    intercept = float(beta[design.p]) if fit_intercept else 0.0
-    return ExactResult(coef, intercept, objective, n_iter, converged, certified, gap, n_active)
+    return beta, n_iter, converged, certified, gap, n_active
+
+
+def _kind_pieces(kind, y, quantile, epsilon):
+    """The affine pieces of the regression losses of this module, in ``r = raw``."""
+    one = np.ones_like(y)
+    if kind == "quantile":
+        q = float(quantile)
+        return np.stack([-q * one, (1 - q) * one], axis=1), np.stack([q * y, -(1 - q) * y], axis=1)
+    if kind == "absolute_error":
+        return np.stack([-one, one], axis=1), np.stack([y, -y], axis=1)
+    if kind == "epsilon_insensitive":
+        e = float(epsilon)
+        return np.stack([0 * one, one, -one], axis=1), np.stack([0 * one, -y - e, y - e], axis=1)
+    raise ValueError(f"No exact solver for loss {kind!r}; exact losses are {PIECEWISE_LINEAR}.")
 
 
 def piecewise_objective(X, y, coef, intercept, *, kind, quantile=0.5, epsilon=0.0,
