@@ -1,6 +1,7 @@
 """Loss objects: the protocol, the catalogue, the registry and custom losses."""
 
 from ._base import HessianUnavailableError, Loss
+from ._capabilities import Interval
 from ._catalogue import *  # noqa: F401,F403  (registers the built-ins)
 from ._classification import *  # noqa: F401,F403
 from ._classification import __all__ as _classification_all
@@ -14,6 +15,7 @@ from ._regression import __all__ as _regression_all
 
 __all__ = [
     "Loss",
+    "Interval",
     "HessianUnavailableError",
     "Link",
     "get_link",

@@ -33,9 +33,32 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ._capabilities import REAL, Interval, check_piecewise_linear, kinks_of, pieces_of
 from ._link import get_link
 
 __all__ = ["Loss", "HessianUnavailableError"]
+
+# class indices: the y_domain of every classification loss
+_CLASS_INDICES = Interval(0.0, np.inf, True, False, integer=True)
+# the binary form's targets checked by the public methods (0 / 1 labels, or soft
+# targets in between for the cross-entropies)
+_BINARY_TARGETS = Interval(0.0, 1.0, True, True)
+
+# members through which a loss is evaluated: a subclass overriding any of them
+# does not inherit the built-in's fused linear pass (fused_linear_kernel -> None)
+_EVALUATION_MEMBERS = (
+    "_evaluate", "_run_kernel", "_evaluate_ovr", "_compute", "_prepare", "_kernel_params",
+    "_kernel_module", "_kernel_name", "_multiclass_kernel_name", "loss", "gradient",
+    "hessian", "loss_gradient", "gradient_hessian", "loss_gradient_hessian",
+    "hessian_product", "_multiclass_hessian_product",
+)
+
+
+def _owner(cls, attribute):
+    for klass in cls.__mro__:
+        if attribute in vars(klass):
+            return klass
+    return None
 
 _EMPTY = {np.dtype(np.float64): np.empty(0), np.dtype(np.float32): np.empty(0, np.float32)}
 
@@ -82,6 +105,45 @@ class Loss(BaseEstimator):
     has_multiclass_form : bool
         Classification only: whether the loss has a genuine K-class form
         (otherwise its K-score form is the one-vs-rest sum).
+
+    Capabilities
+    ------------
+    What an estimator, solver or kernel table needs to know about a loss is
+    *declared* here (defaults below; the built-ins override them, and
+    :func:`~skloss.losses.make_loss` takes them as arguments).  No estimator
+    asks for a loss's name or class.
+
+    y_domain : Interval
+        The targets of the regression / binary form (``validate_y`` and the
+        public evaluation methods reject others).  Classification: the class
+        indices, ``Interval(0, inf, True, False, integer=True)``.
+    piecewise_linear : None or tuple of (slope, intercept) pairs
+        A convex piecewise-linear loss declares ``loss = max_j (slope_j u +
+        intercept_j)`` with ``u = raw - y`` (regression) or ``u = z raw``,
+        ``z = 2 y - 1`` (binary form).  Absolute error: ``((-1, 0), (1, 0))``;
+        quantile ``q``: ``((-q, 0), (1 - q, 0))``; epsilon-insensitive:
+        ``((-1, -eps), (0, 0), (1, -eps))``; hinge: ``((-1, 1), (0, 0))``;
+        perceptron: ``((-1, 0), (0, 0))``.  Normalised (sorted by slope, pieces
+        that never attain the maximum dropped) when read.
+    pieces(y_true) : method -> (A, C)
+        The per-sample form ``loss_i(r) = max_j (A_ij r + C_ij)`` (arrays of
+        shape (n, m)) that exact piecewise-linear solvers consume.
+    kinks : tuple of float
+        The values of ``u`` where the pieces meet (empty when not piecewise linear).
+    multiclass_margin : None or float
+        The K-score form is Crammer-Singer
+        ``max(0, max_{k != y} (margin + r_k - r_y))`` (hinge 1, perceptron 0).
+    multiclass_shift_invariant : bool
+        The K-score form is unchanged by adding one constant to all K scores
+        (softmax and Crammer-Singer forms): an estimator fixes a reference class.
+    may_lack_minimiser : bool
+        A finite minimiser can fail to exist on some data (separation for the
+        log loss, probit, exponential ...; all-zero counts for Poisson).
+    hessian_is_constant : bool
+        The Hessian in ``raw`` does not depend on ``raw`` (the loss is quadratic
+        in ``raw``: a weighted least-squares problem, solved in closed form).
+    fused_linear_kernel(sparse=False, multiclass=False) : method
+        The name of a fused one-read linear-model pass, or None (see there).
     """
 
     name = None
@@ -97,6 +159,78 @@ class Loss(BaseEstimator):
     _multiclass_kernel_name = None
     _link_name = "identity"
     _multiclass_link_name = None
+
+    # capabilities (see the class docstring)
+    y_domain = REAL
+    piecewise_linear = None
+    multiclass_margin = None
+    multiclass_shift_invariant = False
+    may_lack_minimiser = False
+    hessian_is_constant = False
+    # {(sparse, multiclass): kernel name} of the fused linear passes of a built-in
+    _fused_linear = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("task") == "classification" and "y_domain" not in cls.__dict__:
+            cls.y_domain = _CLASS_INDICES
+
+    # ------------------------------------------------------------ capabilities
+    def _normalised_pieces(self):
+        pwl = self.piecewise_linear
+        if pwl is None:
+            return None
+        return check_piecewise_linear(pwl, f"{self._label()}: piecewise_linear")
+
+    def pieces(self, y_true):
+        """The per-sample piecewise-linear form ``loss_i(r) = max_j (A_ij r + C_ij)``.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+            Targets (0 / 1 for the binary form of a classification loss).
+
+        Returns
+        -------
+        A, C : ndarray of shape (n_samples, n_pieces)
+
+        Raises
+        ------
+        ValueError
+            If the loss does not declare ``piecewise_linear``.
+        """
+        pwl = self._normalised_pieces()
+        if pwl is None:
+            raise ValueError(f"{self._label()} is not piecewise linear (piecewise_linear is None).")
+        return pieces_of(pwl, y_true, self.task == "classification")
+
+    @property
+    def kinks(self):
+        """The values of ``u`` (``raw - y``, or the margin ``z raw``) where the
+        declared pieces meet; empty when the loss is not piecewise linear."""
+        pwl = self._normalised_pieces()
+        return () if pwl is None else kinks_of(pwl)
+
+    def fused_linear_kernel(self, sparse=False, multiclass=False):
+        """The fused one-read linear-model pass of this loss, or None.
+
+        A built-in loss may declare a numba pass that computes, in one read of
+        ``X``, the raw scores, the loss, the gradient of the coefficients and the
+        Hessian weights (see :mod:`skloss.linear_model._objective`).  This returns
+        its kernel name for dense or CSR ``X`` and the binary / regression or the
+        multi-class form -- only while the loss is evaluated as its declaring
+        class evaluates it: a subclass overriding ``_evaluate`` (or any other
+        evaluation method or kernel attribute) gets None, so it is never silently
+        replaced by the built-in's fast path.
+        """
+        cls = type(self)
+        owner = _owner(cls, "_fused_linear")
+        if owner is None or owner is Loss:
+            return None
+        for member in _EVALUATION_MEMBERS:
+            if _owner(cls, member) is not _owner(owner, member):
+                return None
+        return self._fused_linear.get((bool(sparse), bool(multiclass)))
 
     # ------------------------------------------------------------------ params
     def _kernel_params(self):
@@ -192,18 +326,37 @@ class Loss(BaseEstimator):
         y = y.astype(np.float64 if y.dtype != np.float32 else np.float32, copy=False)
         if not np.all(np.isfinite(y)):
             raise ValueError(f"{self._label()}: y_true contains NaN or infinity.")
+        self._validate_params()
         if self.task == "classification":
-            if np.any(y < 0) or np.any(y != np.floor(y)):
+            if not self.y_domain.contains(y):
                 raise ValueError(
                     f"{self._label()}: y_true must hold class indices 0, 1, ..., K - 1 "
-                    "(0 or 1 for the binary form)."
+                    f"(0 or 1 for the binary form); domain: {self.y_domain}."
                 )
         else:
             self._check_domain(y)
         return y
 
-    def _check_domain(self, y):
-        """Regression losses with a restricted domain override this."""
+    def _check_domain(self, y, domain=None):
+        """Raise the ``ValueError`` naming the loss and its domain when ``y`` leaves
+        ``domain`` (default: ``y_domain``)."""
+        domain = self.y_domain if domain is None else domain
+        if not isinstance(domain, Interval):
+            raise TypeError(f"{self._label()}: y_domain must be a skloss.losses.Interval; got {domain!r}.")
+        if domain.contains(y):
+            return
+        y = np.asarray(y, dtype=np.float64)
+        low = Interval(domain.low, np.inf, domain.low_inclusive, False)
+        high = Interval(-np.inf, domain.high, False, domain.high_inclusive)
+        if not low.contains(y):
+            got = f"min {float(np.min(y))!r}"
+        elif not high.contains(y):
+            got = f"max {float(np.max(y))!r}"
+        else:
+            got = f"{float(y[~domain.mask(y)][0])!r}"
+        raise ValueError(
+            f"{self._label()} requires y_true {domain.requirement()}; got {got} (domain: {domain})."
+        )
 
     def _label(self):
         return f"Loss {self.name!r}"
@@ -226,6 +379,7 @@ class Loss(BaseEstimator):
                 f"{self._label()}: y_true must be 1-D with one entry per row of "
                 f"raw_prediction; got shapes {np.shape(y_true)} and {raw.shape}."
             )
+        self._check_evaluation_targets(y, raw)
         if sample_weight is None:
             sw = _EMPTY[dtype]
         else:
@@ -236,6 +390,27 @@ class Loss(BaseEstimator):
                     f"got shape {np.shape(sample_weight)}."
                 )
         return y, raw, sw
+
+
+    def _check_evaluation_targets(self, y, raw):
+        """The cheap domain check of the public evaluation methods: one reduction
+        per finite bound of the domain (none for a loss on the real line)."""
+        if self.task == "classification":
+            if raw.ndim == 2:
+                domain = Interval(0.0, float(raw.shape[1] - 1), True, True)
+            else:
+                domain = _BINARY_TARGETS
+            if not domain.contains(y):
+                raise ValueError(
+                    f"{self._label()}: y_true must lie in {domain} (class indices 0, 1, ..., K - 1; "
+                    "0 or 1 for the binary form)."
+                )
+            return
+        domain = self.y_domain
+        if domain.is_real_line:
+            return
+        self._check_domain(y, Interval(domain.low, domain.high, domain.low_inclusive,
+                                       domain.high_inclusive))
 
     # ----------------------------------------------------------- evaluation
     def _evaluate(self, y, raw, sw, want_loss, want_grad, want_hess):

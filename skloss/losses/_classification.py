@@ -103,6 +103,14 @@ class _CrossEntropyBase(_ClassificationLoss):
     def _kernel_params(self):
         return np.array([float(self.label_smoothing)])
 
+    multiclass_shift_invariant = True
+
+    @property
+    def may_lack_minimiser(self):
+        """Separation: without label smoothing the infimum is approached only as
+        the margins grow without bound."""
+        return self.label_smoothing == 0
+
     @property
     def likelihood(self):
         if self.label_smoothing != 0:
@@ -172,6 +180,11 @@ class LogLoss(_CrossEntropyBase):
     name = "log_loss"
     _kernel_name = "log_loss"
     _multiclass_kernel_name = "log_loss"
+    _fused_linear = {
+        (False, False): "log_loss_linear",
+        (True, False): "log_loss_linear_csr",
+        (False, True): "multinomial_logloss_value_grad",
+    }
 
 
 class KLDivergence(_CrossEntropyBase):
@@ -238,6 +251,7 @@ class ProbitLoss(_ClassificationLoss):
 
     name = "probit"
     is_probabilistic = True
+    may_lack_minimiser = True
     _kernel_name = "probit"
     _link_name = "probit"
 
@@ -286,6 +300,9 @@ class HingeLoss(_ClassificationLoss):
     is_smooth = False
     has_hessian = False
     has_multiclass_form = True
+    piecewise_linear = ((-1.0, 1.0), (0.0, 0.0))  # max(0, 1 - u), u = z raw
+    multiclass_margin = 1.0
+    multiclass_shift_invariant = True
     _kernel_name = "hinge"
     _multiclass_kernel_name = "hinge"
     _link_name = "sign"
@@ -403,6 +420,9 @@ class PerceptronLoss(_ClassificationLoss):
     is_smooth = False
     has_hessian = False
     has_multiclass_form = True
+    piecewise_linear = ((-1.0, 0.0), (0.0, 0.0))  # max(0, -u), u = z raw
+    multiclass_margin = 0.0
+    multiclass_shift_invariant = True
     _kernel_name = "perceptron"
     _multiclass_kernel_name = "perceptron"
     _link_name = "sign"
@@ -439,6 +459,7 @@ class ExponentialLoss(_ClassificationLoss):
 
     name = "exponential"
     is_probabilistic = True
+    may_lack_minimiser = True
     _kernel_name = "exponential"
     _link_name = "half_logit"
 
@@ -502,6 +523,8 @@ class FocalLoss(_ClassificationLoss):
     name = "focal"
     is_probabilistic = True
     has_multiclass_form = True
+    multiclass_shift_invariant = True
+    may_lack_minimiser = True
     _kernel_name = "focal"
     _multiclass_kernel_name = "focal"
     _link_name = "logit"
@@ -557,6 +580,8 @@ class BrierLoss(_ClassificationLoss):
     name = "brier"
     is_probabilistic = True
     has_multiclass_form = True
+    multiclass_shift_invariant = True
+    may_lack_minimiser = True
     _kernel_name = "brier"
     _multiclass_kernel_name = "brier"
     _link_name = "logit"

@@ -5,14 +5,28 @@ import re
 
 import numpy as np
 
-from ._base import _EMPTY, HessianUnavailableError, Loss
+from ._base import _CLASS_INDICES, _EMPTY, HessianUnavailableError, Loss
+from ._capabilities import REAL, Interval, check_piecewise_linear
 from ._likelihood import Likelihood
 from ._link import Link, get_link
 
 __all__ = ["CustomLoss", "CustomLossCompileError", "make_loss"]
 
 _TASKS = ("regression", "classification")
-_Y_DOMAINS = ("real", "nonnegative", "positive")
+# the named target domains (module constants: a loss's ``y_domain`` parameter and
+# the Interval it reads as stay the same object, as cloning requires)
+_Y_DOMAINS = {
+    "real": REAL,
+    "nonnegative": Interval(0.0, np.inf, True, False),
+    "positive": Interval(0.0, np.inf, False, False),
+}
+# the constructor's own parameters: hyper-parameters of the scalar functions take
+# any other name
+_OWN_PARAMS = (
+    "loss_func", "gradient_func", "hessian_func", "link", "name", "task", "is_smooth",
+    "is_probabilistic", "likelihood", "y_domain", "piecewise_linear", "may_lack_minimiser",
+    "hessian_is_constant",
+)
 # links whose inverse maps a raw score into [0, 1]
 _PROBABILITY_LINKS = ("logit", "probit", "half_logit", "clipped_linear", "softmax")
 
@@ -31,13 +45,15 @@ def _py_func(func):
     return getattr(func, "py_func", func)
 
 
-def _check_signature(role, func):
+def _check_signature(role, func, n_hyper=0):
     try:
-        inspect.signature(_py_func(func)).bind(0.0, 0.0)
+        inspect.signature(_py_func(func)).bind(*([0.0] * (2 + n_hyper)))
     except TypeError:
+        extra = "" if not n_hyper else f" followed by the {n_hyper} hyper-parameter(s) in the order given"
         raise TypeError(
-            f"make_loss: '{role}' must accept exactly two positional arguments "
-            f"(y, raw); {getattr(func, '__name__', func)!r} has signature "
+            f"make_loss: '{role}' must accept exactly {('two', 'three', 'four')[n_hyper] if n_hyper < 3 else 2 + n_hyper} "
+            "positional arguments "
+            f"(y, raw{extra}); {getattr(func, '__name__', func)!r} has signature "
             f"{inspect.signature(_py_func(func))}."
         ) from None
     except ValueError:  # builtins without a signature: let numba judge
@@ -86,19 +102,37 @@ def _jit(func, memo):
     return memo[func]
 
 
-def _compile(func, role):
-    """The numba dispatcher of a scalar function, compiled for (float64, float64)."""
+def _bind(disp, values):
+    """A two-argument numba function ``g(y, raw) = f(y, raw, *values)``: the
+    hyper-parameter values are frozen into it as compile-time constants (one
+    compilation per distinct tuple of values, cached in ``_COMPILED``)."""
+    from numba import njit
+
+    args = ", ".join(f"_p{i}" for i in range(len(values)))
+    namespace = {"_f": disp, **{f"_p{i}": float(v) for i, v in enumerate(values)}}
+    exec(f"def bound(y, raw):\n    return _f(y, raw, {args})\n", namespace)  # noqa: S102
+    return njit(namespace["bound"])
+
+
+def _compile(func, role, values=()):
+    """The numba dispatcher of a scalar function, compiled for (float64, float64)
+    (with the hyper-parameter ``values`` bound after the two arguments)."""
+    values = tuple(float(v) for v in values)
+    key = func if not values else (func, values)
     try:
-        return _COMPILED[func]
+        return _COMPILED[key]
     except (KeyError, TypeError):
         pass
     from numba import types
 
     name = getattr(func, "__qualname__", repr(func))
-    _check_signature(role, func)
+    _check_signature(role, func, len(values))
     disp = _jit(func, {})
     try:
-        disp.compile((types.float64, types.float64))
+        disp.compile((types.float64,) * (2 + len(values)))
+        if values:
+            disp = _bind(disp, values)
+            disp.compile((types.float64, types.float64))
     except Exception as exc:  # numba raises TypingError, UnsupportedError, ...
         detail = _strip_ansi(str(exc)).strip()
         raise CustomLossCompileError(
@@ -117,7 +151,7 @@ def _compile(func, role):
             f"numba infers the return type {rtype}."
         )
     try:
-        _COMPILED[func] = disp
+        _COMPILED[key] = disp
     except TypeError:  # unhashable callable: compile on every use
         pass
     return disp
@@ -147,8 +181,19 @@ class CustomLoss(Loss):
         Whether ``inverse_link`` gives probabilities.
     likelihood : Likelihood or None, default=None
         The distribution whose negative log-likelihood the loss is, if any.
-    y_domain : {"real", "nonnegative", "positive"}, default="real"
+    y_domain : {"real", "nonnegative", "positive"} or Interval, default="real"
         The targets :meth:`validate_y` accepts (regression).
+    piecewise_linear : None or sequence of (slope, intercept) pairs, default=None
+        Declares the loss convex piecewise linear (see :class:`~skloss.losses.Loss`):
+        estimators then fit it exactly.
+    may_lack_minimiser : bool, default=False
+        Whether a finite minimiser can fail to exist (e.g. separation).
+    hessian_is_constant : bool, default=False
+        Whether the Hessian does not depend on ``raw`` (a quadratic loss).
+    **hyper_params : float
+        Tunable hyper-parameters, passed to the scalar functions after ``y`` and
+        ``raw`` in the order given; they are parameters of the loss
+        (``get_params`` / ``set_params``), so ``loss__<name>`` grids work.
 
     See Also
     --------
@@ -171,6 +216,10 @@ class CustomLoss(Loss):
         is_probabilistic=False,
         likelihood=None,
         y_domain="real",
+        piecewise_linear=None,
+        may_lack_minimiser=False,
+        hessian_is_constant=False,
+        **hyper_params,
     ):
         self.loss_func = loss_func
         self.gradient_func = gradient_func
@@ -182,6 +231,38 @@ class CustomLoss(Loss):
         self.is_probabilistic = is_probabilistic
         self.likelihood = likelihood
         self.y_domain = y_domain
+        self.piecewise_linear = piecewise_linear
+        self.may_lack_minimiser = may_lack_minimiser
+        self.hessian_is_constant = hessian_is_constant
+        for key, value in hyper_params.items():
+            setattr(self, key, value)
+        self._hyper_names = tuple(hyper_params)
+
+    # hyper-parameters are parameters too (get_params / set_params / clone)
+    def get_params(self, deep=True):
+        params = super().get_params(deep=deep)
+        params["y_domain"] = self._y_domain  # as given (a name or an Interval)
+        for key in getattr(self, "_hyper_names", ()):
+            params[key] = getattr(self, key)
+        return params
+
+    def _hyper_values(self):
+        return tuple(getattr(self, key) for key in getattr(self, "_hyper_names", ()))
+
+    # ``y_domain`` is a parameter (a name or an Interval) and a protocol member
+    # (always an Interval)
+    @property
+    def y_domain(self):
+        """The target domain as an :class:`~skloss.losses.Interval` (the class
+        indices for a classification loss)."""
+        if self.task == "classification":
+            return _CLASS_INDICES
+        value = self._y_domain
+        return _Y_DOMAINS.get(value, value) if isinstance(value, str) else value
+
+    @y_domain.setter
+    def y_domain(self, value):
+        self._y_domain = value
 
     # ``link`` and ``likelihood`` are both parameters and protocol members: the
     # parameter is stored as given, the protocol reads a Link / Likelihood
@@ -224,27 +305,26 @@ class CustomLoss(Loss):
             self.is_smooth,
             self.is_probabilistic,
             self._likelihood,
-            self.y_domain,
+            self._y_domain,
             signatures=False,  # checked once, before compiling
+            piecewise_linear=self.piecewise_linear,
+            flags={"may_lack_minimiser": self.may_lack_minimiser,
+                   "hessian_is_constant": self.hessian_is_constant},
+            hyper_params={k: getattr(self, k) for k in getattr(self, "_hyper_names", ())},
         )
-
-    def _check_domain(self, y):
-        if self.y_domain == "nonnegative" and np.any(y < 0):
-            raise ValueError(f"{self._label()}: y_true must be >= 0 (y_domain='nonnegative').")
-        if self.y_domain == "positive" and np.any(y <= 0):
-            raise ValueError(f"{self._label()}: y_true must be > 0 (y_domain='positive').")
 
     def _label(self):
         return f"Custom loss {self.name!r}"
 
     # ------------------------------------------------------------ evaluation
     def _compiled(self):
-        f_loss = _compile(_py_func(self.loss_func), "loss")
-        f_grad = _compile(_py_func(self.gradient_func), "gradient")
+        values = self._hyper_values()
+        f_loss = _compile(_py_func(self.loss_func), "loss", values)
+        f_grad = _compile(_py_func(self.gradient_func), "gradient", values)
         if self.hessian_func is None:
             f_hess = f_grad  # never called: the hessian output is empty
         else:
-            f_hess = _compile(_py_func(self.hessian_func), "hessian")
+            f_hess = _compile(_py_func(self.hessian_func), "hessian", values)
         return f_loss, f_grad, f_hess
 
     def _evaluate(self, y, raw, sw, want_loss, want_grad, want_hess):
@@ -301,8 +381,20 @@ class CustomLoss(Loss):
 
 def _validate(
     loss, gradient, hessian, link, name, task, is_smooth, is_probabilistic, likelihood, y_domain,
-    signatures=True,
+    signatures=True, piecewise_linear=None, flags=None, hyper_params=None,
 ):
+    hyper_params = hyper_params or {}
+    for key, value in hyper_params.items():
+        if key in _OWN_PARAMS or key.startswith("_") or not key.isidentifier():
+            raise ValueError(
+                f"make_loss: hyper-parameter name {key!r} is not allowed (it must be an identifier "
+                f"not starting with '_' and not one of {_OWN_PARAMS})."
+            )
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(value):
+            raise ValueError(
+                f"make_loss: hyper-parameter {key!r} must be a finite real number; got {value!r}."
+            )
     for role, func, required in (("loss", loss, True), ("gradient", gradient, True), ("hessian", hessian, False)):
         if func is None and not required:
             continue
@@ -312,13 +404,14 @@ def _validate(
                 f"got {type(func).__name__}."
             )
         if signatures:
-            _check_signature(role, func)
+            _check_signature(role, func, len(hyper_params))
     get_link(link)  # ValueError listing the known links
     if not isinstance(name, str) or not name:
         raise ValueError(f"make_loss: 'name' must be a non-empty string; got {name!r}.")
     if task not in _TASKS:
         raise ValueError(f"make_loss: 'task' must be one of {_TASKS}; got {task!r}.")
-    for flag, value in (("is_smooth", is_smooth), ("is_probabilistic", is_probabilistic)):
+    for flag, value in (("is_smooth", is_smooth), ("is_probabilistic", is_probabilistic),
+                        *((flags or {}).items())):
         if not isinstance(value, (bool, np.bool_)):
             raise ValueError(f"make_loss: '{flag}' must be True or False; got {value!r}.")
     if is_probabilistic and (task != "classification" or get_link(link).name not in _PROBABILITY_LINKS):
@@ -332,13 +425,18 @@ def _validate(
             "make_loss: 'likelihood' must be None or a skloss.losses.Likelihood instance; "
             f"got {type(likelihood).__name__}."
         )
-    if y_domain not in _Y_DOMAINS:
-        raise ValueError(f"make_loss: 'y_domain' must be one of {_Y_DOMAINS}; got {y_domain!r}.")
-    if task == "classification" and y_domain != "real":
+    if not isinstance(y_domain, Interval) and not (isinstance(y_domain, str) and y_domain in _Y_DOMAINS):
+        raise ValueError(
+            f"make_loss: 'y_domain' must be one of {tuple(_Y_DOMAINS)} or a skloss.losses.Interval; "
+            f"got {y_domain!r}."
+        )
+    if task == "classification" and y_domain not in ("real", REAL):
         raise ValueError(
             "make_loss: 'y_domain' applies to regression; a classification loss takes "
             "class indices."
         )
+    if piecewise_linear is not None:
+        check_piecewise_linear(piecewise_linear, "make_loss: 'piecewise_linear'")
 
 
 def make_loss(
@@ -353,6 +451,10 @@ def make_loss(
     is_probabilistic=None,
     likelihood=None,
     y_domain="real",
+    piecewise_linear=None,
+    may_lack_minimiser=False,
+    hessian_is_constant=False,
+    params=None,
 ):
     r"""Build a loss object from plain Python scalar functions.
 
@@ -390,9 +492,27 @@ def make_loss(
     likelihood : Likelihood or None, default=None
         The distribution whose negative log-likelihood the loss is, if any
         (enables likelihood inference in the estimators).
-    y_domain : {"real", "nonnegative", "positive"}, default="real"
-        The targets a regression loss accepts; :meth:`~Loss.validate_y`
-        rejects the others with a ``ValueError``.
+    y_domain : {"real", "nonnegative", "positive"} or Interval, default="real"
+        The targets a regression loss accepts; :meth:`~Loss.validate_y` and the
+        evaluation methods reject the others with a ``ValueError``.
+    piecewise_linear : None or sequence of (slope, intercept) pairs, default=None
+        Declare a convex piecewise-linear loss ``max_j (slope_j u + intercept_j)``
+        with ``u = raw - y`` (regression) or the margin ``u = (2 y - 1) raw``
+        (classification), e.g. the pinball loss ``[(-q, 0), (1 - q, 0)]``.  The
+        estimators then fit it with their exact piecewise-linear solvers, as
+        the built-ins.  Set ``is_smooth=False`` too.
+    may_lack_minimiser : bool, default=False
+        Declare that a finite minimiser can fail to exist on some data (as
+        for the log loss on separable classes): estimators then check for it
+        and warn.
+    hessian_is_constant : bool, default=False
+        Declare that the Hessian does not depend on ``raw`` (a loss quadratic
+        in ``raw``): linear models then solve it in closed form.
+    params : dict or None, default=None
+        Tunable hyper-parameters ``{name: value}``: each function is called
+        as ``f(y, raw, *values)`` in the order given, and each name is a
+        parameter of the loss, so ``GridSearchCV(est, {"loss__delta": [...]})``
+        tunes it.  Every distinct set of values is compiled once per process.
 
     Returns
     -------
@@ -499,7 +619,13 @@ def make_loss(
             and isinstance(link, (str, Link))
             and link in _PROBABILITY_LINKS
         )
-    _validate(loss, gradient, hessian, link, name, task, is_smooth, is_probabilistic, likelihood, y_domain)
+    params = dict(params or {})
+    _validate(loss, gradient, hessian, link, name, task, is_smooth, is_probabilistic, likelihood, y_domain,
+              piecewise_linear=piecewise_linear,
+              flags={"may_lack_minimiser": may_lack_minimiser, "hessian_is_constant": hessian_is_constant},
+              hyper_params=params)
+    if piecewise_linear is not None:
+        piecewise_linear = tuple((float(a), float(c)) for a, c in piecewise_linear)
     return CustomLoss(
         loss,
         gradient,
@@ -511,4 +637,8 @@ def make_loss(
         is_probabilistic=is_probabilistic,
         likelihood=likelihood,
         y_domain=y_domain,
+        piecewise_linear=piecewise_linear,
+        may_lack_minimiser=may_lack_minimiser,
+        hessian_is_constant=hessian_is_constant,
+        **params,
     )

@@ -21,10 +21,24 @@ Interface
     The maximum-likelihood scale at the given raw prediction (None without scale).
 ``sample(raw_prediction, scale=None, random_state=None)``
     One draw per raw prediction.
+
+Declared capabilities (read by the estimators' inference, never a name):
+
+``variance_power``
+    ``None``, or the variance power ``p`` of a GLM family (``Var(y) = phi mu^p``:
+    Normal 0, Poisson 1, Gamma 2, Tweedie ``power``): its loss is the family's
+    deviance, and the GLM covariance conventions (Pearson dispersion) apply.
+``joint_scale``
+    Whether the location's maximum-likelihood estimate depends on the scale, so
+    coefficients and scale are estimated jointly (Student-t).
+``support``
+    An :class:`~skloss.losses.Interval`: outside it ``logpdf`` is ``-inf``.
 """
 
 import numpy as np
 from scipy import special
+
+from ._capabilities import Interval
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
@@ -48,6 +62,20 @@ class Likelihood(BaseEstimator):
     name = None
     has_scale = False
     scale_name = None
+    variance_power = None
+    joint_scale = False
+    support = Interval()
+
+    def logpdf_or_minus_inf(self, y_true, raw_prediction, scale=None):
+        """``logpdf`` with ``-inf`` wherever ``y_true`` lies outside ``support``."""
+        y = np.asarray(y_true, dtype=np.float64)
+        inside = self.support.mask(y)
+        out = np.full(y.shape, -np.inf)
+        if np.any(inside):
+            r = np.broadcast_to(np.asarray(raw_prediction, dtype=np.float64), y.shape)
+            with np.errstate(all="ignore"):
+                out[inside] = self.logpdf(y[inside], r[inside], scale)
+        return out
 
     def __eq__(self, other):
         if type(self) is not type(other):
@@ -93,6 +121,7 @@ class Normal(Likelihood):
     name = "Normal"
     has_scale = True
     scale_name = "sigma"
+    variance_power = 0.0
 
     def logpdf(self, y_true, raw_prediction, scale=None):
         s = 1.0 if scale is None else float(scale)
@@ -118,6 +147,7 @@ class Bernoulli(Likelihood):
     """
 
     name = "Bernoulli"
+    support = Interval(0.0, 1.0, True, True, integer=True)
 
     def __init__(self, link="logit"):
         self.link = link
@@ -149,6 +179,7 @@ class Categorical(Likelihood):
     """
 
     name = "Categorical"
+    support = Interval(0.0, np.inf, True, False, integer=True)
 
     def logpdf(self, y_true, raw_prediction, scale=None):
         raw = np.asarray(raw_prediction, dtype=np.float64)
@@ -252,6 +283,8 @@ class Poisson(Likelihood):
     """
 
     name = "Poisson"
+    variance_power = 1.0
+    support = Interval(0.0, np.inf, True, False, integer=True)
 
     def logpdf(self, y_true, raw_prediction, scale=None):
         y, r = _as_float(y_true, raw_prediction)
@@ -307,6 +340,8 @@ class Gamma(Likelihood):
     name = "Gamma"
     has_scale = True
     scale_name = "dispersion"
+    variance_power = 2.0
+    support = Interval(0.0, np.inf, False, False)
 
     def logpdf(self, y_true, raw_prediction, scale=None):
         y, r = _as_float(y_true, raw_prediction)
@@ -394,6 +429,19 @@ class Tweedie(Likelihood):
     @property
     def has_scale(self):
         return self.power != 1
+
+    @property
+    def variance_power(self):
+        return float(self.power)
+
+    @property
+    def support(self):
+        p = self.power
+        if p == 0:
+            return Interval()
+        if p == 1:
+            return Interval(0.0, np.inf, True, False, integer=True)
+        return Interval(0.0, np.inf, True, False) if p < 2 else Interval(0.0, np.inf, False, False)
 
     def _kind(self):
         p = self.power
@@ -497,6 +545,7 @@ class StudentT(Likelihood):
     name = "StudentT"
     has_scale = True
     scale_name = "sigma"
+    joint_scale = True
 
     def __init__(self, df=3.0):
         self.df = df

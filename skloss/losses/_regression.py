@@ -18,6 +18,7 @@ Elsewhere the signs are scikit-learn's: ``d/dr |y - r| = sign(r - y)``.
 import numpy as np
 
 from ._base import Loss
+from ._capabilities import Interval
 from ._likelihood import (
     AsymmetricLaplace,
     Gamma,
@@ -48,6 +49,9 @@ __all__ = [
 # smallest mean accepted by a log-link start value when every y_true is 0
 # (the optimum is then -inf); scikit-learn's ``fit_intercept_only`` uses the same
 _MIN_MEAN = 10 * np.finfo(np.float64).eps
+
+_NONNEGATIVE = Interval(0.0, np.inf, True, False)
+_POSITIVE = Interval(0.0, np.inf, False, False)
 
 
 def _weighted_mean(y, sw):
@@ -93,10 +97,6 @@ class _RegressionLoss(Loss):
     def __init__(self):
         pass
 
-    def _domain_error(self, requirement, y):
-        return ValueError(
-            f"{self._label()} requires y_true {requirement}; got min {float(np.min(y))!r}."
-        )
 
 
 class SquaredError(_RegressionLoss):
@@ -120,6 +120,7 @@ class SquaredError(_RegressionLoss):
 
     name = "squared_error"
     _kernel_name = "squared_error"
+    hessian_is_constant = True
 
     @property
     def likelihood(self):
@@ -153,6 +154,7 @@ class AbsoluteError(_RegressionLoss):
     is_smooth = False
     has_hessian = False
     _kernel_name = "absolute_error"
+    piecewise_linear = ((-1.0, 0.0), (1.0, 0.0))
 
     @property
     def likelihood(self):
@@ -307,6 +309,12 @@ class QuantileLoss(_RegressionLoss):
         return np.array([float(self.quantile)])
 
     @property
+    def piecewise_linear(self):
+        """``((-q, 0), (1 - q, 0))`` in ``u = raw - y``."""
+        q = float(self.quantile)
+        return ((-q, 0.0), (1.0 - q, 0.0))
+
+    @property
     def likelihood(self):
         return AsymmetricLaplace(quantile=self.quantile)
 
@@ -355,6 +363,12 @@ class EpsilonInsensitiveLoss(_RegressionLoss):
 
     def _kernel_params(self):
         return np.array([float(self.epsilon)])
+
+    @property
+    def piecewise_linear(self):
+        """``((-1, -eps), (0, 0), (1, -eps))`` in ``u = raw - y``."""
+        e = float(self.epsilon)
+        return ((-1.0, -e), (0.0, 0.0), (1.0, -e))
 
 
 class SquaredEpsilonInsensitiveLoss(_RegressionLoss):
@@ -420,10 +434,8 @@ class SquaredLogError(_RegressionLoss):
     name = "squared_log_error"
     _kernel_name = "squared_log_error"
     _link_name = "log1p"
-
-    def _check_domain(self, y):
-        if np.any(y <= -1):
-            raise self._domain_error("> -1", y)
+    y_domain = Interval(-1.0, np.inf, False, False)
+    hessian_is_constant = True
 
     def _init_scalar(self, y, sw):
         return _weighted_mean(np.log1p(y), sw)
@@ -455,14 +467,13 @@ class PoissonLoss(_RegressionLoss):
     name = "poisson"
     _kernel_name = "poisson"
     _link_name = "log"
+    y_domain = _NONNEGATIVE
+    may_lack_minimiser = True  # all-zero counts: the optimum is at raw = -inf
+    _fused_linear = {(False, False): "poisson_linear"}
 
     @property
     def likelihood(self):
         return Poisson()
-
-    def _check_domain(self, y):
-        if np.any(y < 0):
-            raise self._domain_error(">= 0", y)
 
     def _init_scalar(self, y, sw):
         return _log_of_mean(y, sw)
@@ -490,14 +501,12 @@ class GammaLoss(_RegressionLoss):
     name = "gamma"
     _kernel_name = "gamma"
     _link_name = "log"
+    y_domain = _POSITIVE
+    _fused_linear = {(False, False): "gamma_linear"}
 
     @property
     def likelihood(self):
         return Gamma()
-
-    def _check_domain(self, y):
-        if np.any(y <= 0):
-            raise self._domain_error("> 0", y)
 
     def _init_scalar(self, y, sw):
         return _log_of_mean(y, sw)
@@ -565,6 +574,28 @@ class TweedieLoss(_RegressionLoss):
     def _link_name(self):
         return "identity" if self.power == 0 else "log"
 
+    @property
+    def y_domain(self):
+        """Any real for ``power = 0``, ``>= 0`` for ``1 <= power < 2``, ``> 0`` beyond."""
+        self._validate_params()
+        if self.power == 0:
+            return Interval()
+        return _NONNEGATIVE if self.power < 2 else _POSITIVE
+
+    @property
+    def hessian_is_constant(self):
+        return self.power == 0
+
+    @property
+    def may_lack_minimiser(self):
+        return 1 <= self.power < 2
+
+    @property
+    def _fused_linear(self):
+        if self.power == 0:
+            return {}
+        return {(False, False): f"{self._kernel_name}_linear"}
+
     def _kernel_params(self):
         return np.array([float(self.power)])
 
@@ -574,13 +605,6 @@ class TweedieLoss(_RegressionLoss):
 
     def _label(self):
         return f"Loss 'tweedie' with power={self.power!r}"
-
-    def _check_domain(self, y):
-        self._validate_params()
-        if self.power >= 2 and np.any(y <= 0):
-            raise self._domain_error("> 0", y)
-        if 1 <= self.power < 2 and np.any(y < 0):
-            raise self._domain_error(">= 0", y)
 
     def _init_scalar(self, y, sw):
         self._validate_params()
