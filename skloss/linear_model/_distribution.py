@@ -9,6 +9,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skloss._dask import any_dask
 from skloss.losses import Loss, get_loss
 from skloss.utils._state import keeps_state_on_error
 
@@ -125,6 +126,10 @@ class MLEDistribution(BaseEstimator):
         -------
         self
         """
+        if any_dask(X, sample_weight):  # (dask arrays: chunk-wise passes on the cluster)
+            from skloss._dask._linear import fit_distribution
+
+            return fit_distribution(self, X, sample_weight)
         self._validate_params()
         loss, lik = self._resolve()
         X = validate_data(self, X, dtype=np.float64, reset=True)
@@ -179,6 +184,10 @@ class MLEDistribution(BaseEstimator):
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        if any_dask(X):
+            from skloss._dask._predict import lazy_method
+
+            return lazy_method(self, "score_samples", X)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         lik = self.loss_.likelihood
         out = np.zeros(X.shape[0])

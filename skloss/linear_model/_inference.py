@@ -96,6 +96,8 @@ def _score_gram(objective, coef):
     """``B = sum_i s_i g_i g_i^T`` over the per-sample gradients ``g_i`` of the
     packed coefficients.  One output: ``g_i = l'_i x~_i``, so ``B`` is the weighted
     Gram matrix of ``x~`` (no n x k matrix of scores is formed; X may be sparse)."""
+    if hasattr(objective, "score_gram"):  # (a dask objective reduces B block-wise on the workers)
+        return objective.score_gram(coef)
     if objective.n_outputs == 1:
         raw = objective.raw_prediction(coef)
         d = np.asarray(objective._lossfn.gradient(objective.y, raw), dtype=np.float64)

@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skloss._dask import any_dask
 from skloss.losses import get_loss
 from skloss.utils._state import keeps_state_on_error
 
@@ -214,6 +215,10 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         -------
         self
         """
+        if any_dask(X, y, sample_weight, offset):  # (dask arrays: chunk-wise passes on the cluster)
+            from skloss._dask._linear import fit_linear
+
+            return fit_linear(self, X, y, sample_weight, offset)
         return self._fit(X, y, sample_weight, offset)
 
     def _fit(self, X, y, sample_weight, offset):
@@ -394,6 +399,10 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         -------
         ndarray of shape (n_samples,)
         """
+        if any_dask(X, offset):
+            from skloss._dask._predict import lazy_method
+
+            return lazy_method(self, "predict", X, offset=offset)
         raw = self._raw_predict(X, offset)
         with np.errstate(over="ignore"):
             return np.asarray(self.loss_.inverse_link(raw))

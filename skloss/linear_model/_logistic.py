@@ -12,6 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from skloss._dask import any_dask
 from skloss.losses import get_loss
 from skloss.utils._state import keeps_state_on_error
 
@@ -200,6 +201,10 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         -------
         self
         """
+        if any_dask(X, y, sample_weight):  # (dask arrays: chunk-wise passes on the cluster)
+            from skloss._dask._linear import fit_logistic
+
+            return fit_logistic(self, X, y, sample_weight)
         loss = self._resolve_loss()
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
                              order="C", reset=True)
@@ -446,6 +451,10 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         """Raw scores ``X @ coef_.T + intercept_``: shape (n,) for two classes,
         (n, n_classes) otherwise."""
         check_is_fitted(self)
+        if any_dask(X):
+            from skloss._dask._predict import lazy_method
+
+            return lazy_method(self, "decision_function", X)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         scores = X @ self.coef_.T.astype(X.dtype, copy=False)
         scores = np.asarray(scores) + self.intercept_.astype(X.dtype, copy=False)
@@ -453,6 +462,10 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
 
     def predict(self, X):
         """Class labels: the sign of the score (two classes) or the arg-max."""
+        if any_dask(X):
+            from skloss._dask._predict import lazy_method
+
+            return lazy_method(self, "predict", X)
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(np.intp)]
@@ -464,6 +477,10 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
 
         For a one-vs-rest fit the K binary probabilities are normalised to sum to 1.
         """
+        if any_dask(X):
+            from skloss._dask._predict import lazy_method
+
+            return lazy_method(self, "predict_proba", X)
         scores = self.decision_function(X)
         if scores.ndim == 1:
             p1 = np.asarray(self.loss_.inverse_link(scores), dtype=scores.dtype)

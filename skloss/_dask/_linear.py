@@ -1,0 +1,485 @@
+"""``fit`` of the MLE linear estimators on dask arrays.
+
+Called from a small hook at the top of each estimator's ``fit`` when an input is
+a dask collection.  The steps mirror the in-memory fits: checks (one pass on the
+cluster), a start, the shared solver on a :class:`DaskLinearObjective`, then the
+inference -- every quantity that needs the rows is a sum over blocks computed on
+the workers; the client only ever holds vectors and matrices of the size of the
+coefficients (and, for the start, an evenly strided subsample of a few MB).
+
+Supported: every smooth loss of each estimator (``loss.is_smooth``) with the
+penalties the in-memory solvers take (none, L2, L1, elastic net).  The
+piecewise-linear losses (hinge, perceptron, absolute error, quantile,
+epsilon-insensitive) are solved in memory by exact linear programmes that do
+not decompose over row blocks, and ``student_t`` is a joint fit of the
+coefficients and the scale from an exact least-absolute-deviations start: both
+raise a ``ValueError`` naming what is supported.
+"""
+
+import warnings
+
+import numpy as np
+
+from ._objective import DaskLinearObjective
+from ._utils import checked_compute, dask_rows, dask_vector
+
+__all__ = ["fit_logistic", "fit_linear", "fit_distribution", "supported_losses"]
+
+# rows of the strided subsample a start is computed on (in memory, a few MB)
+_START_ROWS = 20000
+
+
+def supported_losses(task):
+    """Names of the losses a dask fit supports for ``task``."""
+    from skloss.losses import available_losses, get_loss
+
+    return [name for name in available_losses(task) if _smooth_fit(get_loss(name))]
+
+
+def _smooth_fit(loss):
+    return bool(loss.is_smooth) and loss.name != "student_t"
+
+
+def _require_supported(est, loss, extra=""):
+    if _smooth_fit(loss):
+        return
+    names = ", ".join(supported_losses(loss.task))
+    if loss.name == "student_t":
+        why = ("loss 'student_t' is a joint fit of the coefficients and the scale from an exact "
+               "least-absolute-deviations start, which needs the data in memory")
+    else:
+        why = (f"loss {loss.name!r} is not smooth (is_smooth=False): its exact solvers (linear "
+               "programmes) do not decompose over the blocks of a dask array")
+    raise ValueError(
+        f"{type(est).__name__} on a dask array supports the smooth {loss.task} losses ({names}){extra}; "
+        f"{why}. Fit it in memory (X.compute()) or choose a supported loss."
+    )
+
+
+def _encode_labels(yb, classes, dtype):
+    return np.searchsorted(classes, yb).astype(dtype)
+
+
+def _class_weights(yb, weights, dtype):
+    return weights[yb.astype(np.intp)].astype(dtype)
+
+
+def _validate_y_block(yb, loss):
+    return np.asarray(loss.validate_y(yb), dtype=np.float64)
+
+
+def _feature_names(est, names, p):
+    if names is not None:
+        return list(names)
+    return [f"x{j}" for j in range(p)]
+
+
+def _input_attrs(names, p):
+    attrs = {"n_features_in_": int(p)}
+    if names is not None:
+        attrs["feature_names_in_"] = names
+    return attrs
+
+
+def _finish(est, attrs, names):
+    if names is None and hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+    for key, value in attrs.items():
+        setattr(est, key, value)
+    return est
+
+
+def _data_checks(X, y=None, sw=None, off=None):
+    import dask.array as da
+
+    checks = {"X": da.isfinite(X).all()}
+    if y is not None and y.dtype.kind == "f":
+        checks["y"] = da.isfinite(y).all()
+    if sw is not None:
+        checks["sw_finite"] = da.isfinite(sw).all()
+        checks["sw_min"] = sw.min()
+        checks["sw_sum"] = sw.sum(dtype=np.float64)
+    if off is not None:
+        checks["offset"] = da.isfinite(off).all()
+    got = checked_compute(checks)
+    if not got["X"]:
+        raise ValueError("Input X contains NaN or infinity.")
+    if not got.get("y", True):
+        raise ValueError("Input y contains NaN or infinity.")
+    if sw is not None:
+        if not got["sw_finite"]:
+            raise ValueError("sample_weight contains NaN or infinity.")
+        if got["sw_min"] < 0:
+            raise ValueError("Negative values in data passed to `sample_weight`.")
+        if not got["sw_sum"] > 0:
+            raise ValueError("sample_weight must have a positive sum.")
+    if not got.get("offset", True):
+        raise ValueError("offset contains NaN or infinity.")
+
+
+def _probe(obj, k_out):
+    """A small in-memory objective on the first rows (shape questions, not fitting)."""
+    from skloss.linear_model._objective import LinearObjective
+
+    m = min(obj.n_samples, 20)
+    X, y = (np.asarray(a) for a in _compute(obj.X[:m], obj.y[:m]))
+    return LinearObjective(obj.loss, np.ascontiguousarray(X), y, fit_intercept=obj.fit_intercept,
+                           n_outputs=k_out)
+
+
+def _compute(*arrays):
+    import dask
+
+    return dask.compute(*arrays)
+
+
+# ===================================================================== logistic
+def fit_logistic(est, X, y, sample_weight=None):
+    """:meth:`MLELogisticRegression.fit` on dask inputs (binary, multinomial, one-vs-rest)."""
+    import dask
+    import dask.array as da
+    from sklearn.utils.class_weight import compute_class_weight
+
+    loss = est._resolve_loss()
+    _require_supported(est, loss)
+    X, names = dask_rows(X)
+    chunks = X.chunks[0]
+    n, p = (int(s) for s in X.shape)
+    labels = dask_vector(y, chunks, name="y", dtype=None)
+    classes = np.asarray(da.unique(labels).compute())
+    if classes.dtype.kind == "f" and not np.all(np.isfinite(classes)):
+        raise ValueError("Input y contains NaN or infinity.")
+    if classes.dtype.kind == "f" and np.any(classes != np.round(classes)):
+        raise ValueError("Unknown label type: continuous. Maybe you are trying to fit a classifier, "
+                         "which expects discrete classes on a regression target with continuous values.")
+    n_classes = classes.size
+    if n_classes < 2:
+        raise ValueError(f"{type(est).__name__} needs samples of at least 2 classes in the data; "
+                         f"got 1 class ({classes[0]!r}).")
+    y_idx = labels.map_blocks(_encode_labels, classes, X.dtype, dtype=X.dtype)
+    sw = dask_vector(sample_weight, chunks, name="sample_weight", dtype=X.dtype)
+    if est.class_weight is not None:
+        if est.class_weight == "balanced":
+            counts = np.asarray(da.bincount(y_idx.astype(np.intp), minlength=n_classes).compute(), dtype=float)
+            cw = n / (n_classes * counts)
+        else:
+            cw = compute_class_weight(est.class_weight, classes=classes, y=classes)
+        base = sw if sw is not None else da.ones(n, chunks=(chunks,), dtype=X.dtype)
+        sw = base * y_idx.map_blocks(_class_weights, np.asarray(cw), X.dtype, dtype=X.dtype)
+    X, y_idx, sw = dask.persist(X, y_idx, sw)
+    _data_checks(X, None, sw)
+    unit_weights = sample_weight is None and est.class_weight is None
+    sw_arg = None if unit_weights else sw
+    # weighted class totals: the intercept-only start is exact from them
+    totals = da.bincount(y_idx.astype(np.intp), weights=sw, minlength=n_classes) if sw is not None else \
+        da.bincount(y_idx.astype(np.intp), minlength=n_classes)
+    totals = np.asarray(totals.compute(), dtype=np.float64)
+    l1_reg, l2_reg = est._penalty_strengths()
+    feature_names = _feature_names(est, names, p)
+    if n_classes == 2:
+        mode = "binary"
+    elif loss.has_multiclass_form:
+        mode = "multinomial"
+    else:
+        mode = "ovr"
+    n_coef_total = (p + bool(est.fit_intercept)) * (1 if n_classes == 2 else n_classes)
+    cov_type = est._resolve_cov_type(loss, loss.likelihood is not None, n_coef_total,
+                                     two_classes=n_classes == 2)
+    warm = est._warm_start_coef((1 if n_classes == 2 else n_classes, p))
+    if warm is not None and getattr(est, "classes_", None) is not None and not np.array_equal(
+            est.classes_, classes):
+        warm = None
+    penalised = l1_reg > 0 or l2_reg > 0
+    attrs = {}
+    objectives = []
+    try:
+        if mode in ("binary", "multinomial"):
+            k_out = 1 if mode == "binary" else n_classes
+            obj = DaskLinearObjective(loss, X, y_idx, sw_arg, fit_intercept=est.fit_intercept, n_outputs=k_out,
+                                      l2_reg=l2_reg, l1_reg=l1_reg)
+            objectives.append(obj)
+            coef0, fixed, invariant = _logistic_start(est, obj, loss, totals, warm, k_out, penalised)
+            res = est._run_solver(obj, coef0, fixed)
+            coef, objective_value = res.coef, res.objective
+            if mode == "multinomial" and invariant:
+                coef = est._centre(obj, coef, weights=not penalised)
+                objective_value = obj.total_value(coef)
+            W, b = obj.split(coef)
+            W = np.atleast_2d(np.asarray(W, dtype=np.float64))
+            b = np.atleast_1d(np.asarray(b, dtype=np.float64)) if est.fit_intercept else np.zeros(k_out)
+            n_iter, converged = res.n_iter, res.converged
+            attrs.update(_logistic_inference(est, obj, coef, res, loss, mode, classes, feature_names, cov_type,
+                                             penalised, invariant))
+        else:
+            Ws, bs, n_iter, converged, objective_value = [], [], 0, True, 0.0
+            blocks, params, pnames = [], [], []
+            for k in range(n_classes):
+                yk = (y_idx == k).astype(X.dtype)
+                obj = DaskLinearObjective(loss, X, yk, sw_arg, fit_intercept=est.fit_intercept, n_outputs=1,
+                                          l2_reg=l2_reg, l1_reg=l1_reg)
+                objectives.append(obj)
+                wk = None if warm is None else (warm[0][k:k + 1], warm[1][k:k + 1])
+                two = np.array([totals.sum() - totals[k], totals[k]])
+                coef0, _, _ = _logistic_start(est, obj, loss, two, wk, 1, penalised)
+                res = est._run_solver(obj, coef0, None)
+                w, b_ = obj.split(res.coef)
+                Ws.append(np.asarray(w, dtype=np.float64))
+                bs.append(float(b_))
+                n_iter = max(n_iter, res.n_iter)
+                converged = converged and res.converged
+                objective_value += res.objective
+                inf = est._inference_attrs(obj, res.coef, cov_type, output_names=[str(classes[k])],
+                                           feature_names=feature_names, penalised=penalised and k == 0)
+                blocks.append(inf["covariance_"])
+                params.append(inf["params_"])
+                pnames += inf["param_names_"]
+            W, b = np.vstack(Ws), np.asarray(bs)
+            cov = None
+            if cov_type is not None:
+                import scipy.linalg
+
+                cov = scipy.linalg.block_diag(*blocks)
+            attrs.update({"params_": np.concatenate(params), "param_names_": pnames, "covariance_": cov,
+                          "_inference_penalised": penalised, "cov_type_": cov_type,
+                          "bse_": None if cov is None else np.sqrt(np.maximum(np.diag(cov), 0.0)),
+                          "loglik_": None, "aic_": None, "bic_": None})
+    finally:
+        for obj in objectives:
+            obj.close()
+    dtype = X.dtype
+    attrs.update({
+        "classes_": classes,
+        "coef_": W.astype(dtype),
+        "intercept_": b.astype(dtype),
+        "loss_": loss,
+        "objective_": float(objective_value),
+        "n_iter_": int(n_iter),
+        "converged_": bool(converged),
+        "multi_class_": mode,
+        "n_obs_": float(totals.sum()) if sw is not None else float(n),
+    })
+    attrs.update(_input_attrs(names, p))
+    return _finish(est, attrs, names)
+
+
+def _shift_invariant(est, loss, obj, k_out, coef0):
+    flag = getattr(loss, "multiclass_shift_invariant", None)
+    if isinstance(flag, (bool, np.bool_)):
+        return bool(flag)
+    return bool(est._shift_invariant(loss, _probe(obj, k_out), coef0))
+
+
+def _logistic_start(est, obj, loss, totals, warm, k_out, penalised):
+    """The start of the in-memory fit: zeros and the intercept-only optimum, computed
+    exactly from the weighted class totals (the intercept-only problem depends on
+    the data only through them)."""
+    p = obj.n_features
+    fixed = None
+    if warm is not None:
+        W0, b0 = warm
+        coef0 = obj.pack(W0.ravel() if k_out == 1 else W0, b0 if k_out > 1 else b0[0])
+    else:
+        W0 = np.zeros((k_out, p)) if k_out > 1 else np.zeros(p)
+        if est.fit_intercept:
+            ks = np.flatnonzero(totals > 0)
+            b0 = loss.init_raw_prediction(ks.astype(np.float64), totals[ks],
+                                          n_classes=k_out if k_out > 1 else None)
+            if k_out > 1 and ks.size < k_out:
+                b0 = np.asarray(b0)  # (a class without weight keeps the generic start)
+        else:
+            b0 = 0.0
+        coef0 = obj.pack(W0, b0)
+    invariant = False
+    if k_out > 1:
+        invariant = _shift_invariant(est, loss, obj, k_out, coef0)
+    if invariant:
+        fixed = np.zeros(obj.n_coef, dtype=bool)
+        if not penalised:
+            fixed[:p] = True
+        if est.fit_intercept:
+            fixed[k_out * p] = True
+        if not fixed.any():
+            fixed = None
+    return coef0, fixed, invariant
+
+
+def _block_loglik(obj, coef, args):
+    likelihood, scale = args
+    raw = obj.raw_prediction(coef)
+    if scale is None:
+        return float(likelihood.loglik(obj.y, raw, sample_weight=obj.sample_weight))
+    return float(likelihood.loglik(obj.y, raw, scale, obj.sample_weight))
+
+
+def _logistic_inference(est, obj, coef, res, loss, mode, classes, feature_names, cov_type, penalised,
+                        invariant):
+    attrs = {}
+    likelihood = loss.likelihood
+    n_obs = obj.weight_sum
+    n_params = coef.size - (obj.n_features + obj.fit_intercept if mode == "multinomial" else 0)
+    if likelihood is not None and type(loss).__name__ == "LogLoss":
+        data = res.objective - obj.l2_value(res.coef) - obj.l1_value(res.coef)
+        attrs.update(est._loglik_attrs(-data * obj.weight_sum, n_params, n_obs))
+    elif likelihood is not None:
+        loglik = float(obj.block_sum(_block_loglik, coef, (likelihood, None)))
+        attrs.update(est._loglik_attrs(loglik, n_params, n_obs))
+    else:
+        attrs.update({"loglik_": None, "aic_": None, "bic_": None})
+    if mode == "binary":
+        attrs.update(est._inference_attrs(obj, coef, cov_type, output_names=None, feature_names=feature_names,
+                                          penalised=penalised))
+        return attrs
+    p, K = obj.n_features, obj.n_outputs
+    W, b = obj.split(coef)
+    ref = obj.pack(W - W[0], (b - b[0]) if obj.fit_intercept else b)
+    drop = np.zeros(coef.size, dtype=bool)
+    drop[:p] = True
+    if obj.fit_intercept:
+        drop[K * p] = True
+    if not invariant:
+        drop, ref = None, coef
+    attrs.update(est._inference_attrs(obj, coef, cov_type, output_names=[str(c) for c in classes],
+                                      feature_names=feature_names, drop=drop, params=ref, penalised=penalised))
+    return attrs
+
+
+# ===================================================================== regression
+def fit_linear(est, X, y, sample_weight=None, offset=None):
+    """:meth:`MLELinearRegression.fit` on dask inputs (the smooth losses)."""
+    import dask
+
+    from skloss.linear_model._solvers import resolve_solver, solve
+
+    est._validate_params()
+    loss = est._resolve_loss()
+    if est.solver == "interior-point":
+        raise ValueError("solver 'interior-point' (the piecewise-linear losses) is not available on a dask "
+                         "array; use solver='auto'.")
+    _require_supported(est, loss)
+    l1_reg, l2_reg = est._penalty_strengths()
+    X, names = dask_rows(X)
+    chunks = X.chunks[0]
+    n, p = (int(s) for s in X.shape)
+    yd = dask_vector(y, chunks, name="y", dtype=np.float64)
+    yd = yd.map_blocks(_validate_y_block, loss, dtype=np.float64)
+    sw = dask_vector(sample_weight, chunks, name="sample_weight", dtype=np.float64)
+    off = dask_vector(offset, chunks, name="offset", dtype=np.float64)
+    X, yd, sw, off = dask.persist(X, yd, sw, off)
+    _data_checks(X, yd, sw, off)
+    obj = DaskLinearObjective(loss, X, yd, sw, fit_intercept=est.fit_intercept, l2_reg=l2_reg,
+                              l1_reg=l1_reg, offset=off)
+    try:
+        warm = est._warm_start_coef((p,))
+        if warm is not None:
+            coef0 = obj.pack(warm[0], warm[1][0])
+        else:
+            coef0 = np.zeros(obj.n_coef)
+            solver = resolve_solver(est.solver, loss, l1_reg=l1_reg, l2_reg=l2_reg, sparse=False, n_outputs=1,
+                                    n_coef=obj.n_coef)
+            m = max(10000, 20 * (p + 1))
+            sub = obj.subsample(max(m, _START_ROWS)) if n >= 4 * m else None
+            if est.fit_intercept:
+                src = sub if sub is not None and not isinstance(sub, DaskLinearObjective) else None
+                if src is None:
+                    ys, ss, os_ = _compute(yd, sw, off)
+                else:
+                    ys, ss, os_ = src.y, src.sample_weight, src.offset
+                ss = None if ss is None else np.asarray(ss, dtype=np.float64)
+                coef0[-1] = loss.init_raw_prediction(np.asarray(ys, dtype=np.float64), ss) - (
+                    0.0 if os_ is None else float(np.average(np.asarray(os_, dtype=np.float64), weights=ss)))
+            if (sub is not None and not isinstance(sub, DaskLinearObjective) and sub is not obj
+                    and solver != "newton-cholesky"):
+                try:
+                    with np.errstate(all="ignore"):
+                        pre = solve(sub, coef0, solver, tol=max(float(est.tol), 1e-6), max_iter=int(est.max_iter))
+                    if np.all(np.isfinite(pre.coef)):
+                        coef0 = pre.coef
+                except (ValueError, np.linalg.LinAlgError):
+                    pass
+        res = est._run_solver(obj, coef0)
+        w, b = obj.split(res.coef)
+        coef = np.array(w, dtype=np.float64)
+        intercept = float(b) if est.fit_intercept else 0.0
+        attrs = {"loss_": loss, "solver_": res.solver, "coef_": coef.astype(X.dtype, copy=False),
+                 "intercept_": intercept, "n_iter_": int(res.n_iter), "converged_": bool(res.converged),
+                 "objective_": float(res.objective)}
+        from ._inference import dask_mle_scale, regression_inference_attrs
+
+        scale = dask_mle_scale(obj, res.coef, loss)
+        attrs["scale_"] = scale
+        attrs.update(regression_inference_attrs(est, obj, res.coef, loss, scale, l1_reg + l2_reg > 0,
+                                                _feature_names(est, names, p)))
+    finally:
+        obj.close()
+    attrs.update(_input_attrs(names, p))
+    return _finish(est, attrs, names)
+
+
+# ===================================================================== distribution
+def fit_distribution(est, X, sample_weight=None):
+    """:meth:`MLEDistribution.fit` on dask inputs: per column, the constant that
+    minimises the mean loss (Newton on block sums), then the scale."""
+    import dask
+
+    from skloss.linear_model._solvers import solve
+
+    from ._inference import dask_mle_scale
+
+    est._validate_params()
+    loss, lik = est._resolve()
+    _require_supported(est, loss)
+    X, names = dask_rows(X, dtype=np.float64)
+    chunks = X.chunks[0]
+    n, p = (int(s) for s in X.shape)
+    if n < 2:
+        raise ValueError(f"MLEDistribution needs at least 2 samples; got n_samples = {n}.")
+    sw = dask_vector(sample_weight, chunks, name="sample_weight", dtype=np.float64)
+    X, sw = dask.persist(X, sw)
+    _data_checks(X, None, sw)
+    has_scale = bool(getattr(lik, "has_scale", False))
+    raw, scale = np.empty(p), np.empty(p)
+    loglik = 0.0
+    empty = X[:, :0]
+    for j in range(p):
+        xj = X[:, j].map_blocks(_validate_y_block, loss, dtype=np.float64)
+        obj = DaskLinearObjective(loss, empty, xj, sw, fit_intercept=True)
+        try:
+            sub = obj.subsample(_START_ROWS)
+            if isinstance(sub, DaskLinearObjective):  # (never: a column subsample is small)
+                sub = None
+            if sub is not None and sub is not obj:
+                r0 = float(loss.init_raw_prediction(sub.y, sub.sample_weight))
+            else:
+                ys, ss = _compute(xj, sw)
+                r0 = float(loss.init_raw_prediction(ys, ss))
+            res = solve(obj, np.array([r0]), "newton-cholesky" if loss.has_hessian else "lbfgs",
+                        tol=1e-12, max_iter=100)
+            r = float(res.coef[0])
+            s = dask_mle_scale(obj, res.coef, loss) if has_scale else None
+            if has_scale and not (s is not None and s > 0 and np.isfinite(s)):
+                raise ValueError(
+                    f"Column {j} has a maximum-likelihood scale of {s!r} (a constant column, or an "
+                    "exact fit): the distribution is degenerate.")
+            with np.errstate(all="ignore"):
+                loglik += float(obj.block_sum(_block_loglik, res.coef, (lik, s if has_scale else None)))
+        finally:
+            obj.close()
+        raw[j] = r
+        scale[j] = s if has_scale else np.nan
+    n_obs = float(n if sw is None else obj.weight_sum)
+    k = p * (1 + int(has_scale))
+    shape = {}
+    for name in ("df", "quantile", "power"):
+        if name in loss.get_params():
+            shape[name] = float(loss.get_params()[name])
+    if lik.name == "Gamma" or (lik.name == "Tweedie" and float(loss.power) == 2):
+        shape["shape"] = 1.0 / scale
+    attrs = {"loss_": loss, "raw_location_": raw,
+             "location_": np.asarray(loss.inverse_link(raw), dtype=np.float64),
+             "scale_": scale if has_scale else None, "shape_params_": shape, "loglik_": float(loglik),
+             "aic_": -2.0 * float(loglik) + 2.0 * k, "bic_": -2.0 * float(loglik) + np.log(n_obs) * k}
+    attrs.update(_input_attrs(names, p))
+    return _finish(est, attrs, names)
+
+
+_ = warnings

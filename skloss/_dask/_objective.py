@@ -1,0 +1,396 @@
+"""The linear-model objective on a dask array: the in-memory objective mapped over row blocks.
+
+:class:`DaskLinearObjective` has the interface of
+:class:`skloss.linear_model._objective.LinearObjective` (``value_grad``,
+``value_grad_hessian``, ``hessian``, ``hessp_factory``, ``data_hessian``,
+``score_gram``, ``raw_prediction``, ``subsample``, ``split`` / ``pack`` ...), so
+the in-memory solvers and the inference run on it unchanged, on the client.
+
+Every evaluation is one round trip to the cluster: each row block of the
+(persisted) data is wrapped on its worker in an in-memory ``LinearObjective``
+(no penalty; the same numba kernels and BLAS products as an in-memory fit) and
+returns its *summed* quantities -- weighted loss sum, gradient, Hessian, Hessian
+products, score Gram matrix -- which the client adds up and normalises by the
+total weight, adding the penalty there.  Only vectors and matrices of the size
+of the coefficients travel; the rows never leave the workers.
+
+Curvature is computed where the data are: a worker keeps the last point's
+per-sample curvature of each of its blocks (``value_grad_hessian`` /
+``hessp_factory``), so the Hessian that a Newton step asks for after the
+gradient pass at the same point is one more BLAS ``syrk`` per block, not a
+second pass over the losses.
+"""
+
+import threading
+import uuid
+from collections import OrderedDict
+
+import numpy as np
+
+from skloss.linear_model._objective import LinearObjective
+
+__all__ = ["DaskLinearObjective"]
+
+# a dense Hessian-vector product from the full Hessian (one round trip for all
+# products) up to this many coefficients; per-product round trips beyond
+_DENSE_HESSP_MAX = 1500
+
+# ----------------------------------------------------------------- worker side
+_CACHE = OrderedDict()  # (token, block) -> (coef bytes, callable)
+_CACHE_MAX = 1024
+_LOCK = threading.Lock()
+
+
+def _cache_put(key, coef, fn):
+    with _LOCK:
+        _CACHE[key] = (coef.tobytes(), fn)
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_MAX:
+            _CACHE.popitem(last=False)
+
+
+def _cache_get(key, coef):
+    with _LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None and hit[0] == coef.tobytes():
+        return hit[1]
+    return None
+
+
+def clear_cache(token=None):
+    """Drop a worker's cached curvature (of one objective, or all)."""
+    with _LOCK:
+        for key in [k for k in _CACHE if token is None or k[0] == token]:
+            del _CACHE[key]
+    return True
+
+
+def _run_block(spec, key, op, coef, arg, Xb, yb, swb, offb):
+    """One block's summed contribution to an evaluation (None for a block without
+    rows or without weight)."""
+    if Xb.shape[0] == 0:
+        return None
+    loss, fit_intercept, n_outputs = spec
+    obj = LinearObjective(loss, np.ascontiguousarray(Xb), yb, swb, fit_intercept=fit_intercept,
+                          n_outputs=n_outputs, offset=offb)
+    ws = obj.weight_sum
+    if not ws > 0:
+        return None
+    if op == "value":
+        return obj.data_value(coef) * ws
+    if op == "value_grad":
+        f, g = obj.value_grad(coef)
+        return f * ws, g * ws
+    if op == "vgh":
+        f, g, H = obj.value_grad_hessian(coef)
+        _cache_put(key, coef, H)
+        return f * ws, g * ws
+    if op == "vg_hessian":
+        f, g, H = obj.value_grad_hessian(coef)
+        return f * ws, g * ws, H() * ws
+    if op == "hessian":
+        H = _cache_get(key, coef)
+        return (H() if H is not None else obj.hessian(coef)) * ws
+    if op == "hessp_init":
+        f, g, hp = obj.hessp_factory(coef)
+        _cache_put(key, coef, hp)
+        return f * ws, g * ws
+    if op == "hessp":
+        hp = _cache_get(key, coef)
+        if hp is None:
+            hp = obj.hessp_factory(coef)[2]
+            _cache_put(key, coef, hp)
+        return hp(arg) * ws
+    if op == "score_gram":
+        from skloss.linear_model._inference import _score_gram
+
+        return _score_gram(obj, coef)
+    if op == "call":
+        fn, extra = arg
+        return fn(obj, coef, extra)
+    raise ValueError(f"unknown block operation {op!r}")
+
+
+def _raw_block(Xb, offb, coef, fit_intercept, n_outputs, dtype):
+    p = Xb.shape[1]
+    if n_outputs == 1:
+        raw = np.asarray(Xb @ coef[:p].astype(Xb.dtype, copy=False), dtype=np.float64)
+        if fit_intercept:
+            raw = raw + coef[p]
+    else:
+        W = coef[: n_outputs * p].reshape(n_outputs, p)
+        raw = np.asarray(Xb @ W.T.astype(Xb.dtype, copy=False), dtype=np.float64)
+        if fit_intercept:
+            raw = raw + coef[n_outputs * p:]
+    if offb is not None:
+        raw = raw + (offb if raw.ndim == 1 else offb[:, None])
+    return raw.astype(dtype, copy=False)
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, tuple):
+        return tuple(x + y for x, y in zip(a, b))
+    return a + b
+
+
+# ----------------------------------------------------------------- client side
+class DaskLinearObjective:
+    """The objective of :class:`~skloss.linear_model._objective.LinearObjective`
+    on dask arrays, evaluated block-wise on the cluster.
+
+    Parameters
+    ----------
+    loss : Loss
+    X : dask array of shape (n_samples, n_features), float32 or float64
+        One chunk along the columns; row chunks shared with ``y``,
+        ``sample_weight`` and ``offset``.
+    y, sample_weight, offset : dask arrays of shape (n_samples,) or None
+    fit_intercept, n_outputs, l2_reg, l1_reg
+        As for ``LinearObjective``.
+    persist : bool, default=True
+        Persist the arrays on the cluster (once) so every evaluation reads them
+        from the workers' memory.
+    """
+
+    sparse = False
+    # (what quiet_blas asks: no parallel numba pass runs on the client)
+    _fused = False
+    _n_chunks = 1
+
+    def __init__(self, loss, X, y, sample_weight=None, *, fit_intercept=True, n_outputs=1,
+                 l2_reg=0.0, l1_reg=0.0, offset=None, persist=True):
+        import dask
+
+        self.loss = loss
+        self._lossfn = loss
+        self.dtype = np.dtype(X.dtype)
+        self.fit_intercept = bool(fit_intercept)
+        self.n_outputs = int(n_outputs)
+        self.l2_reg = float(l2_reg)
+        self.l1_reg = float(l1_reg)
+        y = y.astype(self.dtype) if y.dtype != self.dtype else y
+        if sample_weight is not None and sample_weight.dtype != self.dtype:
+            sample_weight = sample_weight.astype(self.dtype)
+        if offset is not None and offset.dtype != self.dtype:
+            offset = offset.astype(self.dtype)
+        if persist:
+            X, y, sample_weight, offset = dask.persist(X, y, sample_weight, offset)
+        self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
+        self.n_samples, self.n_features = (int(s) for s in X.shape)
+        self._blocks = [
+            X.to_delayed().ravel().tolist(),
+            y.to_delayed().ravel().tolist(),
+            [None] * X.numblocks[0] if sample_weight is None else sample_weight.to_delayed().ravel().tolist(),
+            [None] * X.numblocks[0] if offset is None else offset.to_delayed().ravel().tolist(),
+        ]
+        if sample_weight is None:
+            self.weight_sum = float(self.n_samples)
+        else:
+            self.weight_sum = float(dask.compute(sample_weight.sum(dtype=np.float64))[0])
+        self._token = uuid.uuid4().hex
+        self._spec = (loss, self.fit_intercept, self.n_outputs)
+        self.n_evaluations = 0
+        self.n_round_trips = 0
+
+    # --------------------------------------------------------------- layout
+    n_coef = LinearObjective.n_coef
+    split = LinearObjective.split
+    pack = LinearObjective.pack
+    penalised_mask = LinearObjective.penalised_mask
+    l2_value = LinearObjective.l2_value
+    l1_value = LinearObjective.l1_value
+    value = LinearObjective.value
+    total_value = LinearObjective.total_value
+
+    @property
+    def chunks(self):
+        return self.X.chunks[0]
+
+    # ------------------------------------------------------------ map-reduce
+    def map_blocks_reduce(self, op, coef, arg=None):
+        """Run block operation ``op`` at ``coef`` on every row block (on the
+        workers) and return the sum of the blocks' results."""
+        import dask
+        from dask import delayed
+
+        coef = np.ascontiguousarray(coef, dtype=np.float64)
+        run = delayed(_run_block, pure=False)
+        xb, yb, sb, ob = self._blocks
+        tasks = [run(self._spec, (self._token, i), op, coef, arg, xb[i], yb[i], sb[i], ob[i])
+                 for i in range(len(xb))]
+        results = dask.compute(*tasks)
+        self.n_round_trips += 1
+        total = None
+        for r in results:
+            total = _add(total, r)
+        if total is None:
+            raise ValueError("Every block of the dask array has zero total sample weight.")
+        return total
+
+    def _penalise_grad(self, g, coef):
+        if self.l2_reg:
+            k = self.n_features * self.n_outputs
+            g[:k] += self.l2_reg * np.asarray(coef[:k], dtype=np.float64)
+        return g
+
+    def _penalise_hess(self, H):
+        if self.l2_reg:
+            d = np.arange(self.n_features * self.n_outputs)
+            H[d, d] += self.l2_reg
+        return H
+
+    # ------------------------------------------------------------ values
+    def data_value(self, coef):
+        """The weighted mean loss (no penalty)."""
+        self.n_evaluations += 1
+        return float(self.map_blocks_reduce("value", coef)) / self.weight_sum
+
+    def value_grad(self, coef):
+        """Smooth objective (mean loss + L2) and its gradient."""
+        self.n_evaluations += 1
+        f, g = self.map_blocks_reduce("value_grad", coef)
+        scale = 1.0 / self.weight_sum
+        return float(f) * scale + self.l2_value(coef), self._penalise_grad(g * scale, coef)
+
+    def value_grad_hessian(self, coef):
+        """``(value, grad, H)`` with ``H()`` the Hessian at ``coef``: the workers keep
+        the per-sample curvature of this pass, so ``H()`` is one Gram product per block."""
+        self.n_evaluations += 1
+        f, g = self.map_blocks_reduce("vgh", coef)
+        scale = 1.0 / self.weight_sum
+        c = np.array(coef, dtype=np.float64)
+        return (float(f) * scale + self.l2_value(coef), self._penalise_grad(g * scale, coef),
+                lambda: self.hessian(c))
+
+    def hessian(self, coef):
+        """Full Hessian of the smooth objective (n_coef x n_coef)."""
+        H = np.asarray(self.map_blocks_reduce("hessian", coef), dtype=np.float64) / self.weight_sum
+        return self._penalise_hess(H)
+
+    def data_hessian(self, coef):
+        """Hessian of the summed weighted loss (no penalty): the observed information."""
+        return np.asarray(self.map_blocks_reduce("hessian", coef), dtype=np.float64)
+
+    def hessp_factory(self, coef):
+        """``(value, grad, hessp)``.  Up to 1500 coefficients the Hessian itself is
+        reduced in the same pass (every product is then local); beyond, each
+        product is one round trip using the curvature the workers kept."""
+        self.n_evaluations += 1
+        scale = 1.0 / self.weight_sum
+        l2, k = self.l2_reg, self.n_features * self.n_outputs
+        if self.n_coef <= _DENSE_HESSP_MAX:
+            f, g, H = self.map_blocks_reduce("vg_hessian", coef)
+            H = self._penalise_hess(np.asarray(H, dtype=np.float64) * scale)
+
+            def hessp(v):
+                return H @ np.asarray(v, dtype=np.float64)
+
+            hessp.diagonal = np.diag(H).copy()
+        else:
+            f, g = self.map_blocks_reduce("hessp_init", coef)
+            c = np.array(coef, dtype=np.float64)
+
+            def hessp(v):
+                v = np.ascontiguousarray(v, dtype=np.float64)
+                out = np.asarray(self.map_blocks_reduce("hessp", c, v), dtype=np.float64) * scale
+                if l2:
+                    out[:k] += l2 * v[:k]
+                return out
+
+        return float(f) * scale + self.l2_value(coef), self._penalise_grad(g * scale, coef), hessp
+
+    def score_gram(self, coef):
+        """``B = sum_i s_i g_i g_i^T`` over the per-sample gradients of the packed
+        coefficients (the meat of the sandwich covariance), reduced block-wise."""
+        return np.asarray(self.map_blocks_reduce("score_gram", coef), dtype=np.float64)
+
+    def scores(self, coef):
+        raise NotImplementedError(
+            "The per-sample scores of a dask fit stay on the workers (an n_samples x n_coef "
+            "matrix); use score_gram(coef) for the sandwich covariance.")
+
+    def block_sum(self, fn, coef, extra=None):
+        """``sum over blocks of fn(block_objective, coef, extra)`` (``fn`` a picklable
+        module-level function returning a number or an array)."""
+        return self.map_blocks_reduce("call", coef, (fn, extra))
+
+    # ----------------------------------------------------------- predictions
+    def raw_prediction(self, coef):
+        """``X @ w + b (+ offset)`` as a lazy dask array, shape (n,) or (n, K)."""
+        import dask.array as da
+
+        coef = np.asarray(coef, dtype=np.float64)
+        X, off = self.X, self.offset
+        if self.n_outputs == 1:
+            chunks, drop = (X.chunks[0],), 1
+        else:
+            chunks, drop = (X.chunks[0], (self.n_outputs,)), None
+        kwargs = dict(coef=coef, fit_intercept=self.fit_intercept, n_outputs=self.n_outputs,
+                      out_dtype=self.dtype)
+        if off is None:
+            return da.map_blocks(_raw_no_offset, X, chunks=chunks, drop_axis=drop, dtype=self.dtype, **kwargs)
+        return da.map_blocks(_raw_with_offset, X, off[:, None], chunks=chunks, drop_axis=drop,
+                             dtype=self.dtype, **kwargs)
+
+    # ------------------------------------------------------------ subsample
+    def subsample(self, m):
+        """The same objective on about ``m`` evenly strided rows (the rows of the
+        in-memory ``subsample``): in memory on the client when small (at most
+        32 MB, and 4 MB or an eighth of the data), else persisted on the cluster."""
+        import dask
+
+        cached = getattr(self, "_sub", None)
+        if cached is not None and cached[0] == m:
+            return cached[1]
+        stride = max(1, self.n_samples // m)
+        rows = slice(0, self.n_samples, stride)
+        parts = [self.X[rows], self.y[rows],
+                 None if self.sample_weight is None else self.sample_weight[rows],
+                 None if self.offset is None else self.offset[rows]]
+        n_sub = -(-self.n_samples // stride)
+        nbytes = n_sub * (self.n_features + 3) * self.dtype.itemsize
+        data_bytes = self.n_samples * (self.n_features + 3) * self.dtype.itemsize
+        kw = dict(fit_intercept=self.fit_intercept, n_outputs=self.n_outputs, l2_reg=self.l2_reg,
+                  l1_reg=self.l1_reg)
+        if nbytes <= min(1 << 25, max(1 << 22, data_bytes // 8)):
+            Xs, ys, ss, os_ = dask.compute(*parts)
+            sub = LinearObjective(self.loss, np.ascontiguousarray(Xs), ys, ss, offset=os_, **kw)
+        else:
+            sub = DaskLinearObjective(self.loss, *parts[:2], parts[2], offset=parts[3], **kw)
+        if sub.weight_sum <= 0:
+            sub = self
+        self._sub = (m, sub)
+        return sub
+
+    # ------------------------------------------------------------ clean-up
+    def close(self):
+        """Drop the curvature the workers keep for this objective (and its subsamples)."""
+        sub = getattr(self, "_sub", None)
+        if sub is not None and isinstance(sub[1], DaskLinearObjective) and sub[1] is not self:
+            sub[1].close()
+        try:
+            from distributed import default_client
+
+            client = default_client()
+        except (ImportError, ValueError):
+            client = None
+        if client is not None:
+            try:
+                client.run(clear_cache, self._token)
+                return
+            except Exception:  # (a closing cluster: the workers' memory goes with it)
+                return
+        clear_cache(self._token)
+
+
+def _raw_no_offset(Xb, coef, fit_intercept, n_outputs, out_dtype):
+    return _raw_block(Xb, None, coef, fit_intercept, n_outputs, out_dtype)
+
+
+def _raw_with_offset(Xb, offb, coef, fit_intercept, n_outputs, out_dtype):
+    return _raw_block(Xb, np.asarray(offb, dtype=np.float64).ravel(), coef, fit_intercept, n_outputs,
+                      out_dtype)
