@@ -18,6 +18,8 @@ import time
 
 import numpy as np
 
+from skloss.utils._display import heading as _heading
+
 __all__ = ["SECTIONS", "main", "loss_table", "loss_rows"]
 
 # ------------------------------------------------------------------ loss table
@@ -220,11 +222,6 @@ def loss_table(fmt="text", task=None, columns=_COLUMNS):
 # ------------------------------------------------------------------ sections
 
 
-def _heading(title):
-    print()
-    print(title)
-    print("=" * len(title))
-
 
 def section_losses():
     """The catalogue of losses, straight from the registry."""
@@ -298,15 +295,15 @@ def _one_hot_gradients():
 
 SECTIONS = [section_losses, section_cross_entropy]
 
-from skloss.linear_model._demo import logistic_section  # noqa: E402  (issue 3)
+from skloss.linear_model._demo import logistic_section  # noqa: E402
 
 SECTIONS.append(logistic_section)
 
-from skloss.linear_model._linear_demo import regression_section  # noqa: E402  (issue 4)
+from skloss.linear_model._linear_demo import regression_section  # noqa: E402
 
 SECTIONS.append(regression_section)
 
-from skloss.neural_network._demo import network_section  # noqa: E402  (issue 5)
+from skloss.neural_network._demo import network_section  # noqa: E402
 
 SECTIONS.append(network_section)
 

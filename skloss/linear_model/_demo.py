@@ -15,7 +15,7 @@ def logistic_section():
     from sklearn.preprocessing import StandardScaler
 
     from skloss import MLELogisticRegression
-    from skloss._demo import _heading  # (loaded: it registers this section)
+    from skloss.utils._display import heading as _heading
 
     _heading("MLELogisticRegression: one grid search over every classification loss")
     X, y = load_breast_cancer(return_X_y=True)

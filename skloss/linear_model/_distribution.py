@@ -144,8 +144,8 @@ class MLEDistribution(BaseEstimator):
         loglik = 0.0
         for j in range(p):
             x = np.asarray(loss.validate_y(X[:, j]), dtype=np.float64)
-            if loss.name == "student_t":
-                _, r0, s, _, _, _ = student_t_fit(np.empty((n, 0)), x, float(loss.df), sample_weight=sw)
+            if lik.joint_scale:
+                _, r0, s, _, _, _ = student_t_fit(np.empty((n, 0)), x, float(lik.df), sample_weight=sw)
             else:
                 r0 = float(loss.init_raw_prediction(x, sw))
                 s = lik.mle_scale(x, np.full(n, r0), sw) if has_scale else None
@@ -168,8 +168,8 @@ class MLEDistribution(BaseEstimator):
         for name in ("df", "quantile", "power"):
             if name in loss.get_params():
                 shape[name] = float(loss.get_params()[name])
-        if lik.name == "Gamma" or (lik.name == "Tweedie" and float(loss.power) == 2):
-            shape["shape"] = 1.0 / scale
+        if lik.variance_power == 2.0 and has_scale:
+            shape["shape"] = 1.0 / scale  # gamma: shape = 1 / dispersion
         self.shape_params_ = shape
         self.loglik_ = float(loglik)
         self.aic_ = -2.0 * self.loglik_ + 2.0 * k
@@ -177,7 +177,9 @@ class MLEDistribution(BaseEstimator):
         return self
 
     def score_samples(self, X):
-        """Log-density (log-mass for Poisson) of each row under the fitted model.
+        """Log-density (log-mass for Poisson) of each row under the fitted model;
+        ``-inf`` for a value outside the distribution's support (a negative value
+        for the gamma family, a non-integer count for Poisson ...).
 
         Returns
         -------
@@ -193,8 +195,7 @@ class MLEDistribution(BaseEstimator):
         out = np.zeros(X.shape[0])
         for j in range(X.shape[1]):
             s = None if self.scale_ is None else self.scale_[j]
-            with np.errstate(all="ignore"):
-                out += lik.logpdf(X[:, j], np.full(X.shape[0], self.raw_location_[j]), s)
+            out += lik.logpdf_or_minus_inf(X[:, j], np.full(X.shape[0], self.raw_location_[j]), s)
         return out
 
     def score(self, X, y=None, sample_weight=None):
@@ -224,9 +225,8 @@ class MLEDistribution(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
         try:
-            get_loss(self.loss).validate_y(np.array([-1.0, -2.0]))
-        except ValueError:
-            tags.input_tags.positive_only = True
-        except Exception:
-            pass
+            domain = get_loss(self.loss).y_domain
+        except (TypeError, ValueError):
+            return tags
+        tags.input_tags.positive_only = bool(domain.low >= 0)
         return tags

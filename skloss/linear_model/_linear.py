@@ -20,8 +20,8 @@ from skloss.losses import get_loss
 from skloss.utils._state import keeps_state_on_error
 
 from ._base import MLELinearModel
-from ._exact import PIECEWISE_LINEAR, piecewise_linear_fit
-from ._linear_inference import RegressionInferenceMixin, glm_power
+from ._exact import piecewise_linear_fit
+from ._linear_inference import RegressionInferenceMixin
 from ._lstsq import least_squares
 from ._objective import LinearObjective
 from ._scale import mle_scale, student_t_fit
@@ -238,13 +238,13 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         warm = self._warm_start_coef((p,))
         attrs = {"loss_": loss, "solver_": path}
         if path == "closed-form":
-            coef, intercept = least_squares(X, y, sw, off, self.fit_intercept, l2_reg)
+            target, weights, l2_eff = _quadratic_form(loss, y, sw, l2_reg)
+            coef, intercept = least_squares(X, target, weights, off, self.fit_intercept, l2_eff)
             n_iter, converged, objective = 1, True, None
         elif path == "interior-point":
-            kw = {"quantile": float(getattr(loss, "quantile", 0.5)),
-                  "epsilon": float(getattr(loss, "epsilon", 0.0))}
-            res = piecewise_linear_fit(X, y, kind=loss.name, sample_weight=sw, fit_intercept=self.fit_intercept,
-                                       l1_reg=l1_reg, l2_reg=l2_reg, offset=off,
+            kind, kw, factor = _pwl_problem(loss)
+            res = piecewise_linear_fit(X, y, kind=kind, sample_weight=sw, fit_intercept=self.fit_intercept,
+                                       l1_reg=l1_reg / factor, l2_reg=l2_reg / factor, offset=off,
                                        tol=min(max(float(self.tol), 1e-14), 1e-6),
                                        max_iter=max(int(self.max_iter), 1), verbose=int(self.verbose), **kw)
             coef, intercept, n_iter, objective = res.coef, res.intercept, res.n_iter, None
@@ -252,13 +252,13 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
             attrs["certified_"] = bool(res.certified)
             if not converged:
                 self._warn_not_converged(path, loss, n_iter)
-        elif path == "student_t":
+        elif path == "joint-scale":
             coef0 = scale0 = None
             if warm is not None and getattr(self, "scale_", None):
                 coef0 = np.append(warm[0], warm[1][0]) if self.fit_intercept else warm[0]
                 scale0 = self.scale_
             coef, intercept, scale, objective, n_iter, converged = student_t_fit(
-                X, y, float(loss.df), sample_weight=sw, offset=off, fit_intercept=self.fit_intercept,
+                X, y, float(loss.likelihood.df), sample_weight=sw, offset=off, fit_intercept=self.fit_intercept,
                 l1_reg=l1_reg, l2_reg=l2_reg, coef0=coef0, scale0=scale0, tol=float(self.tol),
                 max_iter=int(self.max_iter), verbose=int(self.verbose))
             attrs["scale_"] = scale
@@ -267,7 +267,7 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
                 # the residuals vanish: the likelihood grows without bound as the scale
                 # goes to 0, so no maximum exists (like separation for the log loss)
                 warnings.warn(
-                    f"MLELinearRegression (loss='student_t'): the model interpolates the data (fitted "
+                    f"MLELinearRegression (loss={loss.name!r}): the model interpolates the data (fitted "
                     f"scale {scale:.3g}; {X.shape[0]} samples for {X.shape[1] + self.fit_intercept} "
                     "coefficients), so the Student-t likelihood grows without bound as the scale goes to "
                     "0 and has no maximum. Use more samples than coefficients or a penalty (alpha > 0).",
@@ -351,32 +351,39 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         )
 
     def _choose_path(self, loss, l1_reg, l2_reg, sparse, n_features):
+        """The route, from the loss's declared capabilities (never its name):
+        ``"interior-point"`` for a piecewise-linear loss the interior point
+        handles, ``"joint-scale"`` when the likelihood's scale enters the
+        location's optimum (Student-t), ``"closed-form"`` for a loss with a
+        constant Hessian (weighted least squares), ``"shared"`` otherwise."""
         solver = self.solver
-        name = loss.name
         # the closed form and the interior point factor a dense (p + 1) x (p + 1)
         # matrix: beyond _MAX_DENSE columns "auto" hands over to the shared solvers
-        # (HiGHS for the piecewise-linear losses, Newton-CG / L-BFGS otherwise)
+        # (the exact LP for the piecewise-linear losses, Newton-CG / L-BFGS otherwise)
         small = n_features + 1 <= _MAX_DENSE
-        if name in PIECEWISE_LINEAR and l2_reg > 0:
+        exact = _pwl_problem(loss) is not None
+        if exact and l2_reg > 0:
             small = True  # a quadratic programme: the interior point is the reliable route
         if solver == "interior-point":
-            if name not in PIECEWISE_LINEAR:
+            if not exact:
                 raise ValueError(
-                    f"solver 'interior-point' solves the piecewise-linear losses {list(PIECEWISE_LINEAR)} "
-                    f"exactly; loss {name!r} is not one of them; use solver='auto'."
+                    "solver 'interior-point' solves convex piecewise-linear losses (a declared "
+                    f"piecewise_linear with one or two kinks); loss {loss.name!r} is not one; use "
+                    "solver='auto'."
                 )
             return "interior-point"
-        if name == "student_t" and solver in ("auto", "lbfgs"):
-            return "student_t"
-        if name == "student_t":
+        joint = bool(getattr(loss.likelihood, "joint_scale", False))
+        if joint and solver in ("auto", "lbfgs"):
+            return "joint-scale"
+        if joint:
             raise ValueError(
-                "loss 'student_t' is fitted by joint maximum likelihood of the coefficients and "
+                f"loss {loss.name!r} is fitted by joint maximum likelihood of the coefficients and "
                 "the scale (EM from a robust start, then L-BFGS); use solver='auto' or 'lbfgs'."
             )
-        if solver == "auto" and name in PIECEWISE_LINEAR and small:
+        if solver == "auto" and exact and small:
             return "interior-point"
         if (small and solver in ("auto", "newton", "newton-cholesky") and l1_reg == 0
-                and glm_power(loss) == 0 and str(loss.link) == "identity"):
+                and loss.hessian_is_constant and loss.has_hessian):
             return "closed-form"
         return "shared"
 
@@ -415,16 +422,60 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         try:
-            loss = get_loss(self.loss)
-            loss.validate_y(np.array([-1.0, -2.0, -3.0]))
-        except ValueError:
-            tags.target_tags.positive_only = True
-        except Exception:
-            pass
+            domain = get_loss(self.loss).y_domain
+        except (TypeError, ValueError):
+            return tags
+        tags.target_tags.positive_only = bool(domain.low >= 0)
         return tags
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _pwl_problem(loss):
+    """The interior-point problem of a declared piecewise-linear loss:
+    ``(kind, params, factor)`` with ``loss = factor * kind_loss``, or None.
+
+    A loss with two pieces through the origin, ``max(a u, b u)`` with ``a < 0 < b``
+    (``u = raw - y``), is ``(b - a)`` times the pinball loss at ``q = -a / (b - a)``;
+    ``max(-c (u + e), 0, c (u - e))`` is ``c`` times the epsilon-insensitive loss.
+    The penalties are divided by ``factor`` (the same minimiser).
+    """
+    pieces = loss._normalised_pieces()
+    if pieces is None:
+        return None
+    if len(pieces) == 2:
+        (a, c1), (b, c2) = pieces
+        if c1 == 0.0 and c2 == 0.0 and a < 0.0 < b:
+            factor = b - a
+            return "quantile", {"quantile": -a / factor}, factor
+    if len(pieces) == 3:
+        (a, c1), (m, c0), (b, c2) = pieces
+        if m == 0.0 and c0 == 0.0 and b > 0.0 and a == -b and c1 == c2 and c1 <= 0.0:
+            return "epsilon_insensitive", {"epsilon": -c1 / b}, b
+    return None
+
+
+def _quadratic_form(loss, y, sw, l2_reg):
+    """A loss with a constant Hessian is ``h_i / 2 (raw - t_i)^2`` plus a constant,
+    with ``t_i = -g_i(0) / h_i`` from the gradient and Hessian at ``raw = 0``: the
+    weighted least-squares problem ``(targets t, weights s h / 2)`` with the L2
+    strength rescaled to the new weight sum."""
+    zero = np.zeros_like(y)
+    g, h = loss.gradient_hessian(y, zero)
+    g = np.asarray(g, dtype=np.float64)
+    h = np.asarray(h, dtype=np.float64)
+    if np.all(h == 2.0):
+        return (-g / 2.0 if np.any(g != -2.0 * y) else y), sw, l2_reg
+    if not np.all(h > 0):
+        raise ValueError(
+            f"Loss {loss.name!r} declares hessian_is_constant, but its Hessian is not positive "
+            "everywhere: it is not a convex quadratic."
+        )
+    target = -g / h
+    s = np.ones_like(y) if sw is None else sw
+    weights = s * h / 2.0
+    return target, weights, l2_reg * float(np.sum(s)) / float(np.sum(weights))
 
 
 def _check_offset(offset, n):

@@ -16,7 +16,7 @@ def regression_section():
     from sklearn.model_selection import GridSearchCV, KFold
 
     from skloss import MLELinearRegression
-    from skloss._demo import _heading  # (loaded: it registers this section)
+    from skloss.utils._display import heading as _heading
     from skloss.losses import get_loss
 
     _heading("MLELinearRegression: one grid search over regression losses (diabetes)")
@@ -54,7 +54,8 @@ def regression_section():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             m = MLELinearRegression(loss=loss).fit(X, y)
-        fits[m.loss_.name + (f"(power={m.loss_.power:g})" if m.loss_.name == "tweedie" else "")] = m
+        power = m.loss_.get_params().get("power")
+        fits[m.loss_.name + ("" if power is None else f"(power={power:g})")] = m
     print(f"  {'loss':<22}{'likelihood':<20}{'scale_':>10}{'loglik':>11}{'AIC':>10}{'BIC':>10}")
     for name, m in fits.items():
         lik = type(m.loss_.likelihood).__name__

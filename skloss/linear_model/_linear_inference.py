@@ -1,11 +1,16 @@
 """Covariance conventions of :class:`~skloss.MLELinearRegression`.
 
-Which covariance a regression fit reports depends on what its loss is.  The
+Which covariance a regression fit reports depends on what its loss *declares*
+(never on its name): a likelihood with a ``variance_power`` (GLM families), a
+piecewise-linear form (``piecewise_linear``: one kink through the origin is the
+quantile convention, other kinks the kink-density sandwich), a likelihood whose
+scale is estimated jointly (``joint_scale``: Student-t), or a Hessian (the
+M-estimator sandwich).  The
 conventions (all with sample weights as *frequency* weights: ``n = sum_i s_i``,
 a weight of 2 is a repeated row; ``k`` = number of coefficients, intercept
 included; ``X`` below includes the column of ones):
 
-GLM families (``squared_error``, ``poisson``, ``gamma``, ``tweedie``)
+GLM families (``squared_error``, ``poisson``, ``gamma``, ``tweedie``: a likelihood with a ``variance_power``)
     R ``glm`` / statsmodels ``GLM`` (IRLS) conventions.  With ``mu`` the mean,
     ``V(mu) = mu^power`` the variance function (0 normal, 1 Poisson, 2 gamma)
     and ``W = diag(s_i (dmu/deta)^2 / V(mu_i))`` the expected information:
@@ -18,7 +23,7 @@ GLM families (``squared_error``, ``poisson``, ``gamma``, ``tweedie``)
       the score residuals ``u_i = (y_i - mu_i) (dmu/deta) / V(mu_i)``;
       ``"HC1"`` multiplies by ``n / (n - k)``.
 
-Quantile and absolute error (asymmetric Laplace / Laplace likelihood)
+Quantile and absolute error (two pieces meeting at ``u = 0``: ``max(a u, b u)``, ``tau = -a / (b - a)``)
     statsmodels ``QuantReg`` (Koenker 2005, sec. 3.4): the sparsity
     ``1 / f(0)`` from an Epanechnikov kernel estimate at the Hall-Sheather
     bandwidth ``h = (Phi^-1(tau + h_n) - Phi^-1(tau - h_n)) min(sd(e),
@@ -34,7 +39,7 @@ Quantile and absolute error (asymmetric Laplace / Laplace likelihood)
     ``quantreg``; statsmodels uses that of ``y``, which changes ``h`` only when
     it is the smaller of the two).
 
-Student-t (joint maximum likelihood of coefficients and scale)
+Student-t (``joint_scale``: joint maximum likelihood of coefficients and scale)
     ``"nonrobust"``: the coefficient block of the inverse observed information
     of ``(w, b, sigma)``; ``"HC0"``/``"HC1"``: the sandwich on the same joint
     parameters.
@@ -50,9 +55,11 @@ custom losses)
     * ``"nonrobust"``: Huber's (1981) homoscedastic form ``phi A^{-1}`` with
       ``phi = [sum_i s_i psi_i^2 / (n - k)] / [sum_i s_i psi'_i / n]``.
 
-    For ``epsilon_insensitive`` (no second derivative) ``psi'`` is replaced by a
-    kernel estimate of the residual density at the two kinks ``+-epsilon``
-    (Powell's method).
+    For other piecewise-linear losses (``epsilon_insensitive``, custom losses
+    with declared pieces; no second derivative) ``psi`` is the slope of the
+    active piece and ``psi'`` is replaced by the jumps of slope times a kernel
+    estimate of the residual density at the kinks (Powell's method; for
+    ``epsilon_insensitive`` the two kinks ``+-epsilon``).
 
 Reference distribution: Student's t with ``n - k`` degrees of freedom for a
 ``"nonrobust"`` covariance with an estimated dispersion (normal, gamma and
@@ -71,21 +78,36 @@ from sklearn.utils.validation import check_is_fitted
 from ._exact import _Design
 from ._inference import summary_table
 
-__all__ = ["RegressionInferenceMixin", "glm_power", "hall_sheather", "regression_covariance"]
+__all__ = ["RegressionInferenceMixin", "variance_power", "hall_sheather", "regression_covariance"]
 
 
-def glm_power(loss):
-    """The variance power of a GLM-family loss, or None (not a GLM deviance)."""
-    name = loss.name
-    if name == "squared_error":
-        return 0.0
-    if name == "poisson":
-        return 1.0
-    if name == "gamma":
-        return 2.0
-    if name == "tweedie":
-        return float(loss.power)
-    return None
+def _likelihood(loss):
+    try:
+        return loss.likelihood
+    except Exception:  # a custom likelihood property may raise
+        return None
+
+
+def variance_power(loss):
+    """The GLM variance power its likelihood declares, or None (not a GLM deviance)."""
+    lik = _likelihood(loss)
+    power = None if lik is None else getattr(lik, "variance_power", None)
+    return None if power is None else float(power)
+
+
+glm_power = variance_power  # (the former name, still imported by skloss._dask)
+
+
+def _pinball_tau(loss):
+    """``tau`` of a loss with two pieces meeting at the origin (a scaled pinball
+    loss), or None."""
+    pieces = loss._normalised_pieces()
+    if pieces is None or len(pieces) != 2:
+        return None
+    (a, c1), (b, c2) = pieces
+    if c1 != 0.0 or c2 != 0.0 or not a < 0.0 < b:
+        return None
+    return -a / (b - a)
 
 
 def _dmu_deta(loss, raw):
@@ -209,7 +231,7 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
 
     Parameters
     ----------
-    kind : {"glm", "quantile", "student_t", "epsilon_insensitive", "m"}
+    kind : {"glm", "quantile", "joint-scale", "kink", "m"}
         Which convention applies (module docstring).
     cov_type : {"nonrobust", "HC0", "HC1"}
     X, y, raw, sample_weight : the data, the fitted raw prediction (offset
@@ -217,7 +239,7 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
     loss : Loss
     fit_intercept : bool
     scale : float or None
-        The Student-t scale (kind ``"student_t"``).
+        The Student-t scale (kind ``"joint-scale"``).
 
     Returns
     -------
@@ -235,7 +257,7 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
     df_resid = n - k
     info = {"df_resid": df_resid, "use_t": False, "dispersion": None}
     if kind == "glm":
-        power = glm_power(loss)
+        power = variance_power(loss)
         mu = np.asarray(loss.inverse_link(raw), dtype=np.float64)
         dmu = _dmu_deta(loss, raw)
         V = np.ones_like(mu) if power == 0 else mu**power
@@ -258,7 +280,7 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
             u = (y - mu) * dmu / V
             cov = _hc1(bread @ d.gram(s * u * u) @ bread, n, k, cov_type)
     elif kind == "quantile":
-        tau = float(getattr(loss, "quantile", 0.5))
+        tau = float(_pinball_tau(loss))
         e = y - raw
         h = _kernel_bandwidth(e, s, tau)
         f0 = float(s @ _epanechnikov(e / h)) / (n * h)
@@ -273,15 +295,22 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
         info["use_t"] = True
         info["sparsity"] = 1.0 / f0
         info["bandwidth"] = h
-    elif kind == "student_t":
-        cov = _student_t_cov(d, y, raw, s, float(loss.df), float(scale), cov_type, n)
+    elif kind == "joint-scale":
+        cov = _student_t_cov(d, y, raw, s, float(loss.likelihood.df), float(scale), cov_type, n)
     else:
-        if kind == "epsilon_insensitive":
-            eps = float(loss.epsilon)
-            e = y - raw
-            h = _kernel_bandwidth(e, s, 0.5)
-            psi = np.where(e > eps, 1.0, np.where(e < -eps, -1.0, 0.0))
-            dpsi = (_epanechnikov((e - eps) / h) + _epanechnikov((e + eps) / h)) / h
+        if kind == "kink":
+            pieces = loss._normalised_pieces()
+            slopes = np.array([a for a, _ in pieces])
+            u = raw - y
+            h = _kernel_bandwidth(-u, s, 0.5)
+            # the slope of the active piece (the one of smaller magnitude on a kink)
+            vals = np.outer(u, slopes) + np.array([c for _, c in pieces])
+            top = vals.max(axis=1, keepdims=True)
+            ties = vals >= top - 1e-12 * np.maximum(1.0, np.abs(top))
+            psi = slopes[np.argmin(np.where(ties, np.abs(slopes), np.inf), axis=1)]
+            dpsi = np.zeros_like(u)
+            for kink, jump in zip(loss.kinks, np.diff(slopes)):
+                dpsi += jump * _epanechnikov((u - kink) / h) / h
         else:
             psi, dpsi = loss.gradient_hessian(y, raw)
             psi = np.asarray(psi, dtype=np.float64)
@@ -355,13 +384,15 @@ class RegressionInferenceMixin:
 
     # ------------------------------------------------------- inference
     def _cov_kind(self, loss):
-        name = loss.name
-        if glm_power(loss) is not None:
+        """The covariance convention, from the loss's declared capabilities."""
+        if variance_power(loss) is not None:
             return "glm"
-        if name in ("quantile", "absolute_error"):
+        if _pinball_tau(loss) is not None:
             return "quantile"
-        if name in ("student_t", "epsilon_insensitive"):
-            return name
+        if getattr(_likelihood(loss), "joint_scale", False):
+            return "joint-scale"
+        if loss.piecewise_linear is not None:
+            return "kink"
         return "m" if loss.has_hessian else None
 
     def _covariance_attrs(self, loss, X, y, raw, sw, scale, penalised):
@@ -385,8 +416,8 @@ class RegressionInferenceMixin:
                 "convention; use cov_type=None."
             )
         if auto:
-            ct = {"glm": "nonrobust", "student_t": "nonrobust"}.get(kind, "HC0")
-            if n_obs <= k or (kind == "student_t" and scale is not None and scale <= 0):
+            ct = {"glm": "nonrobust", "joint-scale": "nonrobust"}.get(kind, "HC0")
+            if n_obs <= k or (kind == "joint-scale" and scale is not None and scale <= 0):
                 return out
         if penalised and not auto:
             warnings.warn(

@@ -22,11 +22,16 @@ from ._solvers import quiet_blas
 
 __all__ = ["MLELogisticRegression", "SeparationWarning"]
 
-# losses whose infimum is approached only as the margin goes to infinity: without
-# a penalty their optimum does not exist on separated data
-_SEPARATION_PRONE = {"log_loss", "kl_divergence", "probit", "exponential", "focal", "brier"}
-# losses with one kink in the margin z f and no curvature elsewhere: the margin of the kink
-_KINKS = {"hinge": 1.0, "perceptron": 0.0}
+
+def _single_kink(loss):
+    """``(margin, jump)`` of the one kink of a piecewise-linear binary loss (hinge:
+    (1, 1), perceptron: (0, 1); ``jump`` the change of slope there), or None: such
+    a loss has no curvature but at the kink."""
+    kinks = loss.kinks
+    if len(kinks) != 1:
+        return None
+    (s1, _), (s2, _) = loss._normalised_pieces()
+    return float(kinks[0]), float(s2 - s1)
 
 
 class SeparationWarning(UserWarning):
@@ -335,13 +340,8 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
 
     @staticmethod
     def _shift_invariant(loss, obj, coef):
-        rng = np.random.RandomState(0)
-        m = min(obj.n_samples, 20)
-        raw = rng.normal(size=(m, obj.n_outputs)).astype(obj.dtype)
-        y = obj.y[:m]
-        a = obj._lossfn.loss(y, raw)
-        b = obj._lossfn.loss(y, raw + np.asarray(1.5, dtype=obj.dtype))
-        return bool(np.allclose(a, b, rtol=1e-5, atol=1e-6))
+        # a K-score form of score differences (softmax, Crammer-Singer), as declared
+        return obj.n_outputs > 1 and bool(loss.multiclass_shift_invariant)
 
     @staticmethod
     def _centre(obj, coef, weights=True):
@@ -357,7 +357,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         have no Hessian but one kink, and their sandwich covariance (``"HC0"`` /
         ``"HC1"``, the default with two classes) takes the curvature at the kink
         from a kernel estimate of the density of the margins there."""
-        if loss.has_hessian or loss.name not in _KINKS:
+        if loss.has_hessian or _single_kink(loss) is None:
             return super()._resolve_cov_type(loss, likelihood, n_coef)
         ct = self.cov_type
         if ct == "auto":
@@ -378,7 +378,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
     def _run_solver_sep(self, obj, coef0, fixed, loss, penalised):
         """Solve; on separable data (unpenalised, loss without finite minimiser) warn
         about separation instead of non-convergence."""
-        prone = (not penalised) and loss.name in _SEPARATION_PRONE and getattr(loss, "label_smoothing", 0) == 0
+        prone = (not penalised) and bool(loss.may_lack_minimiser)
         if not prone:
             return self._run_solver(obj, coef0, fixed)
         with warnings.catch_warnings(record=True) as caught:
@@ -409,11 +409,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         likelihood = loss.likelihood
         n_obs = obj.weight_sum
         n_params = coef.size - (obj.n_features + obj.fit_intercept if mode == "multinomial" else 0)
-        if likelihood is not None and type(loss).__name__ == "LogLoss":
-            # the log loss is exactly the negative log-likelihood (label_smoothing = 0)
-            data = res.objective - obj.l2_value(res.coef) - obj.l1_value(res.coef)
-            attrs.update(self._loglik_attrs(-data * obj.weight_sum, n_params, n_obs))
-        elif likelihood is not None:
+        if likelihood is not None:
             raw = obj.raw_prediction(coef)
             loglik = float(likelihood.loglik(obj.y, raw, sample_weight=sw))
             attrs.update(self._loglik_attrs(loglik, n_params, n_obs))
@@ -421,8 +417,9 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             attrs.update({"loglik_": None, "aic_": None, "bic_": None})
         if mode == "binary":
             information = None
-            if cov_type is not None and not loss.has_hessian and loss.name in _KINKS:
-                information = _kink_information(obj, coef, _KINKS[loss.name])
+            if cov_type is not None and not loss.has_hessian and _single_kink(loss) is not None:
+                kink, jump = _single_kink(loss)
+                information = jump * _kink_information(obj, coef, kink)
             attrs.update(self._inference_attrs(obj, coef, cov_type, output_names=None,
                                                feature_names=feature_names, penalised=penalised,
                                                information=information))

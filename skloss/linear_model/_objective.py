@@ -22,15 +22,21 @@ only with ``fit_intercept``).  K outputs (multinomial, one-vs-rest): ``coef =
 
 Dense ``X`` is read with BLAS matrix-vector products in row blocks, so a block of
 rows is read from memory once per gradient evaluation (raw prediction, loss
-kernel and gradient accumulation while the block is in cache).  For the log loss
-on dense ``X`` the pass is a fused numba kernel instead (one read of ``X`` per
-evaluation: row dot product, loss, gradient accumulation and the Hessian
-weights; rows split over threads for large problems; for K classes the K row
-scores, the softmax and the K gradient rows in the same single read), and the Hessian is built
-with BLAS ``syrk`` (two calls for the softmax).  CSR input uses SciPy's sparse
-products (a numba CSR pass measured slower).  float32 ``X`` is never copied to
-float64: products are done in float32 and the results accumulated in float64.
+kernel and gradient accumulation while the block is in cache).  A loss that
+declares a fused linear pass (:meth:`~skloss.losses.Loss.fused_linear_kernel`:
+the log loss, dense, CSR and softmax; the log-link GLM deviances, dense) is
+evaluated by that numba kernel instead (one read of ``X`` per evaluation: row dot
+product, loss, gradient accumulation and the Hessian weights; rows split over
+threads for large problems; for K classes the K row scores, the softmax and the K
+gradient rows in the same single read), and the Hessian is built with BLAS
+``syrk`` (two calls for the softmax).  The objective never asks which loss it
+holds: the kernel's name selects its calling convention in ``_FUSED_CALLS``.  A
+subclass that overrides the loss's evaluation gets no fused kernel, hence the
+generic path.  float32 ``X`` is never copied to float64: products are done in
+float32 and the results accumulated in float64.
 """
+
+import importlib
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,6 +45,41 @@ __all__ = ["LinearObjective"]
 
 # rows per block of the fused dense pass (about 2 MB of float64 at p = 100)
 _BLOCK_BYTES = 1 << 21
+# a pass of fewer entries (n * p) runs on one thread (a wake-up costs more)
+_PARALLEL_WORK = 2_000_000
+# CSR fused passes pay above this many stored entries (one read of X instead of
+# SciPy's two products)
+_CSR_FUSED_NNZ = 2_000_000
+
+
+def _call_binary_dense(obj, kernel, wc, b, grad, h, diag):
+    return kernel(obj.X, obj.y, obj._sw_arg, wc, float(b), float(obj._params[0]), obj._n_chunks, grad, h)
+
+
+def _call_binary_csr(obj, kernel, wc, b, grad, h, diag):
+    X = obj.X
+    return kernel(X.indptr, X.indices, X.data, obj.y, obj._sw_arg, wc, float(b), float(obj._params[0]),
+                  obj._n_chunks, grad, h, np.empty(0) if diag is None else diag)
+
+
+def _call_glm_dense(obj, kernel, wc, b, grad, h, diag):
+    off = np.empty(0, dtype=obj.dtype) if obj.offset is None else obj.offset
+    return kernel(obj.X, obj.y, obj._sw_arg, off, wc, float(b), obj._params, obj._n_chunks, grad, h)
+
+
+# fused kernel name -> (module, calling convention, takes offsets); a kernel is
+# added here once, whatever losses declare it
+_FUSED_CALLS = {
+    "log_loss_linear": ("_binary", _call_binary_dense, False),
+    "log_loss_linear_csr": ("_binary", _call_binary_csr, False),
+    "poisson_linear": ("_regression", _call_glm_dense, True),
+    "gamma_linear": ("_regression", _call_glm_dense, True),
+    "tweedie_linear": ("_regression", _call_glm_dense, True),
+    "multinomial_logloss_value_grad": ("_linear", None, False),
+}
+# kernels whose value, gradient and curvature the NumPy formulas of
+# ``_NumpyLogLoss`` reproduce: used instead on small problems (no numba import)
+_NUMPY_TWINS = ("log_loss_linear", "multinomial_logloss_value_grad")
 
 
 class LinearObjective:
@@ -91,42 +132,48 @@ class LinearObjective:
             self._blocks = [(s, min(s + step, self.n_samples)) for s in range(0, self.n_samples, step)]
         # the number of raw evaluations (for verbose output and benchmarks)
         self.n_evaluations = 0
-        # fused numba passes for the log loss (one read of X per gradient)
-        self._fused = (
-            not self.sparse
-            and self.offset is None
-            and type(loss).__name__ == "LogLoss"
-            and self.n_samples > 0
-            and X.flags.c_contiguous
-        )
-        # parallel chunks only where a pass is long enough to pay the thread wake-up
-        work = self.n_samples * max(self.n_features, 1)
-        self._n_chunks = 1 if work < 2_000_000 else int(min(32, max(2, self.n_samples // 4096)))
-        if self.sparse and self.offset is None and type(loss).__name__ == "LogLoss" and self.n_outputs == 1:
-            # CSR: fused numba passes pay on many stored entries (one read of X, 1.6x
-            # faster than SciPy's two products at 10^7 entries on 2 cores); a chunk
-            # per thread, each with its own accumulator of length p
-            if X.format == "csr" and X.nnz > 2_000_000:
-                import numba
-
-                self._fused = True
-                self._n_chunks = int(max(2, numba.get_num_threads()))
-            work = X.nnz
-        # log-link GLMs (Poisson, Gamma, Tweedie deviances) on dense data: a fused pass
-        # (one read of X; 2.3x faster than BLAS + kernel + BLAS at 200,000 x 50)
-        self._glm_kernel = None
-        if (not self.sparse and self.n_outputs == 1 and self.n_samples > 0 and work > 2_000_000
-                and X.flags.c_contiguous and getattr(loss, "_kernel_module", None) == "_regression"
-                and loss._kernel_name in ("poisson", "gamma", "tweedie")):
-            self._glm_kernel = f"{loss._kernel_name}_linear"
-            self._fused = True
-        # small log-loss problems: NumPy formulas (no numba import, no kernel load)
         self._lossfn = loss
-        if type(loss).__name__ == "LogLoss" and work * self.n_outputs <= 2_000_000:
-            self._lossfn = _NumpyLogLoss(loss)
-            self._fused = False
+        self._fused = False
+        self._fused_name = None
+        # parallel chunks only where a pass is long enough to pay the thread wake-up
+        work = X.nnz if self.sparse else self.n_samples * max(self.n_features, 1)
+        self._n_chunks = 1 if work < _PARALLEL_WORK else int(min(32, max(2, self.n_samples // 4096)))
+        self._choose_fused(loss, X, work)
         self._sw_arg = np.empty(0, dtype=self.dtype) if self.sample_weight is None else self.sample_weight
         self._last_hessp = None  # (CSR log loss: the last point's value, gradient and hessp)
+
+    def _choose_fused(self, loss, X, work):
+        """Take the loss's fused one-read pass where it pays (the loss declares it;
+        a subclass overriding the evaluation declares none)."""
+        if self.n_samples == 0:
+            return
+        multiclass = self.n_outputs > 1
+        if (loss.fused_linear_kernel(sparse=False, multiclass=multiclass) in _NUMPY_TWINS
+                and work * self.n_outputs <= _PARALLEL_WORK):
+            # small problems: NumPy formulas (no numba import, no kernel load)
+            self._lossfn = _NumpyLogLoss(loss)
+            return
+        name = loss.fused_linear_kernel(sparse=self.sparse, multiclass=multiclass)
+        if name not in _FUSED_CALLS:
+            return
+        takes_offset = _FUSED_CALLS[name][2]
+        if self.offset is not None and not takes_offset:
+            return
+        if self.sparse:
+            # CSR: one read of X, 1.6x faster than SciPy's two products at 10^7 entries
+            # on 2 cores; a chunk per thread, each with its own accumulator of length p
+            if X.format != "csr" or X.nnz <= _CSR_FUSED_NNZ:
+                return
+            import numba
+
+            self._n_chunks = int(max(2, numba.get_num_threads()))
+        elif not X.flags.c_contiguous:
+            return
+        elif takes_offset and work <= _PARALLEL_WORK:
+            return  # (the GLM passes pay on long passes only: 2.3x at 200,000 x 50)
+        self._fused = True
+        self._fused_name = name
+        self._params = np.ascontiguousarray(loss._kernel_params(), dtype=np.float64)
 
     # ------------------------------------------------------------- layout
     @property
@@ -259,28 +306,13 @@ class LinearObjective:
         p, k = self.n_features, self.n_outputs
         scale = 1.0 / self.weight_sum
         self.n_evaluations += 1
+        module, call, _ = _FUSED_CALLS[self._fused_name]
+        kernel = getattr(importlib.import_module(f"skloss._kernels.{module}"), self._fused_name)
         if k == 1:
             grad = np.empty(p + 1)
             h = np.empty(self.n_samples) if want_h else np.empty(0)
             wc = np.ascontiguousarray(w, dtype=np.float64)
-            X = self.X
-            if self._glm_kernel is not None:
-                from skloss._kernels import _regression as kern
-
-                off = np.empty(0, dtype=self.dtype) if self.offset is None else self.offset
-                total = getattr(kern, self._glm_kernel)(X, self.y, self._sw_arg, off, wc, float(b),
-                                                        self.loss._kernel_params(), self._n_chunks, grad, h)
-            elif self.sparse:
-                from skloss._kernels import _binary as kern
-
-                total = kern.log_loss_linear_csr(
-                    X.indptr, X.indices, X.data, self.y, self._sw_arg, wc, float(b),
-                    float(self.loss.label_smoothing), self._n_chunks, grad, h, np.empty(0) if diag is None else diag)
-            else:
-                from skloss._kernels import _binary as kern
-
-                total = kern.log_loss_linear(X, self.y, self._sw_arg, wc, float(b), float(self.loss.label_smoothing),
-                                             self._n_chunks, grad, h)
+            total = call(self, kernel, wc, b, grad, h, diag)
             grad *= scale
             wf = np.asarray(w, dtype=np.float64)
             value = total * scale + 0.5 * self.l2_reg * float(wf @ wf)
@@ -289,15 +321,11 @@ class LinearObjective:
             if not self.fit_intercept:
                 grad = grad[:p]
             return value, grad, (h if want_h else None)
-        from skloss._kernels import _linear as kern
-
-        eps = float(self.loss.label_smoothing)
         W = np.ascontiguousarray(w, dtype=np.float64)
         bb = np.ascontiguousarray(b if self.fit_intercept else np.zeros(k), dtype=np.float64)
         G = np.empty((k, p + 1))
         # one read of X (BLAS's tall-skinny products thread poorly)
-        total = kern.multinomial_logloss_value_grad(self.X, self.y, self._sw_arg, W, bb, eps,
-                                                    max(1, self._n_chunks), G)
+        total = kernel(self.X, self.y, self._sw_arg, W, bb, float(self._params[0]), max(1, self._n_chunks), G)
         gw = G[:, :p] * scale
         value = total * scale + 0.5 * self.l2_reg * float(np.vdot(W, W))
         if self.l2_reg:
@@ -558,7 +586,7 @@ class _NumpyLogLoss:
 
     def __init__(self, loss):
         self._loss = loss
-        self.eps = float(loss.label_smoothing)
+        self.eps = float(loss._kernel_params()[0])  # the label smoothing
 
     def __getattr__(self, name):
         return getattr(self._loss, name)

@@ -16,7 +16,7 @@ def network_section():
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import GridSearchCV, train_test_split
 
-    from skloss._demo import _heading  # (loaded: it registers this section)
+    from skloss.utils._display import heading as _heading
     from skloss.losses import get_loss
     from skloss.neural_network import SGDNetClassifier
 
