@@ -369,29 +369,9 @@ def _tweedie_log_series(y, phi, p):
     wider than 20001 terms (a dispersion so small that an observation holds
     ~1e6 Poisson events) raises ``ValueError``.
     """
-    if y.shape[0] > 256:
-        return np.concatenate([_tweedie_log_series(y[i:i + 256], phi, p) for i in range(0, y.shape[0], 256)])
-    g = (2.0 - p) / (p - 1.0)
-    log_z = g * np.log(y) - (1.0 + g) * np.log(phi) - np.log(2.0 - p) - g * np.log(p - 1.0)
-    # the largest term: d/dj (j log z - log j! - log Gamma(j g)) ~ log z - log j - g log(j g) = 0
-    j_mode = np.maximum(1.0, np.round(np.exp((log_z - g * np.log(g)) / (1.0 + g))))
-    half = int(np.ceil(10.0 * np.sqrt(np.max(j_mode) / (1.0 + g)))) + 10
-    while True:
-        if half > 10000:
-            raise ValueError("The Tweedie series needs more than 20001 terms (the dispersion is too "
-                             "small for these data); the log-density is not evaluated.")
-        offsets = np.arange(-half, half + 1, dtype=np.float64)
-        j = j_mode[:, None] + offsets[None, :]
-        valid = j >= 1.0
-        jj = np.where(valid, j, 1.0)
-        terms = jj * log_z[:, None] - special.gammaln(jj + 1.0) - special.gammaln(jj * g)
-        terms = np.where(valid, terms, -np.inf)
-        top = terms.max(axis=1)
-        left_ok = np.all(~valid[:, 0] | (terms[:, 0] < top - 40.0))
-        right_ok = np.all(terms[:, -1] < top - 40.0)
-        if left_ok and right_ok:
-            return special.logsumexp(terms, axis=1)
-        half *= 2
+    from skloss._kernels._tweedie import tweedie_cp_log_series
+
+    return tweedie_cp_log_series(y, phi, p)
 
 
 class Tweedie(Likelihood):
@@ -491,18 +471,15 @@ class Tweedie(Likelihood):
         mu = np.exp(r)
         if kind == 3:
             return _wmean((y - mu) ** 2 / (mu**2 * y), sample_weight)
-        from scipy.optimize import minimize_scalar
-
         # start from the Pearson estimate; the log-likelihood is smooth in log(phi)
         pearson = max(_wmean((y - mu) ** 2 / mu ** float(self.power), sample_weight), 1e-12)
         center = np.log(pearson)
 
-        def neg(log_phi):
-            return -self.loglik(y, r, np.exp(log_phi), sample_weight)
+        from skloss._kernels._tweedie import tweedie_cp_mle_log_phi
 
-        res = minimize_scalar(neg, bounds=(center - 8.0, center + 8.0), method="bounded",
-                              options={"xatol": 1e-10})
-        return float(np.exp(res.x))
+        # Newton in log(phi) with the series' exact derivatives (skloss._kernels._tweedie)
+        return float(np.exp(tweedie_cp_mle_log_phi(y, r, sample_weight, float(self.power), center,
+                                                   center - 8.0, center + 8.0)))
 
     def sample(self, raw_prediction, scale=None, random_state=None):
         rng = check_random_state(random_state)
