@@ -138,6 +138,30 @@ def _add(a, b):
 
 
 # ----------------------------------------------------------------- client side
+def _gradient_block(yb, rawb, loss):
+    return np.asarray(loss.gradient(np.asarray(yb).reshape(rawb.shape[0]), rawb), dtype=np.float64)
+
+
+class _LazyLoss:
+    """The loss, with ``gradient`` of dask arrays computed block-wise and lazily (a
+    reduction of it then runs on the workers; e.g. the solvers' gradient scale)."""
+
+    def __init__(self, loss):
+        self._loss = loss
+
+    def __getattr__(self, name):
+        return getattr(self._loss, name)
+
+    def gradient(self, y_true, raw_prediction, sample_weight=None):
+        import dask.array as da
+
+        if sample_weight is not None or not hasattr(raw_prediction, "map_blocks"):
+            return self._loss.gradient(y_true, raw_prediction, sample_weight)
+        if raw_prediction.ndim == 1:
+            return da.map_blocks(_gradient_block, y_true, raw_prediction, self._loss, dtype=np.float64)
+        return da.map_blocks(_gradient_block, y_true[:, None], raw_prediction, self._loss, dtype=np.float64)
+
+
 class DaskLinearObjective:
     """The objective of :class:`~skloss.linear_model._objective.LinearObjective`
     on dask arrays, evaluated block-wise on the cluster.
@@ -166,7 +190,7 @@ class DaskLinearObjective:
         import dask
 
         self.loss = loss
-        self._lossfn = loss
+        self._lossfn = _LazyLoss(loss)
         self.dtype = np.dtype(X.dtype)
         self.fit_intercept = bool(fit_intercept)
         self.n_outputs = int(n_outputs)
@@ -181,7 +205,7 @@ class DaskLinearObjective:
             X, y, sample_weight, offset = dask.persist(X, y, sample_weight, offset)
         self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
         self.n_samples, self.n_features = (int(s) for s in X.shape)
-        self._blocks = [
+        self._parts = [
             X.to_delayed().ravel().tolist(),
             y.to_delayed().ravel().tolist(),
             [None] * X.numblocks[0] if sample_weight is None else sample_weight.to_delayed().ravel().tolist(),
@@ -219,7 +243,7 @@ class DaskLinearObjective:
 
         coef = np.ascontiguousarray(coef, dtype=np.float64)
         run = delayed(_run_block, pure=False)
-        xb, yb, sb, ob = self._blocks
+        xb, yb, sb, ob = self._parts
         tasks = [run(self._spec, (self._token, i), op, coef, arg, xb[i], yb[i], sb[i], ob[i])
                  for i in range(len(xb))]
         results = dask.compute(*tasks)
@@ -303,6 +327,15 @@ class DaskLinearObjective:
 
         return float(f) * scale + self.l2_value(coef), self._penalise_grad(g * scale, coef), hessp
 
+    def column_rms(self):
+        """Weighted root-mean-square of every column of ``X`` (the solvers' units),
+        reduced block-wise; computed once."""
+        if getattr(self, "_column_rms", None) is None:
+            total = np.asarray(self.block_sum(_block_column_squares, np.zeros(self.n_coef)), dtype=np.float64)
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._column_rms = np.sqrt(total / max(self.weight_sum, 1e-300))
+        return self._column_rms
+
     def score_gram(self, coef):
         """``B = sum_i s_i g_i g_i^T`` over the per-sample gradients of the packed
         coefficients (the meat of the sandwich covariance), reduced block-wise."""
@@ -385,6 +418,12 @@ class DaskLinearObjective:
             except Exception:  # (a closing cluster: the workers' memory goes with it)
                 return
         clear_cache(self._token)
+
+
+def _block_column_squares(obj, coef, extra):
+    X = np.asarray(obj.X, dtype=np.float64)
+    X2 = X * X
+    return X2.sum(axis=0) if obj.sample_weight is None else np.asarray(obj.sample_weight, dtype=np.float64) @ X2
 
 
 def _raw_no_offset(Xb, coef, fit_intercept, n_outputs, out_dtype):

@@ -1,0 +1,185 @@
+"""Scale-out benchmark: skloss on a dask array against dask-glm and in-memory skloss.
+
+On a 2-worker ``distributed.LocalCluster`` (separate processes), a dask array of
+``--rows`` x ``--cols`` float64 (default 2,000,000 x 25: 400 MB) generated on the
+workers in row chunks, with a binary log-loss target and a Poisson target:
+
+* skloss on the dask array (``MLELogisticRegression`` / ``MLELinearRegression(loss="poisson")``):
+  time to its converged fit, and the client process's peak resident-memory growth
+  during the fit (sampled every 2 ms);
+* dask-glm 0.4's ``newton``, ``lbfgs`` and ``admm`` (unpenalised, with a column of
+  ones for the intercept, tolerances tight enough to reach 1e-6 where they can);
+* skloss in memory on the same data (computed to the client after the dask runs).
+
+Every fit is scored by the largest error of its coefficients against the
+in-memory optimum, relative to their scale (``max |c - c*| / max(1, max |c*|)``):
+"reached" means <= 1e-6.  The ratio is dask-glm's fastest fit that reached the
+optimum over skloss-on-dask.
+
+Run: ``nice -n 5 python benchmarks/bench_dask.py`` (a few minutes on 2 cores).
+Figures depend on the machine and its load; quote them with that caveat.
+"""
+
+import argparse
+import gc
+import os
+import threading
+import time
+
+import numpy as np
+
+
+def _rss():
+    import psutil
+
+    return psutil.Process(os.getpid()).memory_info().rss
+
+
+class PeakRSS:
+    """Peak resident memory of this process while the block runs (sampled)."""
+
+    def __enter__(self):
+        gc.collect()
+        self.base = self.peak = _rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def _poll(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss())
+            time.sleep(0.002)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
+        self.growth = self.peak - self.base
+
+
+def make_data(n, p, chunk_rows, seed=0):
+    import dask
+    import dask.array as da
+
+    rs = da.random.RandomState(seed)
+    X = rs.normal(size=(n, p), chunks=(chunk_rows, p)) / np.sqrt(p)
+    beta = np.linspace(-1.0, 1.0, p)
+    eta = X @ beta + 0.25
+    y_bin = (rs.random_sample(n, chunks=chunk_rows) < 1.0 / (1.0 + da.exp(-eta))).astype(np.float64)
+    y_poi = rs.poisson(da.exp(0.5 * eta)).astype(np.float64)
+    X, y_bin, y_poi = dask.persist(X, y_bin, y_poi)
+    dask.compute(X.sum(), y_bin.sum(), y_poi.sum())  # (materialised on the workers)
+    return X, y_bin, y_poi
+
+
+def run_skloss(kind, X, y):
+    from skloss import MLELinearRegression, MLELogisticRegression
+
+    est = MLELogisticRegression() if kind == "logistic" else MLELinearRegression(loss="poisson")
+    with PeakRSS() as mem:
+        t0 = time.perf_counter()
+        est.fit(X, y)
+        seconds = time.perf_counter() - t0
+    coef = np.r_[np.ravel(est.coef_), np.ravel(est.intercept_)]
+    return seconds, coef, mem.growth, est
+
+
+def run_dask_glm(kind, solver, X1, y):
+    from dask_glm import algorithms, families
+
+    family = families.Logistic if kind == "logistic" else families.Poisson
+    kwargs = {
+        "newton": dict(tol=1e-9, max_iter=100),
+        "lbfgs": dict(regularizer=None, lamduh=0.0, tol=1e-10, max_iter=1000),
+        "admm": dict(regularizer="l2", lamduh=0.0, abstol=1e-9, reltol=1e-9, max_iter=250),
+    }[solver]
+    with PeakRSS() as mem:
+        t0 = time.perf_counter()
+        beta = getattr(algorithms, solver)(X1, y, family=family, **kwargs)
+        seconds = time.perf_counter() - t0
+    return seconds, np.asarray(beta, dtype=np.float64), mem.growth
+
+
+def rel_err(coef, ref):
+    return float(np.max(np.abs(coef - ref)) / max(1.0, float(np.max(np.abs(ref)))))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--cols", type=int, default=25)
+    parser.add_argument("--chunk-rows", type=int, default=125_000)
+    parser.add_argument("--repeat", type=int, default=1, help="best of this many skloss fits")
+    args = parser.parse_args()
+
+    import dask
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    from skloss import MLELinearRegression, MLELogisticRegression
+
+    n, p = args.rows, args.cols
+    data_mb = n * p * 8 / 2**20
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        # warm-up fits (the kernels these fits use compile once per process, or load from
+        # the numba cache): no compilation inside a timing
+        Xw, yw_bin, yw_poi = make_data(max(4 * args.chunk_rows, 200_000), p, args.chunk_rows, seed=1)
+        for kind, yw in (("logistic", yw_bin), ("poisson", yw_poi)):
+            run_skloss(kind, Xw, yw)
+            est = MLELogisticRegression() if kind == "logistic" else MLELinearRegression(loss="poisson")
+            est.fit(Xw.compute(), yw.compute())
+        del Xw, yw_bin, yw_poi
+        X, y_bin, y_poi = make_data(n, p, args.chunk_rows)
+        X1 = da.concatenate([X, da.ones((n, 1), chunks=(X.chunks[0], (1,)))], axis=1)
+        X1 = X1.rechunk({1: -1}).persist()
+        dask.compute(X1.sum())
+        print(f"data: {n:,} x {p} float64 = {data_mb:.0f} MB in {X.numblocks[0]} row chunks on 2 workers "
+              f"(dask {dask.__version__})")
+        results = {}
+        for kind, y in (("logistic", y_bin), ("poisson", y_poi)):
+            rows = []
+            best = None
+            for _ in range(max(1, args.repeat)):
+                got = run_skloss(kind, X, y)
+                if best is None or got[0] < best[0]:
+                    best = got
+            seconds, coef, growth, est = best
+            rows.append(("skloss (dask)", seconds, coef, growth, f"{est.n_iter_} it"))
+            print(f"  {kind}: skloss dask {seconds:.2f} s", flush=True)
+            for solver in ("newton", "lbfgs", "admm"):
+                s, beta, g = run_dask_glm(kind, solver, X1, y)
+                coef = np.r_[beta[:p], beta[p]]
+                rows.append((f"dask-glm {solver}", s, coef, g, ""))
+                print(f"  {kind}: dask-glm {solver} {s:.2f} s", flush=True)
+            results[kind] = rows
+        Xm = X.compute()
+        ym = {"logistic": y_bin.compute(), "poisson": y_poi.compute()}
+
+    print()
+    print(f"| problem | method | seconds | max coef error (rel.) | reached 1e-6 | client peak RSS growth |")
+    print(f"|---|---|---:|---:|:---:|---:|")
+    for kind, rows in results.items():
+        est = MLELogisticRegression() if kind == "logistic" else MLELinearRegression(loss="poisson")
+        t0 = time.perf_counter()
+        est.fit(Xm, ym[kind])
+        t_mem = time.perf_counter() - t0
+        ref = np.r_[np.ravel(est.coef_), np.ravel(est.intercept_)]
+        rows = rows + [("skloss (in memory)", t_mem, ref, None, "")]
+        reached = {}
+        for name, s, coef, growth, note in rows:
+            err = rel_err(coef, ref)
+            reached[name] = (s, err <= 1e-6)
+            mem = "" if growth is None else f"{growth / 2**20:.0f} MB ({growth / 2**20 / data_mb:.1%})"
+            print(f"| {kind} | {name} | {s:.2f} | {err:.1e} | {'yes' if err <= 1e-6 else 'no'} | {mem} |")
+        glm = [s for name, (s, ok) in reached.items() if name.startswith("dask-glm") and ok]
+        ours = reached["skloss (dask)"][0]
+        fastest_any = min(s for name, (s, _) in reached.items() if name.startswith("dask-glm"))
+        if glm:
+            print(f"| {kind} | speed-up vs dask-glm's fastest that reached 1e-6 | {min(glm) / ours:.1f}x | | | |")
+        print(f"| {kind} | speed-up vs dask-glm's fastest (any accuracy) | {fastest_any / ours:.1f}x | | | |")
+
+
+if __name__ == "__main__":
+    main()
