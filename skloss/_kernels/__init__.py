@@ -14,3 +14,11 @@ so each kernel has at most two specialisations.  ``params`` is a float64 array o
 the loss's parameters.  An output (or ``sw``) of length 0 means "not wanted"
 ("unit weights").  The arithmetic is done in float64 and stored in the output dtype.
 """
+
+# Before any kernel module is imported (so before any ``cache=True`` function is
+# decorated): the cache that works on read-only installs, loads read-only warmed
+# caches, survives damaged entries and keys entries on every kernel module's
+# source (see skloss._cache).  Compiles nothing.
+from skloss._cache import install as _install_cache  # noqa: E402
+
+_install_cache()

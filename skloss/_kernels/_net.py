@@ -23,65 +23,32 @@ Memory layout
 
 The loss inside the epoch
 -------------------------
-Numba cannot cache a function that receives the loss kernel as an argument, so
-the built-in kernels are called through an if-chain on an integer code: the
-position of the kernel's name in :data:`BINARY_KERNELS`,
-:data:`MULTICLASS_KERNELS` or :data:`REGRESSION_KERNELS`.  The estimators build
-the code from the loss class's ``_kernel_module`` / ``_kernel_name`` /
-``_multiclass_kernel_name`` attributes; a loss whose kernel is not in these
-tables (a :func:`~skloss.losses.make_loss` loss, a subclass that overrides
-``_evaluate``) is trained by the per-batch drivers :func:`batch_forward` and
+The loss kernel is an *argument* of the epoch driver: a :class:`KernelPointer`
+to the compiled entry point of the loss's own ``cache=True`` element-wise
+kernel.  numba types it by the kernel's signature alone, so one cached driver
+per dtype and form (:func:`elementwise_epoch`: 1-D kernels, i.e. binary,
+one-vs-rest and regression outputs; :func:`multiclass_epoch`: K-class kernels)
+serves every loss, and a fit compiles the network once plus the one kernel its
+loss uses.  Which kernel a loss has is read from the loss object by
+:mod:`skloss.neural_network._output`; a loss without one (a
+:func:`~skloss.losses.make_loss` loss, a subclass that overrides ``_evaluate``)
+is trained by the per-batch drivers :func:`batch_forward` and
 :func:`batch_backward_update`, with the loss evaluated in Python between them.
 
-Each task has its own epoch driver (:func:`binary_epoch`, :func:`multiclass_epoch`,
-:func:`regression_epoch`), so a fit compiles only the kernels its task can use.
-The drivers are closures over a stamp of the kernel modules' sources (see
-:func:`_kernel_sources_stamp`), so editing a loss kernel invalidates their disk
-cache too.
+The disk cache of the drivers is keyed on the sources of every kernel module
+(:mod:`skloss._cache`), so an edited helper recompiles them.
 """
 
-import hashlib
 import math
 
+import numba.experimental.function_type  # noqa: F401 (types a KernelPointer argument)
 import numpy as np
-from numba import njit
-
-from . import _binary, _multiclass, _regression
+from numba import njit, types
 
 # ----------------------------------------------------------------- code tables
 ACTIVATIONS = ("identity", "relu", "tanh", "logistic", "leaky_relu")
 LEAKY_RELU_SLOPE = 0.01
 OPTIMIZERS = ("sgd", "adam")
-
-# the order is the integer code used by the if-chains below
-BINARY_KERNELS = (
-    "log_loss",
-    "kl_divergence",
-    "probit",
-    "hinge",
-    "perceptron",
-    "squared_hinge",
-    "modified_huber",
-    "exponential",
-    "focal",
-    "brier",
-)
-MULTICLASS_KERNELS = ("log_loss", "kl_divergence", "hinge", "perceptron", "focal", "brier")
-REGRESSION_KERNELS = (
-    "squared_error",
-    "absolute_error",
-    "huber",
-    "pseudo_huber",
-    "log_cosh",
-    "quantile",
-    "epsilon_insensitive",
-    "squared_epsilon_insensitive",
-    "squared_log_error",
-    "poisson",
-    "gamma",
-    "tweedie",
-    "student_t",
-)
 
 # slots of the ``hyper`` array (dtype of the data)
 LR, MOMENTUM, NESTEROV, ALPHA, BETA1, BETA2, EPSILON, GRAD_SCALE, LR_T, OMB1, OMB2 = range(11)
@@ -339,12 +306,11 @@ def _update(theta, grad, s1, s2, sizes, opt, hyper, counters):
 
 # ----------------------------------------------------------------- batches
 @njit
-def _gather(X, Y, sw, perm, start, m, xb, Yb, swb, weighted):
-    # rows perm[start:start+m] of X (dense or CSR), Y (1-D or 2-D flattened), sw
+def _gather(X, Yf, q, sw, perm, start, m, xb, Yb, swb, weighted):
+    # rows perm[start:start+m] of X (dense or CSR), of the flat targets Yf
+    # (q per row) and of sw
     Xd, data, indices, indptr = X
     Xb, bdata, bindices, bindptr, sparse = xb
-    q = Y.size // Y.shape[0]
-    Yf = Y.reshape(Y.size)
     pos = 0
     if sparse:
         bindptr[0] = 0
@@ -381,81 +347,69 @@ def _batch_weight(swb, m, weighted):
     return s
 
 
-# ----------------------------------------------------------------- loss chains
-@njit
-def _binary_kernel(code, y, raw, sw, params, out_loss, out_grad, no_hess):
-    if code == 0:
-        _binary.log_loss(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 1:
-        _binary.kl_divergence(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 2:
-        _binary.probit(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 3:
-        _binary.hinge(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 4:
-        _binary.perceptron(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 5:
-        _binary.squared_hinge(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 6:
-        _binary.modified_huber(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 7:
-        _binary.exponential(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 8:
-        _binary.focal(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 9:
-        _binary.brier(y, raw, sw, params, out_loss, out_grad, no_hess)
-    else:
-        raise ValueError("unknown binary loss code")
+# ----------------------------------------------------------------- the loss, by pointer
+# The epoch drivers receive the loss kernel as a first-class function: a
+# :class:`KernelPointer` to the compiled C entry point of the loss's own cached
+# kernel (``skloss._kernels._binary.log_loss`` ...).  Its numba type is only the
+# kernel's signature, the same for every loss of a form, so
+#
+# * one driver specialisation per dtype serves every loss (no per-loss epoch,
+#   no table of losses compiled into the driver), and it is cached on disk;
+# * a first fit compiles the network once and the one loss kernel it uses, and
+#   that kernel is the very specialisation the loss object itself calls (shared
+#   cache entry);
+# * any loss whose kernel has the element-wise kernel signature gets the compiled
+#   epoch: the table of routes is derived from the loss objects
+#   (:mod:`skloss.neural_network._output`), not kept here.
 
 
-@njit
-def _multiclass_kernel(code, y, raw, sw, params, out_loss, out_grad, no_hess):
-    if code == 0:
-        _multiclass.log_loss(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 1:
-        _multiclass.kl_divergence(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 2:
-        _multiclass.hinge(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 3:
-        _multiclass.perceptron(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 4:
-        _multiclass.focal(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 5:
-        _multiclass.brier(y, raw, sw, params, out_loss, out_grad, no_hess)
-    else:
-        raise ValueError("unknown multi-class loss code")
+def _array(dtype, ndim):
+    return types.Array(dtype, ndim, "C")
 
 
-@njit
-def _regression_kernel(code, y, raw, sw, params, out_loss, out_grad, no_hess):
-    if code == 0:
-        _regression.squared_error(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 1:
-        _regression.absolute_error(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 2:
-        _regression.huber(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 3:
-        _regression.pseudo_huber(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 4:
-        _regression.log_cosh(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 5:
-        _regression.quantile(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 6:
-        _regression.epsilon_insensitive(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 7:
-        _regression.squared_epsilon_insensitive(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 8:
-        _regression.squared_log_error(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 9:
-        _regression.poisson(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 10:
-        _regression.gamma(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 11:
-        _regression.tweedie(y, raw, sw, params, out_loss, out_grad, no_hess)
-    elif code == 12:
-        _regression.student_t(y, raw, sw, params, out_loss, out_grad, no_hess)
-    else:
-        raise ValueError("unknown regression loss code")
+def kernel_signature(dtype, multiclass):
+    """numba signature of an element-wise loss kernel of ``dtype`` (float32 or
+    float64): ``kernel(y, raw, sw, params, out_loss, out_grad, out_hess)`` with
+    1-D ``raw`` / gradients, or 2-D ones for a K-class form."""
+    t = types.float32 if np.dtype(dtype) == np.float32 else types.float64
+    nd = 2 if multiclass else 1
+    v = _array(t, 1)
+    m = _array(t, nd)
+    return types.none(v, m, v, _array(types.float64, 1), v, m, m)
+
+
+class KernelPointer(types.WrapperAddressProtocol):
+    """A compiled loss kernel passed to an epoch driver as a function pointer.
+
+    ``dispatcher`` is a ``cache=True`` kernel; it is compiled (or loaded from the
+    disk cache) for :func:`kernel_signature` on first use.
+    """
+
+    def __init__(self, dispatcher, dtype, multiclass):
+        self.dispatcher = dispatcher
+        self._sig = kernel_signature(dtype, multiclass)
+        self._address = None
+
+    def __wrapper_address__(self):
+        if self._address is None:
+            cres = self.dispatcher.get_compile_result(self._sig)
+            self._address = cres.library.get_pointer_to_function(
+                cres.fndesc.llvm_cfunc_wrapper_name)
+        return self._address
+
+    def signature(self):
+        return self._sig
+
+
+_POINTERS = {}
+
+
+def kernel_pointer(dispatcher, dtype, multiclass):
+    """The (memoised) :class:`KernelPointer` of a kernel for ``dtype``."""
+    key = (dispatcher, np.dtype(dtype), multiclass)
+    if key not in _POINTERS:
+        _POINTERS[key] = KernelPointer(dispatcher, dtype, multiclass)
+    return _POINTERS[key]
 
 
 @njit
@@ -467,33 +421,23 @@ def _sum(a, m):
 
 
 @njit
-def _ovr_columns(code, y, raw, sw, params, grad, ycol, rcol, lcol, gcol):
-    # one-vs-rest K-score form: sum_k loss(1[y == k], raw[:, k]); returns the sum
+def _columns(kernel, yb, q, raw, sw, params, grad, ycol, rcol, lcol, gcol):
+    # K output units, each through the 1-D kernel; returns the summed loss.
+    # q == K: K regression targets per row (the flat (m, K) block of yb);
+    # q == 1: class indices, the one-vs-rest form sum_k loss(1[y == k], raw[:, k])
     m, k = raw.shape
     no_hess = rcol[:0]
     total = 0.0
     for c in range(k):
+        if q == k:
+            for i in range(m):
+                ycol[i] = yb[i * k + c]
+        else:
+            for i in range(m):
+                ycol[i] = 1 if yb[i] == c else 0
         for i in range(m):
-            ycol[i] = 1 if y[i] == c else 0
             rcol[i] = raw[i, c]
-        _binary_kernel(code, ycol[:m], rcol[:m], sw, params, lcol[:m], gcol[:m], no_hess)
-        total += _sum(lcol, m)
-        for i in range(m):
-            grad[i, c] = gcol[i]
-    return total
-
-
-@njit
-def _output_columns(code, Y, raw, sw, params, grad, ycol, rcol, lcol, gcol):
-    # several regression outputs, each with the loss; Y is the flat (m, k) block
-    m, k = raw.shape
-    no_hess = rcol[:0]
-    total = 0.0
-    for c in range(k):
-        for i in range(m):
-            ycol[i] = Y[i * k + c]
-            rcol[i] = raw[i, c]
-        _regression_kernel(code, ycol[:m], rcol[:m], sw, params, lcol[:m], gcol[:m], no_hess)
+        kernel(ycol[:m], rcol[:m], sw, params, lcol[:m], gcol[:m], no_hess)
         total += _sum(lcol, m)
         for i in range(m):
             grad[i, c] = gcol[i]
@@ -509,144 +453,85 @@ def _output_views(sizes, batch, m, acts, deltas):
     return acts[off:off + m * k], deltas[off:off + m * k], k
 
 
-def _kernel_sources_stamp():
-    """A number that changes whenever a loss-kernel module's source changes.
+@njit(cache=True, nogil=True)
+def elementwise_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+                      kernel, params, work):
+    """One epoch of a network whose output loss is a 1-D element-wise kernel.
 
-    numba invalidates a cached function only when its *own* file changes, but
-    the epoch drivers below compile the loss kernels of ``_binary``,
-    ``_multiclass`` and ``_regression`` into themselves.  The drivers are
-    closures over this stamp, and numba keys its cache on the closure's
-    contents, so an edited kernel recompiles the drivers instead of running
-    stale code from the cache.
+    ``X`` is ``(X_dense, data, indices, indptr)``: a dense array with empty CSR
+    arrays, or an empty ``(0, n_features)`` array with the CSR arrays.  ``y`` is
+    flat: ``n`` class indices or targets, or ``n * K`` targets (C order) of a
+    K-output regressor.  One output unit: the kernel on the raw prediction;
+    K units and ``n`` class indices: the one-vs-rest K-score form
+    ``sum_k loss(1[y == k], raw[:, k])``; K units and ``n * K`` targets: the
+    loss summed over the outputs.  ``kernel`` is a :class:`KernelPointer`.
+
+    Returns ``(sum of weighted losses, sum of weights, samples done, status)``;
+    on a non-finite minibatch loss it stops before updating and returns
+    ``NON_FINITE``.
     """
-    digest = hashlib.sha256()
-    for module in (_binary, _multiclass, _regression):
-        try:
-            with open(module.__file__, "rb") as f:
-                digest.update(f.read())
-        except (OSError, TypeError):  # no readable source (frozen, zipped): no cache key
-            return 0
-    return int(digest.hexdigest()[:15], 16)
-
-
-def _epoch_drivers(stamp):
-    @njit(cache=True, nogil=True)
-    def binary_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
-                     code, params, work):
-        """One epoch of a classifier whose output loss is a binary kernel.
-
-        ``X`` is ``(X_dense, data, indices, indptr)``: a dense array with empty CSR
-        arrays, or an empty ``(0, n_features)`` array with the CSR arrays.  One
-        output unit: the binary form; K > 2 output units: the one-vs-rest K-score
-        form ``sum_k loss(1[y == k], raw[:, k])``.
-
-        Returns ``(sum of weighted losses, sum of weights, samples done, status)``;
-        on a non-finite minibatch loss it stops before updating and returns
-        ``NON_FINITE``.
-        """
-        stamp  # noqa: B018  (keys the disk cache on the kernels' sources)
-        no_hess = work[5][:0]
-        Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
-        xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
-        n = perm.shape[0]
-        batch = lbuf.shape[0]
-        weighted = sw.shape[0] > 0
-        total = 0.0
-        wsum = 0.0
-        for start in range(0, n, batch):
-            m = min(batch, n - start)
-            _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
-            _forward(xb, m, batch, theta, sizes, act, acts)
-            raw, D, k = _output_views(sizes, batch, m, acts, deltas)
-            sw_b = swb[:m] if weighted else swb[:0]
-            if k == 1:
-                _binary_kernel(code, yb[:m], raw, sw_b, params, lbuf[:m], D, no_hess)
-                loss = _sum(lbuf, m)
-            else:
-                loss = _ovr_columns(code, yb, raw.reshape((m, k)), sw_b, params,
-                                    D.reshape((m, k)), ycol, rcol, lbuf, gcol)
-            if not math.isfinite(loss):
-                return total, wsum, start, NON_FINITE
-            total += loss
-            wsum += _batch_weight(swb, m, weighted)
-            _scale(D, hyper[GRAD_SCALE] / m)
-            _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
-            _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
-        return total, wsum, n, OK
-
-    @njit(cache=True, nogil=True)
-    def multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
-                         code, params, work):
-        """One epoch of a classifier with a genuine K-class output loss (softmax
-        cross-entropy, Crammer-Singer hinge ...).  Same arguments and returns as
-        :func:`binary_epoch`."""
-        stamp  # noqa: B018  (keys the disk cache on the kernels' sources)
-        no_hess = work[4][:0].reshape((0, 0))
-        Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
-        xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
-        n = perm.shape[0]
-        batch = lbuf.shape[0]
-        weighted = sw.shape[0] > 0
-        total = 0.0
-        wsum = 0.0
-        for start in range(0, n, batch):
-            m = min(batch, n - start)
-            _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
-            _forward(xb, m, batch, theta, sizes, act, acts)
-            raw, D, k = _output_views(sizes, batch, m, acts, deltas)
-            sw_b = swb[:m] if weighted else swb[:0]
-            _multiclass_kernel(code, yb[:m], raw.reshape((m, k)), sw_b, params, lbuf[:m],
-                               D.reshape((m, k)), no_hess)
+    no_hess = work[5][:0]
+    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
+    xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
+    n = perm.shape[0]
+    q = y.shape[0] // n if n > 0 else 1
+    batch = lbuf.shape[0]
+    weighted = sw.shape[0] > 0
+    total = 0.0
+    wsum = 0.0
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        _gather(X, y, q, sw, perm, start, m, xb, yb, swb, weighted)
+        _forward(xb, m, batch, theta, sizes, act, acts)
+        raw, D, k = _output_views(sizes, batch, m, acts, deltas)
+        sw_b = swb[:m] if weighted else swb[:0]
+        if k == 1:
+            kernel(yb[:m], raw, sw_b, params, lbuf[:m], D, no_hess)
             loss = _sum(lbuf, m)
-            if not math.isfinite(loss):
-                return total, wsum, start, NON_FINITE
-            total += loss
-            wsum += _batch_weight(swb, m, weighted)
-            _scale(D, hyper[GRAD_SCALE] / m)
-            _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
-            _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
-        return total, wsum, n, OK
-
-    @njit(cache=True, nogil=True)
-    def regression_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
-                         code, params, work):
-        """One epoch of a regressor; ``y`` is ``(n, n_outputs)`` (C order), each
-        output with the same loss.  Same arguments and returns as
-        :func:`binary_epoch`."""
-        stamp  # noqa: B018  (keys the disk cache on the kernels' sources)
-        no_hess = work[5][:0]
-        Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
-        xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
-        n = perm.shape[0]
-        batch = lbuf.shape[0]
-        weighted = sw.shape[0] > 0
-        total = 0.0
-        wsum = 0.0
-        for start in range(0, n, batch):
-            m = min(batch, n - start)
-            _gather(X, y, sw, perm, start, m, xb, yb, swb, weighted)
-            _forward(xb, m, batch, theta, sizes, act, acts)
-            raw, D, k = _output_views(sizes, batch, m, acts, deltas)
-            sw_b = swb[:m] if weighted else swb[:0]
-            if k == 1:
-                _regression_kernel(code, yb[:m], raw, sw_b, params, lbuf[:m], D, no_hess)
-                loss = _sum(lbuf, m)
-            else:
-                loss = _output_columns(code, yb, raw.reshape((m, k)), sw_b, params,
-                                       D.reshape((m, k)), ycol, rcol, lbuf, gcol)
-            if not math.isfinite(loss):
-                return total, wsum, start, NON_FINITE
-            total += loss
-            wsum += _batch_weight(swb, m, weighted)
-            _scale(D, hyper[GRAD_SCALE] / m)
-            _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
-            _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
-        return total, wsum, n, OK
-
-    return binary_epoch, multiclass_epoch, regression_epoch
+        else:
+            loss = _columns(kernel, yb, q, raw.reshape((m, k)), sw_b, params,
+                            D.reshape((m, k)), ycol, rcol, lbuf, gcol)
+        if not math.isfinite(loss):
+            return total, wsum, start, NON_FINITE
+        total += loss
+        wsum += _batch_weight(swb, m, weighted)
+        _scale(D, hyper[GRAD_SCALE] / m)
+        _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
+        _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
+    return total, wsum, n, OK
 
 
-binary_epoch, multiclass_epoch, regression_epoch = _epoch_drivers(_kernel_sources_stamp())
+@njit(cache=True, nogil=True)
+def multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+                     kernel, params, work):
+    """One epoch of a classifier with a genuine K-class output loss (softmax
+    cross-entropy, Crammer-Singer hinge ...): ``kernel`` is a
+    :class:`KernelPointer` to a 2-D kernel.  Same arguments and returns as
+    :func:`elementwise_epoch` (``y``: class indices)."""
+    no_hess = work[4][:0].reshape((0, 0))
+    Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
+    xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
+    n = perm.shape[0]
+    batch = lbuf.shape[0]
+    weighted = sw.shape[0] > 0
+    total = 0.0
+    wsum = 0.0
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        _gather(X, y, 1, sw, perm, start, m, xb, yb, swb, weighted)
+        _forward(xb, m, batch, theta, sizes, act, acts)
+        raw, D, k = _output_views(sizes, batch, m, acts, deltas)
+        sw_b = swb[:m] if weighted else swb[:0]
+        kernel(yb[:m], raw.reshape((m, k)), sw_b, params, lbuf[:m], D.reshape((m, k)), no_hess)
+        loss = _sum(lbuf, m)
+        if not math.isfinite(loss):
+            return total, wsum, start, NON_FINITE
+        total += loss
+        wsum += _batch_weight(swb, m, weighted)
+        _scale(D, hyper[GRAD_SCALE] / m)
+        _backward(xb, m, batch, theta, grad, sizes, act, acts, deltas)
+        _update(theta, grad, s1, s2, sizes, opt, hyper, counters)
+    return total, wsum, n, OK
 
 
 # ----------------------------------------------------------------- per-batch drivers

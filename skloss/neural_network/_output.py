@@ -1,10 +1,12 @@
 """The loss as the network's output layer: how an epoch evaluates it.
 
-A built-in loss is evaluated inside the compiled epoch: its kernel is reached
-through an integer code, the position of the kernel's name in the tables of
-:mod:`skloss._kernels._net`.  The code is read from the loss class's own
-attributes (``_kernel_module``, ``_kernel_name``, ``_multiclass_kernel_name``,
-``has_multiclass_form``); no estimator keeps a list of loss names.
+A loss evaluated by its own compiled element-wise kernel is evaluated inside the
+compiled epoch: the epoch driver receives that kernel as a function pointer
+(:class:`skloss._kernels._net.KernelPointer`).  Which kernel that is, is read from
+the loss object exactly as the loss itself finds it (``_kernel_module`` /
+``_kernel_name`` for one score, ``_multiclass_kernel_name`` for K scores); no
+table of loss names exists, so every loss with a kernel -- built-in or a custom
+class that declares one -- has a compiled route.
 
 Which form of a classification loss the output layer uses:
 
@@ -23,18 +25,17 @@ loss's ``loss_gradient`` is called from Python between them, once per minibatch.
 It gives the same result, more slowly for small batches.
 """
 
+import importlib
+
 import numpy as np
+from numba.core.dispatcher import Dispatcher
 
 from skloss._kernels import _net
 from skloss.losses import Loss
 
-_TABLES = {
-    "binary": ("_binary", "_kernel_name", _net.BINARY_KERNELS, "binary_epoch"),
-    "ovr": ("_binary", "_kernel_name", _net.BINARY_KERNELS, "binary_epoch"),
-    "multiclass": ("_multiclass", "_multiclass_kernel_name", _net.MULTICLASS_KERNELS,
-                   "multiclass_epoch"),
-    "regression": ("_regression", "_kernel_name", _net.REGRESSION_KERNELS, "regression_epoch"),
-}
+# the compiled epoch driver of each output form
+_DRIVERS = {"binary": "elementwise", "ovr": "elementwise", "regression": "elementwise",
+            "multiclass": "multiclass"}
 
 
 def output_form(loss, n_outputs):
@@ -48,24 +49,53 @@ def output_form(loss, n_outputs):
 
 def _evaluates_with_kernels(loss):
     # a subclass that re-implements the evaluation is not described by its
-    # kernel names any more
+    # kernel any more
     cls = type(loss)
     return cls._evaluate is Loss._evaluate and cls._evaluate_ovr is Loss._evaluate_ovr
 
 
-def compiled_route(loss, form):
-    """``(driver, code)`` of the compiled epoch for this loss, or ``None`` when
-    the loss must be evaluated from Python."""
-    module, attr, table, driver = _TABLES[form]
+def loss_kernel(loss, form):
+    """The ``cache=True`` element-wise kernel (a numba dispatcher) that ``loss``
+    evaluates itself with in this output form, or None."""
     if not _evaluates_with_kernels(loss):
         return None
-    if form != "multiclass" and getattr(loss, "_kernel_module", None) != module:
+    if form == "multiclass":
+        module, name = "_multiclass", getattr(loss, "_multiclass_kernel_name", None)
+    else:
+        module, name = getattr(loss, "_kernel_module", None), getattr(loss, "_kernel_name", None)
+    if not module or not name:
         return None
-    name = getattr(loss, attr, None)
-    if name not in table:
+    try:
+        kernel = getattr(importlib.import_module(f"skloss._kernels.{module}"), name)
+    except (ImportError, AttributeError):
         return None
-    return getattr(_net, driver), table.index(name)
+    return kernel if isinstance(kernel, Dispatcher) else None
+
+
+def _elementwise(X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+                 kernel, params, work):
+    pointer = _net.kernel_pointer(kernel, theta.dtype, multiclass=False)
+    return _net.elementwise_epoch(X, Y.reshape(-1), sw, perm, theta, grad, s1, s2, sizes, act,
+                                  opt, hyper, counters, pointer, params, work)
+
+
+def _multiclass(X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+                kernel, params, work):
+    pointer = _net.kernel_pointer(kernel, theta.dtype, multiclass=True)
+    return _net.multiclass_epoch(X, Y.reshape(-1), sw, perm, theta, grad, s1, s2, sizes, act,
+                                 opt, hyper, counters, pointer, params, work)
+
+
+def compiled_route(loss, form):
+    """``(epoch, kernel)`` of the compiled epoch for this loss: ``epoch(...)``
+    runs one epoch with ``kernel`` (the loss's own compiled kernel) as the output
+    layer; ``None`` when the loss must be evaluated from Python."""
+    kernel = loss_kernel(loss, form)
+    if kernel is None:
+        return None
+    return (_multiclass if _DRIVERS[form] == "multiclass" else _elementwise), kernel
 
 
 def kernel_params(loss):
-    return np.ascontiguousarray(loss._kernel_params(), dtype=np.float64).reshape(-1)
+    # a fresh writable float64 vector: one numba type for every loss
+    return np.array(loss._kernel_params(), dtype=np.float64, copy=True).reshape(-1)

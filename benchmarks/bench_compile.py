@@ -1,0 +1,265 @@
+"""Where the JIT seconds go: compile time per kernel and cold / warm first fits.
+
+Every measurement runs in a fresh Python process.  "cold" means an empty
+``NUMBA_CACHE_DIR`` (everything the run needs is compiled); "warm" means a second
+process on the cache the cold run left (everything is loaded from disk).
+
+Two tables:
+
+1. **compile time per kernel / driver**: one fresh process per scenario (a loss's
+   element-wise kernels in float64, binary and K-class forms; one network fit per
+   output family; the linear-model fused passes), each on its own empty cache.
+   numba's ``numba:compile`` events split the process's compile time by
+   dispatcher; nested compiles (a helper compiled for its caller) are counted in
+   their caller.
+2. **first fits, cold vs warm**: ``SGDNetClassifier(max_iter=5)`` on digits
+   against a fresh-process ``MLPClassifier(max_iter=5)``; ``MLELogisticRegression``
+   on 50,000 x 50; ``MLELinearRegression`` per loss family; ``skloss.warmup()``.
+
+Run (a shared machine: use ``nice``, repeat and compare medians)::
+
+    nice -n 5 python benchmarks/bench_compile.py [--repeat 1] [--skip-kernels]
+                                                 [--skip-fits] [--no-warmup]
+                                                 [--losses log_loss huber ...]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+_PRELUDE = textwrap.dedent(
+    """
+    import json, sys, time, warnings
+    warnings.simplefilter("ignore")
+    T0 = time.perf_counter()
+    from numba.core import event
+    _ctx = event.install_recorder("numba:compile")  # keep a reference: it unregisters when freed
+    _rec = _ctx.__enter__()
+
+    def top_level_compiles():
+        # seconds per dispatcher of the outermost compiles (nested ones are
+        # inside their caller's time)
+        open_, depth, out = {}, 0, {}
+        for ts, ev in _rec.buffer:
+            disp = ev.data["dispatcher"]
+            key = (id(disp), str(ev.data["args"]))
+            if ev.is_start:
+                open_[key] = (ts, depth)
+                depth += 1
+            else:
+                depth -= 1
+                start, d = open_.pop(key)
+                if d == 0:
+                    name = disp.py_func.__module__.replace("skloss._kernels.", "") + "." + \\
+                        disp.py_func.__qualname__.split(".")[-1]
+                    out[name] = out.get(name, 0.0) + ts - start
+        return out
+
+    def report(**extra):
+        extra["compiles"] = top_level_compiles()
+        extra["process"] = time.perf_counter() - T0
+        print("RESULT " + json.dumps(extra))
+    """
+)
+
+_SCENARIOS = {
+    "sgdnet_digits": """
+        import numpy as np
+        from sklearn.datasets import load_digits
+        X, y = load_digits(return_X_y=True)
+        from skloss import SGDNetClassifier
+        t = time.perf_counter(); c = time.process_time()
+        SGDNetClassifier(max_iter=5, random_state=0).fit(X, y)
+        report(fit=time.perf_counter() - t, fit_cpu=time.process_time() - c)
+    """,
+    "sgdnet_digits_float32": """
+        import numpy as np
+        from sklearn.datasets import load_digits
+        X, y = load_digits(return_X_y=True)
+        from skloss import SGDNetClassifier
+        t = time.perf_counter(); c = time.process_time()
+        SGDNetClassifier(max_iter=5, random_state=0).fit(X.astype(np.float32), y)
+        report(fit=time.perf_counter() - t, fit_cpu=time.process_time() - c)
+    """,
+    "mlp_digits": """
+        import numpy as np
+        from sklearn.datasets import load_digits
+        X, y = load_digits(return_X_y=True)
+        from sklearn.neural_network import MLPClassifier
+        t = time.perf_counter(); c = time.process_time()
+        MLPClassifier(max_iter=5, random_state=0).fit(X, y)
+        report(fit=time.perf_counter() - t, fit_cpu=time.process_time() - c)
+    """,
+    "logistic_50000x50": """
+        import numpy as np
+        rng = np.random.RandomState(0)
+        X = rng.normal(size=(50000, 50))
+        y = (X[:, 0] + X[:, 1] + rng.normal(size=50000) > 0).astype(int)
+        from skloss import MLELogisticRegression
+        t = time.perf_counter(); c = time.process_time()
+        MLELogisticRegression().fit(X, y)
+        report(fit=time.perf_counter() - t, fit_cpu=time.process_time() - c)
+    """,
+    "warmup": """
+        import skloss
+        t = time.perf_counter(); c = time.process_time()
+        skloss.warmup()
+        report(fit=time.perf_counter() - t, fit_cpu=time.process_time() - c)
+    """,
+}
+
+_LINEAR_FAMILIES = {
+    "squared_error": "X @ coef + rng.normal(size=n)",
+    "huber": "X @ coef + rng.standard_t(2, size=n)",
+    "quantile": "X @ coef + rng.normal(size=n)",
+    "poisson": "rng.poisson(np.exp(0.3 * X @ coef)).astype(float)",
+    "gamma": "rng.gamma(2.0, np.exp(0.3 * X @ coef) / 2.0)",
+    "student_t": "X @ coef + rng.standard_t(3, size=n)",
+}
+for _loss, _y in _LINEAR_FAMILIES.items():
+    _SCENARIOS[f"linear_{_loss}"] = f"""
+        import numpy as np
+        rng = np.random.RandomState(0)
+        n = 5000
+        X = rng.normal(size=(n, 10))
+        coef = rng.normal(size=10) / 3
+        y = {_y}
+        from skloss import MLELinearRegression
+        t = time.perf_counter(); c = time.process_time()
+        MLELinearRegression(loss={_loss!r}).fit(X, y)
+        report(fit=time.perf_counter() - t, fit_cpu=time.process_time() - c)
+    """
+
+_KERNEL_LOSS = """
+    import numpy as np
+    from skloss.losses import get_loss
+    loss = get_loss({name!r})
+    if loss.task == "classification":
+        cases = [(np.array([0.0, 1.0, 1.0, 0.0]), np.array([-1.0, 0.2, 0.5, 2.0])),
+                 (np.array([0.0, 1.0, 2.0, 1.0]), np.linspace(-1, 1, 12).reshape(4, 3))]
+    else:
+        from skloss._warmup import _regression_y
+        cases = [(_regression_y(loss), np.array([0.3, 0.9, 1.7, 2.5]))]
+    t = time.perf_counter(); c = time.process_time()
+    for y, raw in cases:
+        if loss.has_hessian:
+            loss.loss_gradient_hessian(y, raw)
+        else:
+            loss.loss_gradient(y, raw)
+    report(fit=time.perf_counter() - t, fit_cpu=time.process_time() - c)
+"""
+
+_KERNEL_NET = """
+    import numpy as np
+    from skloss import SGDNetClassifier, SGDNetRegressor
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    form = {form!r}
+    t = time.perf_counter(); c = time.process_time()
+    if form == "regression":
+        SGDNetRegressor(hidden_layer_sizes=(4,), max_iter=1).fit(X, X[:, 0])
+    elif form == "binary":
+        SGDNetClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(X, X[:, 0] > 0)
+    else:
+        SGDNetClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(X, np.arange(40) % 3)
+    report(fit=time.perf_counter() - t, fit_cpu=time.process_time() - c)
+"""
+
+
+def run(code, cache_dir):
+    """Run ``code`` in a fresh process on ``cache_dir``; returns its RESULT dict
+    with ``wall`` (the whole process, interpreter start included)."""
+    env = dict(os.environ)
+    env["NUMBA_CACHE_DIR"] = str(cache_dir)
+    env.pop("NUMBA_DISABLE_JIT", None)
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _PRELUDE + textwrap.dedent(code)], env=env,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    line = [s for s in proc.stdout.splitlines() if s.startswith("RESULT ")][-1]
+    result = json.loads(line[len("RESULT "):])
+    result["wall"] = wall
+    return result
+
+
+def kernel_table(losses):
+    print("== compile time per kernel / driver (cold, fresh process each, float64)")
+    print(f"{'scenario':28s} {'wall':>6s} {'cpu':>6s}  top-level compiles (wall s)")
+    scenarios = [(f"loss {n}", _KERNEL_LOSS.format(name=n)) for n in losses]
+    scenarios += [(f"net {f}", _KERNEL_NET.format(form=f))
+                  for f in ("binary", "multiclass", "regression")]
+    scenarios += [("logistic_50000x50", _SCENARIOS["logistic_50000x50"])]
+    for label, code in scenarios:
+        with tempfile.TemporaryDirectory() as cache:
+            r = run(code, cache)
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["compiles"].items(),
+                                                           key=lambda kv: -kv[1]))
+        print(f"{label:28s} {r['fit']:6.2f} {r['fit_cpu']:6.2f}  {parts}", flush=True)
+
+
+def fit_table(repeat, with_warmup):
+    print("== first fits in a fresh process: cold (empty cache) / warm (second process)")
+    print("(fit: wall seconds of the call; cpu: its process CPU seconds, less sensitive "
+          "to a busy machine; proc: the whole process)")
+    print(f"{'scenario':24s} {'cold fit':>8s} {'warm fit':>8s} {'cold cpu':>8s} {'warm cpu':>8s} "
+          f"{'c/w wall':>8s} {'c/w cpu':>8s} {'cold proc':>9s} {'warm proc':>9s}")
+    names = [n for n in _SCENARIOS if with_warmup or n != "warmup"]
+    rows = {}
+    for name in names:
+        cold, warm = [], []
+        for _ in range(repeat):
+            with tempfile.TemporaryDirectory() as cache:
+                cold.append(run(_SCENARIOS[name], cache))
+                warm.append(run(_SCENARIOS[name], cache))
+        med = lambda rs, key: sorted(r[key] for r in rs)[len(rs) // 2]  # noqa: E731
+        c, w = med(cold, "fit"), med(warm, "fit")
+        cc, wc = med(cold, "fit_cpu"), med(warm, "fit_cpu")
+        rows[name] = (c, w, cc, wc)
+        print(f"{name:24s} {c:8.2f} {w:8.2f} {cc:8.2f} {wc:8.2f} {c / w:8.2f} {cc / wc:8.2f} "
+              f"{med(cold, 'wall'):9.2f} {med(warm, 'wall'):9.2f}", flush=True)
+    mlp = rows["mlp_digits"]
+    print("== targets (wall / cpu)")
+    sgd = rows["sgdnet_digits"]
+    print(f"cold SGDNetClassifier digits / fresh MLPClassifier: {sgd[0] / mlp[0]:.2f} / "
+          f"{sgd[2] / mlp[2]:.2f} (target <= 2)")
+    c, w, cc, wc = rows["logistic_50000x50"]
+    print(f"cold / warm MLELogisticRegression 50,000 x 50: {c / w:.2f} / {cc / wc:.2f} "
+          f"(target <= 1.5)")
+    if "warmup" in rows:
+        wu = rows["warmup"]
+        print(f"cold skloss.warmup() / fresh MLPClassifier: {wu[0] / mlp[0]:.1f} / "
+              f"{wu[2] / mlp[2]:.1f} (target <= 20)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--skip-kernels", action="store_true")
+    parser.add_argument("--skip-fits", action="store_true")
+    parser.add_argument("--no-warmup", action="store_true")
+    parser.add_argument("--losses", nargs="*", default=None)
+    args = parser.parse_args()
+    import numba
+    import numpy
+
+    print(f"python {sys.version.split()[0]}, numpy {numpy.__version__}, numba "
+          f"{numba.__version__}, {os.cpu_count()} cores")
+    if not args.skip_kernels:
+        if args.losses is None:
+            from skloss.losses import available_losses
+
+            args.losses = available_losses()
+        kernel_table(args.losses)
+    if not args.skip_fits:
+        fit_table(args.repeat, not args.no_warmup)
+
+
+if __name__ == "__main__":
+    main()
