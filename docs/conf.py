@@ -32,7 +32,7 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "generated/*.inc", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "generated/*.inc", "benchmarks/*.rst", "Thumbs.db", ".DS_Store"]
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 default_role = "literal"
