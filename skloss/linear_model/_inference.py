@@ -69,27 +69,31 @@ def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None, i
     cov : ndarray of shape (k, k)
         Over the kept entries, in packed order.
     """
-    keep = np.ones(coef.size, dtype=bool) if drop is None else ~np.asarray(drop, dtype=bool)
-    A = (objective.data_hessian(coef) if information is None else information)[np.ix_(keep, keep)]
-    if not np.all(np.isfinite(A)):
-        from ._solvers import _overflow_error
+    from ._solvers import quiet_blas
 
-        raise _overflow_error(objective, "information matrix (for the covariance)")
-    Ainv = _inv(A)
-    if cov_type == "nonrobust":
-        cov = scale * Ainv
-    elif cov_type in ("HC0", "HC1"):
-        B = _score_gram(objective, coef)[np.ix_(keep, keep)]
-        cov = Ainv @ B @ Ainv
-        if cov_type == "HC1":
-            n = objective.weight_sum if n_obs is None else float(n_obs)
-            k = int(keep.sum())
-            if n <= k:
-                raise ValueError(f"HC1 needs more observations ({n:g}) than coefficients ({k}).")
-            cov *= n / (n - k)
-    else:
-        raise ValueError(f"cov_type must be one of 'nonrobust', 'HC0', 'HC1'; got {cov_type!r}.")
-    return 0.5 * (cov + cov.T)
+    # (one BLAS thread for a small information matrix: see quiet_blas)
+    with quiet_blas(objective):
+        keep = np.ones(coef.size, dtype=bool) if drop is None else ~np.asarray(drop, dtype=bool)
+        A = (objective.data_hessian(coef) if information is None else information)[np.ix_(keep, keep)]
+        if not np.all(np.isfinite(A)):
+            from ._solvers import _overflow_error
+
+            raise _overflow_error(objective, "information matrix (for the covariance)")
+        Ainv = _inv(A)
+        if cov_type == "nonrobust":
+            cov = scale * Ainv
+        elif cov_type in ("HC0", "HC1"):
+            B = _score_gram(objective, coef)[np.ix_(keep, keep)]
+            cov = Ainv @ B @ Ainv
+            if cov_type == "HC1":
+                n = objective.weight_sum if n_obs is None else float(n_obs)
+                k = int(keep.sum())
+                if n <= k:
+                    raise ValueError(f"HC1 needs more observations ({n:g}) than coefficients ({k}).")
+                cov *= n / (n - k)
+        else:
+            raise ValueError(f"cov_type must be one of 'nonrobust', 'HC0', 'HC1'; got {cov_type!r}.")
+        return 0.5 * (cov + cov.T)
 
 
 def _score_gram(objective, coef):
