@@ -228,5 +228,5 @@ class MLEDistribution(BaseEstimator):
             domain = get_loss(self.loss).y_domain
         except (TypeError, ValueError):
             return tags
-        tags.input_tags.positive_only = bool(domain.low >= 0)
+        tags.input_tags.positive_only = bool(np.isfinite(domain.low))  # a bounded domain: positive data
         return tags

@@ -20,7 +20,7 @@ from skloss.losses import get_loss
 from skloss.utils._state import keeps_state_on_error
 
 from ._base import MLELinearModel
-from ._exact import piecewise_linear_fit
+from ._solver_exact import has_exact_solver, solve_exact
 from ._linear_inference import RegressionInferenceMixin
 from ._lstsq import least_squares
 from ._objective import LinearObjective
@@ -242,14 +242,21 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
             coef, intercept = least_squares(X, target, weights, off, self.fit_intercept, l2_eff)
             n_iter, converged, objective = 1, True, None
         elif path == "interior-point":
-            kind, kw, factor = _pwl_problem(loss)
-            res = piecewise_linear_fit(X, y, kind=kind, sample_weight=sw, fit_intercept=self.fit_intercept,
-                                       l1_reg=l1_reg / factor, l2_reg=l2_reg / factor, offset=off,
-                                       tol=min(max(float(self.tol), 1e-14), 1e-6),
-                                       max_iter=max(int(self.max_iter), 1), verbose=int(self.verbose), **kw)
-            coef, intercept, n_iter, objective = res.coef, res.intercept, res.n_iter, None
-            converged = bool(res.converged or res.certified)
-            attrs["certified_"] = bool(res.certified)
+            # the exact solver shared with MLELogisticRegression (dual coordinate
+            # descent with an L2 penalty, the interior point otherwise; crossover)
+            obj = LinearObjective(loss, X, y, sw, fit_intercept=self.fit_intercept,
+                                  l2_reg=l2_reg, l1_reg=l1_reg, offset=off)
+            coef0 = np.zeros(obj.n_coef)
+            if self.fit_intercept:
+                coef0[-1] = loss.init_raw_prediction(y, sw) - (
+                    0.0 if off is None else float(np.average(off, weights=sw)))
+            res = solve_exact(obj, coef0, tol=min(max(float(self.tol), 1e-14), 1e-6),
+                              max_iter=max(int(self.max_iter), 1), verbose=int(self.verbose),
+                              method="interior-point" if self.solver == "interior-point" else None)
+            w, b = obj.split(res.coef)
+            coef, intercept, n_iter, objective = np.array(w, dtype=np.float64), float(b), res.n_iter, None
+            converged = bool(res.converged)
+            attrs["certified_"] = bool(res.extra.get("certified", False))
             if not converged:
                 self._warn_not_converged(path, loss, n_iter)
         elif path == "joint-scale":
@@ -296,8 +303,15 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         intercept = float(intercept) if self.fit_intercept else 0.0
         raw = _raw(X, coef, intercept, off)
         if objective is None:
-            objective = float(np.average(loss.loss(y, raw), weights=sw)) + l1_reg * float(
-                np.abs(coef).sum()) + 0.5 * l2_reg * float(coef @ coef)
+            with np.errstate(over="ignore", invalid="ignore"):
+                objective = float(np.average(loss.loss(y, raw), weights=sw)) + l1_reg * float(
+                    np.abs(coef).sum()) + (0.5 * l2_reg * float(coef @ coef) if l2_reg else 0.0)
+            if not (np.isfinite(objective) and np.all(np.isfinite(coef))):
+                raise ValueError(
+                    f"The objective is not finite: the computation overflows the float range (largest "
+                    f"|X| = {np.max(np.abs(X.data if sp.issparse(X) else X), initial=0.0):.3g}, largest "
+                    f"|y| = {np.max(np.abs(y), initial=0.0):.3g}). Scale the data, e.g. with "
+                    "sklearn.preprocessing.StandardScaler.")
         attrs.update(coef_=coef.astype(X.dtype, copy=False), intercept_=intercept,
                      n_iter_=int(n_iter), converged_=bool(converged), objective_=float(objective))
         if "scale_" not in attrs:
@@ -361,7 +375,7 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         # matrix: beyond _MAX_DENSE columns "auto" hands over to the shared solvers
         # (the exact LP for the piecewise-linear losses, Newton-CG / L-BFGS otherwise)
         small = n_features + 1 <= _MAX_DENSE
-        exact = _pwl_problem(loss) is not None
+        exact = has_exact_solver(loss)
         if exact and l2_reg > 0:
             small = True  # a quadratic programme: the interior point is the reliable route
         if solver == "interior-point":
@@ -425,7 +439,7 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
             domain = get_loss(self.loss).y_domain
         except (TypeError, ValueError):
             return tags
-        tags.target_tags.positive_only = bool(domain.low >= 0)
+        tags.target_tags.positive_only = bool(np.isfinite(domain.low))  # a bounded domain: positive data
         return tags
 
 

@@ -3,12 +3,13 @@
 import numpy as np
 
 from ._checks_api import CheckLossError, _ApiChecks
+from ._checks_capabilities import _CapabilityChecks
 from ._checks_numeric import _NumericChecks
 
 __all__ = ["check_loss", "CheckLossError"]
 
 
-class _Checker(_NumericChecks, _ApiChecks):
+class _Checker(_CapabilityChecks, _NumericChecks, _ApiChecks):
     """Every check, on one loss, with one random generator."""
 
 
@@ -81,6 +82,15 @@ def check_loss(loss, *, random_state=0, rtol=1e-5, n_samples=40, n_classes=3, sk
         Returns a finite constant (shape ``(K,)`` for K classes) that is a local
         minimiser of the (weighted) mean loss: no neighbour at relative distance
         1e-3 to 1 has a lower mean loss.
+    ``capabilities``
+        The declarations agree with the computation: ``y_domain`` is an
+        :class:`~skloss.losses.Interval` that ``validate_y`` follows;
+        ``pieces(y)`` reproduces the loss values and the loss has a corner at
+        each of ``kinks``; ``multiclass_shift_invariant`` and
+        ``multiclass_margin`` (Crammer-Singer) match the K-score form;
+        ``hessian_is_constant`` holds; a likelihood's ``variance_power`` gives
+        the GLM score ``(mu - y) / mu^p``; each ``fused_linear_kernel`` equals
+        the generic evaluation of the linear objective.
     ``not_mutated``
         Nothing was written on the loss while it was used.
 
@@ -214,6 +224,7 @@ def check_loss(loss, *, random_state=0, rtol=1e-5, n_samples=40, n_classes=3, sk
     run("inverse_link", ck.check_inverse_link, raw, rawk)
     swk = rng.uniform(0.5, 2.0, yk.shape[0]) if yk is not None else None
     run("init_raw_prediction", ck.check_init, y, yk, sw, swk)
+    run("capabilities", ck.check_capabilities, y, raw, yk)
 
     after = vars(loss)
     changed = sorted(set(after) ^ set(snapshot) | {k for k in snapshot if k in after and after[k] is not snapshot[k]})

@@ -43,7 +43,7 @@ def test_accepts_a_name_and_reports_every_check():
     expected = {
         "attributes", "params", "evaluate", "validate_y", "pickle", "dtype", "float32", "vectorised",
         "consistency", "sample_weight", "gradient", "hessian", "extremes", "likelihood", "multiclass",
-        "inverse_link", "init_raw_prediction", "not_mutated",
+        "inverse_link", "init_raw_prediction", "capabilities", "not_mutated",
     }
     assert set(report) == expected
     assert report["multiclass"].startswith("skipped")
@@ -313,3 +313,65 @@ def test_error_pickles():
 
     err = pickle.loads(pickle.dumps(CheckLossError("check_loss(x) failed [gradient]: ...", "gradient")))
     assert err.check == "gradient" and "failed [gradient]" in str(err)
+
+
+# --------------------------------------------------- declared capabilities
+def _abs(y, raw):
+    return abs(raw - y)
+
+
+def _abs_grad(y, raw):
+    return 1.0 if raw > y else (-1.0 if raw < y else 0.0)
+
+
+def _sq(y, raw):
+    return (raw - y) ** 2
+
+
+def _sq_grad(y, raw):
+    return 2.0 * (raw - y)
+
+
+def _quartic_hess(y, raw):
+    return 12.0 * (raw - y) ** 2
+
+
+def test_capabilities_pass_with_true_declarations():
+    loss = make_loss(_abs, _abs_grad, is_smooth=False, piecewise_linear=[(-1.0, 0.0), (1.0, 0.0)])
+    assert check_loss(loss)["capabilities"] == "passed"
+    assert check_loss(make_loss(_sq, _sq_grad, lambda y, r: 2.0, hessian_is_constant=True),
+                      skip=("pickle",))["capabilities"] == "passed"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        # pieces of the pinball loss at q = 0.3, not of the absolute error
+        dict(loss=_abs, gradient=_abs_grad, is_smooth=False, piecewise_linear=[(-0.3, 0.0), (0.7, 0.0)]),
+        # a constant Hessian declared for a quartic
+        dict(loss=lambda y, r: (r - y) ** 4, gradient=lambda y, r: 4.0 * (r - y) ** 3, hessian=_quartic_hess,
+             hessian_is_constant=True),
+        # a domain that validate_y does not follow is impossible for make_loss; a
+        # wrong shift-invariance declaration is caught on the K-score form
+    ],
+)
+def test_capabilities_catch_false_declarations(kwargs):
+    with pytest.raises(CheckLossError, match=r"\[capabilities\]"):
+        check_loss(make_loss(**kwargs), skip=("pickle",))
+
+
+def test_capabilities_catch_a_false_shift_invariance():
+    class Claims(LogLoss):
+        pass
+
+    Claims.multiclass_shift_invariant = False
+    with pytest.raises(CheckLossError, match="multiclass_shift_invariant"):
+        check_loss(Claims(), skip=("pickle",))
+
+
+def test_capabilities_catch_a_fused_kernel_of_another_loss():
+    class Wrong(LogLoss):
+        _fused_linear = {(False, False): "poisson_linear"}
+
+    with pytest.raises(CheckLossError, match="fused pass"):
+        check_loss(Wrong(), skip=("pickle",))
