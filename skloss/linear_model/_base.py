@@ -122,15 +122,21 @@ class MLELinearModel(BaseEstimator):
         solver = resolve_solver(
             self.solver, objective.loss, l1_reg=objective.l1_reg, l2_reg=objective.l2_reg,
             sparse=objective.sparse, n_outputs=objective.n_outputs, n_coef=objective.n_coef,
+            n_samples=objective.n_samples, n_features=objective.n_features,
+            nnz=getattr(objective.X, "nnz", None) if objective.sparse else None,
         )
         res = solve(objective, coef0, solver, tol=float(self.tol), max_iter=int(self.max_iter),
                     verbose=int(self.verbose), fixed=fixed)
         if not res.converged:
+            if res.n_iter >= int(self.max_iter):
+                what = f"did not converge in max_iter={self.max_iter} iterations ({res.message}"
+                advice = "Increase max_iter, scale the features, or add a penalty (alpha > 0)."
+            else:
+                what = f"did not converge: it stopped after {res.n_iter} iterations ({res.message}"
+                advice = "Scale the features or add a penalty (alpha > 0)."
             warnings.warn(
-                f"{type(self).__name__} (solver={res.solver!r}, loss={objective.loss.name!r}) did not "
-                f"converge in max_iter={self.max_iter} iterations ({res.message}; optimality "
-                f"{res.optimality:.2e} > tol={self.tol}). Increase max_iter, scale the features, "
-                "or add a penalty (alpha > 0).",
+                f"{type(self).__name__} (solver={res.solver!r}, loss={objective.loss.name!r}) {what}; "
+                f"optimality {res.optimality:.2e} > tol={self.tol}). {advice}",
                 ConvergenceWarning,
                 stacklevel=3,
             )

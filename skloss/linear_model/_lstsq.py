@@ -40,8 +40,16 @@ def least_squares(X, y, sw, offset, fit_intercept, l2_reg):
         sq = np.sqrt(omega)
         A = (Xf - xbar) * sq[:, None] if fit_intercept else Xf * sq[:, None]
         b = zc * sq
-        G = A.T @ A
-        w = _solve_gram(G, A.T @ b, ridge, fallback=(A, b))
+        # units: columns and target scaled to a largest entry of 1 before any product,
+        # so the Gram matrix cannot overflow or underflow (w = sb u / sa)
+        sa = np.max(np.abs(A), axis=0) if n else np.ones(p)
+        sa = np.where((sa > 0) & np.isfinite(sa), sa, 1.0)
+        sb = float(np.max(np.abs(b))) if n else 1.0
+        sb = sb if sb > 0 and np.isfinite(sb) else 1.0
+        As, bs = A / sa, b / sb
+        G = As.T @ As
+        u = _solve_gram(G, As.T @ bs, ridge / sa / sa, fallback=(As, bs))
+        w = sb * (u / sa)
     return w, zbar - float(xbar @ w)
 
 
@@ -51,6 +59,8 @@ def _solve_gram(G, rhs, ridge, fallback=None):
     d[d == 0] = 1.0
     Gs = G / d[:, None] / d[None, :]
     Gs[np.diag_indices(p)] += ridge / d**2
+    ridge = np.broadcast_to(ridge, (p,))
+    ridge = ridge if np.any(ridge) else 0.0
     try:
         c, low = la.cho_factor(Gs, check_finite=False)
         diag = np.abs(np.diag(c))
@@ -60,8 +70,8 @@ def _solve_gram(G, rhs, ridge, fallback=None):
         pass
     if fallback is not None:
         A, b = fallback
-        if ridge:
-            A = np.vstack([A, np.sqrt(ridge) * np.eye(p)])
+        if np.any(ridge):
+            A = np.vstack([A, np.diag(np.broadcast_to(np.sqrt(ridge), (p,)))])
             b = np.concatenate([b, np.zeros(p)])
         # SVD least squares on the equilibrated design: accurate to the condition
         # of X.  A rank-deficient X has many solutions: the one of minimum norm

@@ -591,8 +591,8 @@ class _NumpyLogLoss:
     def __getattr__(self, name):
         return getattr(self._loss, name)
 
-    def _terms(self, y, raw, sw):
-        from scipy.special import expit, logsumexp
+    def _terms(self, y, raw, sw, want_h=True):
+        from scipy.special import expit
 
         y = np.asarray(y, dtype=np.float64)
         r = np.asarray(raw, dtype=np.float64)
@@ -601,14 +601,25 @@ class _NumpyLogLoss:
             t = y * (1.0 - eps) + 0.5 * eps
             loss = np.logaddexp(0.0, r) - t * r
             p = expit(r)
-            return loss, p - t, p * (1.0 - p), None
-        k = r.shape[1]
-        lse = logsumexp(r, axis=1)
-        P = np.exp(r - lse[:, None])
-        T = np.full(r.shape, eps / k)
-        T[np.arange(r.shape[0]), y.astype(np.intp)] += 1.0 - eps
-        loss = lse - np.sum(T * r, axis=1)
-        return loss, P - T, P * (1.0 - P), P
+            return loss, p - t, (p * (1.0 - p) if want_h else None), None
+        # (plain NumPy log-sum-exp: scipy.special.logsumexp's array-API layer cost
+        # more than the arithmetic on small problems with many classes)
+        n, k = r.shape
+        rows = np.arange(n)
+        yi = y.astype(np.intp)
+        m = r.max(axis=1)
+        P = np.exp(r - m[:, None])
+        s = P.sum(axis=1)
+        P /= s[:, None]
+        lse = m + np.log(s)
+        loss = lse - (1.0 - eps) * r[rows, yi]
+        if eps:
+            loss -= (eps / k) * r.sum(axis=1)
+        G = P.copy()
+        G[rows, yi] -= 1.0 - eps
+        if eps:
+            G -= eps / k
+        return loss, G, (P * (1.0 - P) if want_h else None), P
 
     @staticmethod
     def _weigh(a, sw, dtype):
@@ -622,11 +633,11 @@ class _NumpyLogLoss:
         return np.float32 if np.asarray(raw).dtype == np.float32 else np.float64
 
     def loss(self, y_true, raw_prediction, sample_weight=None):
-        return self._weigh(self._terms(y_true, raw_prediction, sample_weight)[0], sample_weight,
+        return self._weigh(self._terms(y_true, raw_prediction, sample_weight, want_h=False)[0], sample_weight,
                            self._dtype(raw_prediction))
 
     def gradient(self, y_true, raw_prediction, sample_weight=None):
-        return self._weigh(self._terms(y_true, raw_prediction, sample_weight)[1], sample_weight,
+        return self._weigh(self._terms(y_true, raw_prediction, sample_weight, want_h=False)[1], sample_weight,
                            self._dtype(raw_prediction))
 
     def hessian(self, y_true, raw_prediction, sample_weight=None):
@@ -634,7 +645,7 @@ class _NumpyLogLoss:
                            self._dtype(raw_prediction))
 
     def loss_gradient(self, y_true, raw_prediction, sample_weight=None):
-        lo, g, _, _ = self._terms(y_true, raw_prediction, sample_weight)
+        lo, g, _, _ = self._terms(y_true, raw_prediction, sample_weight, want_h=False)
         d = self._dtype(raw_prediction)
         return self._weigh(lo, sample_weight, d), self._weigh(g, sample_weight, d)
 

@@ -374,7 +374,7 @@ def test_many_sparse_columns_use_the_shared_solvers():
     ref = Ridge(alpha=1.0, solver="sparse_cg", tol=1e-12, max_iter=100000).fit(X, y)
     np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-6)
     q = MLELinearRegression(loss="absolute_error", cov_type=None).fit(X[:, :3100], y)
-    assert q.solver_ == "highs"
+    assert q.solver_.endswith("highs")
 
 
 def test_student_t_interpolating_fit_warns_that_no_maximum_exists():

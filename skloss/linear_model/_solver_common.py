@@ -1,0 +1,227 @@
+"""What every solver of the linear-model objective shares.
+
+* :class:`SolverResult`, the common answer;
+* :class:`ProblemScale`, the problem's own units, which make every stopping
+  test scale-free (the unpenalised fit is equivariant to the units of ``X`` and
+  ``y``: ``coef(c X) = coef(X) / c`` at the same ``tol``);
+* the overflow error, the BLAS thread guard and small helpers.
+
+Scale-free optimality
+---------------------
+The gradient of the mean loss with respect to coefficient ``j`` is
+``g_j = mean_i s_i l'_i x_ij``.  Dividing it by the root-mean-square of column
+``j`` (``d_j``; 1 for an intercept) and by the root-mean-square of the
+per-sample raw gradients ``l'_i`` at the start (``G0``) gives
+
+    opt = max_j |g_j| / (d_j G0),
+
+a correlation between the features and the start's residual gradient: at most
+1 at the start (Cauchy-Schwarz), 0 at the optimum, and unchanged when a column
+of ``X`` is multiplied by any constant or ``y`` is expressed in other units
+(for the losses that are equivariant to it).  Every solver stops when
+``opt <= tol``; objective-based tests are relative to ``|F|``.
+"""
+
+import contextlib
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["SolverResult", "ProblemScale", "NonFinite", "overflow_error", "quiet_blas", "single_thread_blas",
+           "log", "expand"]
+
+
+@dataclass
+class SolverResult:
+    """What a solver returns.
+
+    Attributes
+    ----------
+    coef : ndarray
+        Packed coefficients (float64).
+    objective : float
+        The full objective at ``coef`` (L1 term included).
+    n_iter : int
+    converged : bool
+    solver : str
+    message : str
+    optimality : float
+        The final value of the (scale-free) stopping measure.
+    extra : dict
+        Solver details (``seconds``, ``n_hessians`` ...).
+    """
+
+    coef: np.ndarray
+    objective: float
+    n_iter: int
+    converged: bool
+    solver: str
+    message: str = ""
+    optimality: float = float("nan")
+    extra: dict = field(default_factory=dict)
+
+
+class NonFinite(ArithmeticError):
+    """The objective, its gradient or its Hessian is not finite where it must be."""
+
+
+def overflow_error(obj, what):
+    """The ``ValueError`` for an objective that overflows, naming the magnitudes."""
+
+    def biggest(a):
+        a = a.data if sp.issparse(a) else np.asarray(a)
+        return float(np.max(np.abs(a))) if a.size else 0.0
+
+    limit = float(np.finfo(obj.dtype).max)
+    return ValueError(
+        f"The {what} is not finite: the computation overflows the {np.dtype(obj.dtype).name} range "
+        f"(largest |X| = {biggest(obj.X):.3g}, largest |y| = {biggest(obj.y):.3g}; products and squares "
+        f"must stay below {limit:.3g}). Scale the data, e.g. with sklearn.preprocessing.StandardScaler."
+    )
+
+
+def _column_rms(obj):
+    """Weighted root-mean-square of every column of ``X`` (float64, length p)."""
+    if hasattr(obj, "column_rms"):  # (a dask objective: reduced block-wise on the workers)
+        return obj.column_rms()
+    p = obj.n_features
+    sw = obj.sample_weight
+    if obj.n_samples == 0 or p == 0:
+        return np.ones(p)
+    if obj.sparse:
+        X2 = obj.X.copy().astype(np.float64)
+        X2.data **= 2
+        acc = np.asarray(X2.T @ (np.ones(obj.n_samples) if sw is None else sw.astype(np.float64))).ravel()
+    else:
+        acc = np.zeros(p)
+        for start, stop in obj._blocks:
+            Xb = np.asarray(obj.X[start:stop], dtype=np.float64)
+            Xb = Xb * Xb
+            acc += Xb.sum(axis=0) if sw is None else sw[start:stop].astype(np.float64) @ Xb
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.sqrt(acc / max(obj.weight_sum, 1e-300))
+
+
+class ProblemScale:
+    """The units of one problem at its start ``coef0`` (see the module docstring).
+
+    Attributes
+    ----------
+    col : ndarray (n_coef,)
+        ``d_j``: the root-mean-square of the column a coefficient multiplies (1 for
+        intercepts and for all-zero columns).
+    g0 : float
+        Root-mean-square per-sample raw gradient at the start (estimated on at
+        about ``rows`` evenly strided rows on many rows; 1 when it is 0).
+    f0 : float
+        ``|F(coef0)|`` (1 when it is 0 or not finite).
+    """
+
+    def __init__(self, obj, coef0, rows=None):
+        # (an objective may provide its column scales, e.g. reduced on a cluster)
+        d = np.asarray(obj.column_rms(), dtype=np.float64) if hasattr(obj, "column_rms") else _column_rms(obj)
+        if not np.all(np.isfinite(d)):
+            raise NonFinite("sum of squares of a column of X")
+        d = np.where(d > 0, d, 1.0)
+        k = obj.n_outputs
+        parts = [np.tile(d, k)]
+        if obj.fit_intercept:
+            parts.append(np.ones(k))
+        self.col = np.concatenate(parts)
+        # (the rows of the Newton solver's subsampled Hessians: the subsample is shared)
+        rows = max(10000, 20 * obj.n_coef) if rows is None else rows
+        sub = obj if obj.n_samples <= 4 * rows else obj.subsample(rows)
+        with np.errstate(all="ignore"):
+            raw = sub.raw_prediction(coef0)
+            gr = np.asarray(sub._lossfn.gradient(sub.y, raw), dtype=np.float64)
+            gr = gr * gr
+            if gr.ndim > 1:
+                gr = gr.sum(axis=1)
+            sw = None if sub.sample_weight is None else sub.sample_weight.astype(np.float64)
+            g0 = float(np.sqrt(np.average(gr, weights=sw))) if gr.size else 0.0
+        if not np.isfinite(g0):
+            raise NonFinite("loss gradient at the start")
+        self.g0 = g0 if g0 > 0 else 1.0
+        self.f0 = 1.0
+        self.has_f0 = False
+
+    def set_f0(self, f0):
+        """Record the objective at the start (the unit of objective-based tests)."""
+        self.has_f0 = True
+        f0 = abs(float(f0))
+        self.f0 = f0 if np.isfinite(f0) and f0 > 0 else 1.0
+
+    def scaled(self, g, free=None):
+        """``|g_j| / (d_j G0)`` for the free entries."""
+        s = np.abs(g) / (self.col * self.g0)
+        return s if free is None else s[free]
+
+    def optimality(self, g, free=None):
+        """``max_j |g_j| / (d_j G0)`` over the free entries (0 when there are none)."""
+        s = self.scaled(g, free)
+        return float(np.max(s)) if s.size else 0.0
+
+    def fmag(self, f):
+        """The magnitude objective changes are compared with: ``|f|``, floored far
+        below the start's objective (an interpolating fit has ``F* = 0``)."""
+        return max(abs(float(f)), 1e-12 * self.f0, 1e-300)
+
+
+@functools.cache
+def _threadpool_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()  # (scans the loaded libraries: a few ms, once)
+
+
+@contextlib.contextmanager
+def quiet_blas(objective):
+    """Single-threaded BLAS while the parallel numba passes of ``objective`` run.
+
+    An OpenBLAS worker keeps spinning for a while after each call; on a few cores
+    it then competes with numba's threads, and a parallel pass over ``X`` that
+    follows any BLAS call (even a small product on a subsample) is two to three
+    times slower.  The BLAS work of the fused solvers (subsampled Hessians,
+    Cholesky) is small, so one thread costs little there.
+    """
+    # (PERF) also for small Hessians: a Cholesky of 130 x 130 measured 0.36 s with the
+    # default OpenBLAS threads on a busy 2-core machine (5-class log loss, 2,000 x 25: 5.8 s
+    # per fit against 0.15 s with one thread); below SMALL_BLAS_COEF one thread is as fast
+    small = getattr(objective, "n_coef", SMALL_BLAS_COEF + 1) <= SMALL_BLAS_COEF
+    if not (small or (getattr(objective, "_fused", False) and getattr(objective, "_n_chunks", 1) > 1)):
+        yield
+        return
+    with _threadpool_controller().limit(limits=1, user_api="blas"):
+        yield
+
+
+# packed coefficients up to which the solvers' BLAS work (Gram, Cholesky) runs on one
+# thread (PERF: multi-threaded BLAS on small matrices loses to thread wake-ups)
+SMALL_BLAS_COEF = 1024
+
+
+@contextlib.contextmanager
+def single_thread_blas():
+    """One BLAS thread, e.g. around SciPy's L-BFGS-B: its BLAS calls work on
+    vectors of ``n_coef`` entries, where waking and synchronising OpenBLAS workers
+    costs far more than the work (a 58-iteration L-BFGS-B run on 11 variables
+    measured 0.71 s with the default threads on a busy 2-core machine, 0.077 s
+    with one)."""
+    with _threadpool_controller().limit(limits=1, user_api="blas"):
+        yield
+
+
+def log(verbose, msg):
+    if verbose:
+        print(msg)
+
+
+def expand(free, x_free, base):
+    """The packed vector ``base`` with its free entries replaced by ``x_free``."""
+    if free is None:
+        return x_free
+    out = base.copy()
+    out[free] = x_free
+    return out
