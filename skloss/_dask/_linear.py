@@ -89,10 +89,13 @@ def _finish(est, attrs, names):
     return est
 
 
-def _data_checks(X, y=None, sw=None, off=None):
+def _data_checks(X, y=None, sw=None, off=None, extra=None):
+    """Finiteness, weight checks (and any ``extra`` named reductions) in one pass;
+    returns the computed values of ``extra``."""
     import dask.array as da
 
     checks = {"X": da.isfinite(X).all()}
+    checks.update({f"extra:{k}": v for k, v in (extra or {}).items()})
     if y is not None and y.dtype.kind == "f":
         checks["y"] = da.isfinite(y).all()
     if sw is not None:
@@ -115,6 +118,13 @@ def _data_checks(X, y=None, sw=None, off=None):
             raise ValueError("sample_weight must have a positive sum.")
     if not got.get("offset", True):
         raise ValueError("offset contains NaN or infinity.")
+    return {k[len("extra:"):]: v for k, v in got.items() if k.startswith("extra:")}
+
+
+def _column_sq(X, sw):
+    """Weighted column sums of squares (the solvers' units), lazily."""
+    X2 = X.astype(np.float64) ** 2
+    return X2.sum(axis=0) if sw is None else (X2 * sw.astype(np.float64)[:, None]).sum(axis=0)
 
 
 def _probe(obj, k_out):
@@ -167,13 +177,15 @@ def fit_logistic(est, X, y, sample_weight=None):
         base = sw if sw is not None else da.ones(n, chunks=(chunks,), dtype=X.dtype)
         sw = base * y_idx.map_blocks(_class_weights, np.asarray(cw), X.dtype, dtype=X.dtype)
     X, y_idx, sw = dask.persist(X, y_idx, sw)
-    _data_checks(X, None, sw)
     unit_weights = sample_weight is None and est.class_weight is None
     sw_arg = None if unit_weights else sw
-    # weighted class totals: the intercept-only start is exact from them
+    # weighted class totals (the intercept-only start is exact from them) and the
+    # column scales, in the pass of the checks
     totals = da.bincount(y_idx.astype(np.intp), weights=sw, minlength=n_classes) if sw is not None else \
         da.bincount(y_idx.astype(np.intp), minlength=n_classes)
-    totals = np.asarray(totals.compute(), dtype=np.float64)
+    got = _data_checks(X, None, sw, extra={"totals": totals, "colsq": _column_sq(X, sw_arg)})
+    totals = np.asarray(got["totals"], dtype=np.float64)
+    pre = {"column_sq": got["colsq"], "weight_sum": float(totals.sum()) if sw_arg is not None else None}
     l1_reg, l2_reg = est._penalty_strengths()
     feature_names = _feature_names(est, names, p)
     if n_classes == 2:
@@ -196,7 +208,7 @@ def fit_logistic(est, X, y, sample_weight=None):
         if mode in ("binary", "multinomial"):
             k_out = 1 if mode == "binary" else n_classes
             obj = DaskLinearObjective(loss, X, y_idx, sw_arg, fit_intercept=est.fit_intercept, n_outputs=k_out,
-                                      l2_reg=l2_reg, l1_reg=l1_reg)
+                                      l2_reg=l2_reg, l1_reg=l1_reg, **pre)
             objectives.append(obj)
             coef0, fixed, invariant = _logistic_start(est, obj, loss, totals, warm, k_out, penalised)
             res = est._run_solver(obj, coef0, fixed)
@@ -216,7 +228,7 @@ def fit_logistic(est, X, y, sample_weight=None):
             for k in range(n_classes):
                 yk = (y_idx == k).astype(X.dtype)
                 obj = DaskLinearObjective(loss, X, yk, sw_arg, fit_intercept=est.fit_intercept, n_outputs=1,
-                                          l2_reg=l2_reg, l1_reg=l1_reg)
+                                          l2_reg=l2_reg, l1_reg=l1_reg, **pre)
                 objectives.append(obj)
                 wk = None if warm is None else (warm[0][k:k + 1], warm[1][k:k + 1])
                 two = np.array([totals.sum() - totals[k], totals[k]])
@@ -365,9 +377,12 @@ def fit_linear(est, X, y, sample_weight=None, offset=None):
     sw = dask_vector(sample_weight, chunks, name="sample_weight", dtype=np.float64)
     off = dask_vector(offset, chunks, name="offset", dtype=np.float64)
     X, yd, sw, off = dask.persist(X, yd, sw, off)
-    _data_checks(X, yd, sw, off)
+    extra = {"colsq": _column_sq(X, sw)}
+    if sw is not None:
+        extra["ws"] = sw.sum(dtype=np.float64)
+    got = _data_checks(X, yd, sw, off, extra=extra)
     obj = DaskLinearObjective(loss, X, yd, sw, fit_intercept=est.fit_intercept, l2_reg=l2_reg,
-                              l1_reg=l1_reg, offset=off)
+                              l1_reg=l1_reg, offset=off, column_sq=got["colsq"], weight_sum=got.get("ws"))
     try:
         warm = est._warm_start_coef((p,))
         if warm is not None:

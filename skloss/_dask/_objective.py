@@ -186,7 +186,7 @@ class DaskLinearObjective:
     _n_chunks = 1
 
     def __init__(self, loss, X, y, sample_weight=None, *, fit_intercept=True, n_outputs=1,
-                 l2_reg=0.0, l1_reg=0.0, offset=None, persist=True):
+                 l2_reg=0.0, l1_reg=0.0, offset=None, persist=True, weight_sum=None, column_sq=None):
         import dask
 
         self.loss = loss
@@ -213,15 +213,21 @@ class DaskLinearObjective:
         ]
         if sample_weight is None:
             self.weight_sum = float(self.n_samples)
+        elif weight_sum is not None:
+            self.weight_sum = float(weight_sum)
         else:
             self.weight_sum = float(dask.compute(sample_weight.sum(dtype=np.float64))[0])
+        self._column_rms = None
+        if column_sq is not None:  # (weighted column sums of squares, from the data checks' pass)
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._column_rms = np.sqrt(np.asarray(column_sq, dtype=np.float64) / max(self.weight_sum, 1e-300))
         self._token = uuid.uuid4().hex
         self._spec = (loss, self.fit_intercept, self.n_outputs)
         self.n_evaluations = 0
         self.n_round_trips = 0
 
     # --------------------------------------------------------------- layout
-    n_coef = LinearObjective.n_coef
+    n_coef = LinearObjective.n_coef  # (the layout and penalty helpers are the in-memory ones)
     split = LinearObjective.split
     pack = LinearObjective.pack
     penalised_mask = LinearObjective.penalised_mask
@@ -330,7 +336,7 @@ class DaskLinearObjective:
     def column_rms(self):
         """Weighted root-mean-square of every column of ``X`` (the solvers' units),
         reduced block-wise; computed once."""
-        if getattr(self, "_column_rms", None) is None:
+        if self._column_rms is None:
             total = np.asarray(self.block_sum(_block_column_squares, np.zeros(self.n_coef)), dtype=np.float64)
             with np.errstate(over="ignore", invalid="ignore"):
                 self._column_rms = np.sqrt(total / max(self.weight_sum, 1e-300))

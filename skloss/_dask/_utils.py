@@ -104,4 +104,4 @@ def checked_compute(checks):
 
     keys = list(checks)
     values = dask.compute(*[checks[k] for k in keys])
-    return {k: (v.item() if hasattr(v, "item") else v) for k, v in zip(keys, values)}
+    return {k: (v.item() if hasattr(v, "item") and np.ndim(v) == 0 else v) for k, v in zip(keys, values)}

@@ -144,6 +144,12 @@ class BaseSGDNet(BaseEstimator):
     # ------------------------------------------------------------------ fit
     @keeps_state_on_error
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        from skloss._dask import any_dask
+
+        if any_dask(X, y, sample_weight):  # (dask arrays: stream the row blocks)
+            from skloss._dask._stream import stream_fit
+
+            return stream_fit(self, X, y, sample_weight, incremental, classes)
         fitted = hasattr(self, "coefs_")
         first = not fitted or not (incremental or self.warm_start)
         loss = self.loss_ if (incremental and fitted) else self._resolve_loss()
