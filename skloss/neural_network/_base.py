@@ -175,6 +175,8 @@ class BaseSGDNet(BaseEstimator):
         sw = self._sample_weight(Y, sample_weight, X, incremental)
         if sw is not None and not np.sum(sw) > 0:
             raise ValueError("sample_weight must have a positive sum; got all zeros.")
+        n_total = X.shape[0]
+        _check_power_t(self, n_total)
 
         if first:
             self._rng = check_random_state(self.random_state)
@@ -203,8 +205,24 @@ class BaseSGDNet(BaseEstimator):
         form = output_form(loss, n_outputs)
         sizes = _network.layer_sizes(X.shape[1], hidden, n_outputs)
         if first:
+            self._target = _target_transform(loss, form, Y, sw)
+        target = self._target
+        Y_train = target.forward(Y, dtype)
+        if first:
             theta = _network.init_theta(sizes, self.activation, rng, dtype)
-            theta[theta.shape[0] - n_outputs:] = self._output_bias(loss, Y, sw, n_outputs)
+            bias = self._output_bias(loss, Y_train, sw, n_outputs)
+            theta[theta.shape[0] - n_outputs:] = bias
+            self._step_scale, self._reference_loss = _curvature(
+                loss, form, Y_train, sw, bias, n_outputs
+            )
+            # the yardstick of the growth safeguard: the worse of the constant
+            # model and the initial network (large on unscaled features)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                start = -self._validation_score(loss, form, X, Y_train, sw, theta, sizes) + (
+                    0.5 * self.alpha * _network.squared_weight_norm(theta, sizes))
+            if np.isfinite(start):
+                self._reference_loss = max(self._reference_loss, float(start))
             optimizer = None
             self.n_iter_ = 0
             self.t_ = 0
@@ -217,13 +235,14 @@ class BaseSGDNet(BaseEstimator):
                     f"The fitted network has layer sizes {self._sizes.tolist()}; this data and "
                     f"hidden_layer_sizes need {sizes.tolist()}. Refit without warm_start."
                 )
-            theta = _network.pack(self.coefs_, self.intercepts_, dtype)
+            theta = target.to_training(_network.pack(self.coefs_, self.intercepts_, dtype), sizes)
             optimizer = getattr(self, "_optimizer", None) if incremental else None
         if optimizer is None:
             optimizer = make_optimizer(
                 self.optimizer, theta.shape[0], dtype,
                 learning_rate_init=self.learning_rate_init, learning_rate=self.learning_rate,
                 momentum=self.momentum, nesterov=self.nesterov, power_t=self.power_t,
+                step_scale=self._step_scale,
             )
         else:
             optimizer.astype(dtype)
@@ -248,121 +267,169 @@ class BaseSGDNet(BaseEstimator):
         batch = self._batch(n_samples)
         sw_arr = np.empty(0, dtype) if sw is None else np.ascontiguousarray(sw, dtype=dtype)
         grad_scale = 1.0 if sw is None else n_samples / float(np.sum(sw, dtype=np.float64))
-        route = compiled_route(loss, form)
-        params = kernel_params(loss)
-        act = _net.ACTIVATIONS.index(self.activation)
-        Xin = _input_arrays(X, dtype)
-        work = _workspace(batch, sizes, Y.shape[1] if Y.ndim == 2 else 1, dtype, X)
-        grad = np.zeros_like(theta)
-        Y = np.ascontiguousarray(Y)
-
-        n_epochs = 1 if incremental else self.max_iter
+        run = _Run(
+            incremental=incremental, early=early, scorer=scorer, rng=rng, n_samples=n_samples,
+            optimizer=optimizer, dtype=dtype, grad_scale=grad_scale,
+            route=compiled_route(loss, form), loss=loss, form=form, Xin=_input_arrays(X, dtype),
+            X=X, Y=np.ascontiguousarray(Y_train), sw=sw_arr, sizes=sizes,
+            act=_net.ACTIVATIONS.index(self.activation), params=kernel_params(loss),
+            work=_workspace(batch, sizes, Y.shape[1] if Y.ndim == 2 else 1, dtype, X),
+            grad=np.zeros_like(theta), X_val=X_val, Y_val=Y_val, y_val=y_val, sw_val=sw_val,
+            target=target,
+        )
         with _blas_threads(batch, sizes):
-            theta, best_theta = self._epochs(
-                n_epochs, incremental, early, scorer, rng, n_samples, optimizer, dtype,
-                grad_scale, route, loss, form, Xin, X, Y, sw_arr, theta, grad, sizes, act,
-                params, work, X_val, Y_val, y_val, sw_val,
-            )
-        if early and best_theta is not None:
-            theta = best_theta
-        self.coefs_, self.intercepts_ = _network.unpack(theta, sizes)
+            theta = self._epochs(run, theta, 1 if incremental else self.max_iter)
+        self.coefs_, self.intercepts_ = _network.unpack(target.to_public(theta, sizes), sizes)
         return self
 
-    def _epochs(self, n_epochs, incremental, early, scorer, rng, n_samples, optimizer, dtype,
-                grad_scale, route, loss, form, Xin, X, Y, sw_arr, theta, grad, sizes, act,
-                params, work, X_val, Y_val, y_val, sw_val):
-        """The epoch loop: stopping rules, schedules, divergence, verbose lines."""
-        best_theta = None
+    def _epochs(self, run, theta, n_epochs):
+        """The epoch loop: stopping rules, schedules, the growth safeguard,
+        interrupts and verbose lines.  Returns the weights to keep (training
+        parametrisation)."""
+        optimizer, target = run.optimizer, run.target
+        unit = target.loss_unit  # objective in y's units = unit * objective in training units
+        best_train = self.best_loss_ / unit if self.best_loss_ is not None else np.inf
+        if not np.isfinite(best_train) and self.loss_curve_:
+            best_train = min(self.loss_curve_) / unit
+        best_theta = theta.copy()  # start of the epoch with the lowest training loss
+        best_epoch = self.n_iter_
+        best_valid = None  # weights of the best validation score (early stopping)
+        growth = []  # (epoch, loss, best) of each rejected epoch
+        exhausted = True
         for _ in range(n_epochs):
+            saved = self._bookkeeping()
+            theta_before = theta.copy()
+            opt_before = optimizer.snapshot()
             try:
-                perm = rng.permutation(n_samples) if self.shuffle else np.arange(n_samples)
-                perm = perm.astype(np.int64, copy=False)
-                hyper = optimizer.hyper(self.alpha, grad_scale, dtype)
-                theta_before = theta.copy()
-                opt_before = optimizer.snapshot()
-                tic = time.perf_counter()
-                if route is not None:
-                    driver, code = route
-                    total, wsum, _, status = driver(
-                        Xin, Y, sw_arr, perm, theta, grad, optimizer.s1, optimizer.s2, sizes,
-                        act, optimizer.code, hyper, optimizer.counters, code, params, work,
-                    )
+                epoch_loss, elapsed = _run_epoch(self, run, theta)
+                base = max(best_train, self._reference_loss) if np.isfinite(best_train) \
+                    else self._reference_loss
+                if not np.isfinite(epoch_loss) or not np.all(np.isfinite(theta)) or (
+                    base > 0 and epoch_loss > _GROWTH * base
+                ):
+                    # safeguarded step: back to the best epoch, a smaller step
+                    growth.append((self.n_iter_ + 1, epoch_loss * unit, best_train * unit))
+                    theta[...] = best_theta
+                    optimizer.reset_after_growth()
+                    if len(growth) > _MAX_STEP_CUTS:
+                        exhausted = False
+                        break
+                    continue
+                self.n_iter_ += 1
+                self.t_ += run.n_samples
+                self.loss_curve_.append(epoch_loss * unit)
+                line = f"Epoch {self.n_iter_}, loss = {epoch_loss * unit:.8f}"
+                improved = epoch_loss < best_train
+                stalled = epoch_loss > best_train - self.tol
+                if improved:
+                    # the safe point of this epoch is where it started: its
+                    # averaged loss vouches for the path from there, while
+                    # its end may already be diverging
+                    best_train = epoch_loss
+                    best_theta[...] = theta_before
+                    best_epoch = self.n_iter_ - 1
+                if run.early:
+                    score, comparable = self._score_epoch(run, theta)
+                    self.validation_scores_.append(score)
+                    line += f", validation score = {score:.8f}"
+                    best_comparable = self.best_validation_score_
+                    if run.scorer is None and np.isfinite(best_comparable):
+                        best_comparable = best_comparable / unit
+                    stalled = comparable < best_comparable + self.tol
+                    if score > self.best_validation_score_:
+                        self.best_validation_score_ = score
+                        best_valid = theta.copy()
                 else:
-                    total, wsum, status = _python_epoch(
-                        loss, form, X, Y, sw_arr, perm, theta, grad, optimizer, sizes, act,
-                        hyper, work, grad_scale,
-                    )
-                elapsed = time.perf_counter() - tic
+                    self.best_loss_ = best_train * unit
+                self._no_improvement_count = self._no_improvement_count + 1 if stalled else 0
+                if self.verbose:
+                    took = f"{elapsed:.2f} s" if elapsed >= 1 else f"{1000 * elapsed:.1f} ms"
+                    print(f"{line}, learning rate = {optimizer.learning_rate:g}, {took}")
+                optimizer.iteration_ends(self.t_)
+                if self._no_improvement_count > self.n_iter_no_change:
+                    what = "Validation score" if run.early else "Training loss"
+                    msg = (f"{what} did not improve more than tol={self.tol:f} for "
+                           f"{self.n_iter_no_change} consecutive epochs.")
+                    if optimizer.trigger_stopping(msg, self.verbose):
+                        exhausted = False
+                        break
+                    self._no_improvement_count = 0
             except KeyboardInterrupt:
-                warnings.warn("Training interrupted by user.")
-                break
-            epoch_loss = np.nan
-            if status == _net.OK:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    penalty = 0.5 * self.alpha * _network.squared_weight_norm(theta, sizes)
-                    epoch_loss = float(total / wsum) + penalty
-            if not np.isfinite(epoch_loss) or not np.all(np.isfinite(theta)):
+                # the same outcome wherever the interrupt lands: the state of
+                # the last complete epoch, then the usual end of training
                 theta[...] = theta_before
                 optimizer.restore(opt_before)
+                self._restore_bookkeeping(saved)
                 warnings.warn(
-                    f"Training diverged in epoch {self.n_iter_ + 1}: the loss became non-finite "
-                    f"with learning_rate_init={self.learning_rate_init!r} (current learning "
-                    f"rate {optimizer.learning_rate:g}, optimizer={self.optimizer!r}). Training "
-                    "stopped and the weights of the last finite epoch are kept. Lower "
-                    "learning_rate_init, scale the features (and the target), or use "
-                    "optimizer='adam'.",
-                    ConvergenceWarning,
+                    f"Training interrupted by user after {self.n_iter_} epochs; the weights "
+                    + ("of the best validation epoch are kept." if run.early
+                       else "of the last complete epoch are kept."),
+                    UserWarning,
                 )
+                exhausted = False
                 break
-            self.n_iter_ += 1
-            self.t_ += n_samples
-            self.loss_curve_.append(epoch_loss)
-            line = f"Epoch {self.n_iter_}, loss = {epoch_loss:.8f}"
-            if early:
-                if scorer is None:
-                    score = self._validation_score(loss, form, X_val, Y_val, sw_val, theta, sizes)
-                else:
-                    self.coefs_, self.intercepts_ = _network.unpack(theta, sizes)
-                    score = float(scorer(self, X_val, y_val, sample_weight=sw_val))
-                self.validation_scores_.append(score)
-                line += f", validation score = {score:.8f}"
-                if score < self.best_validation_score_ + self.tol:
-                    self._no_improvement_count += 1
-                else:
-                    self._no_improvement_count = 0
-                if score > self.best_validation_score_:
-                    self.best_validation_score_ = score
-                    best_theta = theta.copy()
-            else:
-                if epoch_loss > self.best_loss_ - self.tol:
-                    self._no_improvement_count += 1
-                else:
-                    self._no_improvement_count = 0
-                if epoch_loss < self.best_loss_:
-                    self.best_loss_ = epoch_loss
-            if self.verbose:
-                took = f"{elapsed:.2f} s" if elapsed >= 1 else f"{1000 * elapsed:.1f} ms"
-                print(f"{line}, learning rate = {optimizer.learning_rate:g}, {took}")
-            optimizer.iteration_ends(self.t_)
-            if self._no_improvement_count > self.n_iter_no_change:
-                if early:
-                    msg = (f"Validation score did not improve more than tol={self.tol:f} for "
-                           f"{self.n_iter_no_change} consecutive epochs.")
-                else:
-                    msg = (f"Training loss did not improve more than tol={self.tol:f} for "
-                           f"{self.n_iter_no_change} consecutive epochs.")
-                if optimizer.trigger_stopping(msg, self.verbose):
-                    break
-                self._no_improvement_count = 0
-            if incremental:
-                break
-            if self.n_iter_ == self.max_iter:
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                    "optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                )
-        return theta, best_theta
+        if growth:
+            self._warn_growth(growth, best_epoch, optimizer, stopped=len(growth) > _MAX_STEP_CUTS)
+        if exhausted and not run.incremental:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        if growth and not run.early and (
+                not self.loss_curve_ or self.loss_curve_[-1] > best_train * unit):
+            # after a divergence the best epoch is kept, not the last one
+            theta = best_theta
+        if run.early and best_valid is not None:
+            theta = best_valid
+        return theta
+
+    def _bookkeeping(self):
+        scores = self.validation_scores_
+        return (self.n_iter_, self.t_, len(self.loss_curve_), self.best_loss_,
+                None if scores is None else len(scores), self.best_validation_score_,
+                self._no_improvement_count)
+
+    def _restore_bookkeeping(self, saved):
+        n_iter, t, n_curve, best_loss, n_scores, best_score, count = saved
+        self.n_iter_, self.t_, self.best_loss_ = n_iter, t, best_loss
+        del self.loss_curve_[n_curve:]
+        if n_scores is not None:
+            del self.validation_scores_[n_scores:]
+        self.best_validation_score_ = best_score
+        self._no_improvement_count = count
+
+    def _score_epoch(self, run, theta):
+        """``(score, comparable)``: the validation score reported (in the
+        target's units) and the one the stopping rule compares (scale-free)."""
+        public = run.target.to_public(theta, run.sizes)
+        if run.scorer is None:
+            score = self._validation_score(run.loss, run.form, run.X_val, run.Y_val, run.sw_val,
+                                           public, run.sizes)
+            return score, score / run.target.loss_unit
+        self.coefs_, self.intercepts_ = _network.unpack(public, run.sizes)
+        score = float(run.scorer(self, run.X_val, run.y_val, sample_weight=run.sw_val))
+        return score, score
+
+    def _warn_growth(self, growth, best_epoch, optimizer, stopped):
+        epoch, value, best = growth[0]
+        grew = (f"the training loss grew to {value:.4g} in epoch {epoch} (best so far "
+                f"{best:.4g})" if np.isfinite(value) and np.isfinite(best)
+                else f"the training loss became non-finite in epoch {epoch}")
+        if stopped:
+            msg = (f"Training diverged: {grew} with learning_rate_init="
+                   f"{self.learning_rate_init!r} (optimizer={self.optimizer!r}), and again after "
+                   f"{_MAX_STEP_CUTS} ten-fold cuts of the learning rate. Training stopped and "
+                   f"the weights after epoch {best_epoch} (where the epoch of the lowest loss "
+                   "started) are kept. Lower "
+                   "learning_rate_init or scale the features.")
+        else:
+            msg = (f"Training diverged and recovered: {grew} with learning_rate_init="
+                   f"{self.learning_rate_init!r} (optimizer={self.optimizer!r}). The weights of "
+                   f"the best epoch were restored and the learning rate divided by 10 "
+                   f"{len(growth)} time(s), to {optimizer.learning_rate:g}. Lower "
+                   "learning_rate_init or scale the features.")
+        warnings.warn(msg, ConvergenceWarning)
 
     def _y_validation_kwargs(self):
         return {}
@@ -396,6 +463,204 @@ class BaseSGDNet(BaseEstimator):
     def _objective_terms(self, X, y, sample_weight=None):
         """(weighted mean loss, penalty) of the fitted network on ``(X, y)``."""
         raise NotImplementedError(f"{type(self).__name__} must implement _objective_terms.")
+
+
+# Safeguarded step: an epoch whose training loss exceeds _GROWTH times the best
+# epoch's (and the constant model's) is rejected -- the weights of the best epoch
+# come back and the learning rate is cut ten-fold -- at most _MAX_STEP_CUTS times.
+_GROWTH = 10.0
+_MAX_STEP_CUTS = 8
+
+
+class _Run:
+    """What one call of ``_fit`` hands to the epoch loop."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def _run_epoch(est, run, theta):
+    """One epoch over the training data; ``(objective, seconds)`` in training
+    units, the objective NaN when the loss became non-finite."""
+    optimizer = run.optimizer
+    perm = run.rng.permutation(run.n_samples) if est.shuffle else np.arange(run.n_samples)
+    perm = perm.astype(np.int64, copy=False)
+    hyper = optimizer.hyper(est.alpha, run.grad_scale, run.dtype)
+    tic = time.perf_counter()
+    if run.route is not None:
+        driver, code = run.route
+        total, wsum, _, status = driver(
+            run.Xin, run.Y, run.sw, perm, theta, run.grad, optimizer.s1, optimizer.s2,
+            run.sizes, run.act, optimizer.code, hyper, optimizer.counters, code, run.params,
+            run.work,
+        )
+    else:
+        total, wsum, status = _python_epoch(
+            run.loss, run.form, run.X, run.Y, run.sw, perm, theta, run.grad, optimizer,
+            run.sizes, run.act, hyper, run.work, run.grad_scale,
+        )
+    elapsed = time.perf_counter() - tic
+    if status != _net.OK:
+        return np.nan, elapsed
+    with np.errstate(over="ignore", invalid="ignore"):
+        penalty = 0.5 * est.alpha * _network.squared_weight_norm(theta, run.sizes)
+        return float(total / wsum) + penalty, elapsed
+
+
+def _check_power_t(est, n_samples):
+    """``invscaling`` must leave a representable learning rate after one epoch."""
+    if est.learning_rate != "invscaling" or est.optimizer != "sgd" or est.power_t == 0:
+        return
+    log_lr = np.log(est.learning_rate_init) - est.power_t * np.log1p(n_samples)
+    if log_lr < np.log(np.finfo(np.float64).tiny):
+        bound = (np.log(est.learning_rate_init) - np.log(np.finfo(np.float64).tiny)) / np.log1p(
+            n_samples)
+        raise ValueError(
+            f"power_t={est.power_t!r} makes the 'invscaling' learning rate "
+            "learning_rate_init / (t + 1) ** power_t underflow to 0 after the first epoch "
+            f"(t = {n_samples} samples seen). Use power_t below {bound:.3g} (the usual values "
+            "are 0.25 to 1)."
+        )
+
+
+class _TargetScaling:
+    """The affine map between the target's units and the training units.
+
+    For a regression loss with the identity link that is location-scale
+    equivariant, ``loss(m + s a, m + s b) = s**degree * loss(a, b)`` (squared,
+    absolute and quantile errors), the network is trained on the standardised
+    target ``(y - m) / s`` (weighted mean and standard deviation) and its output
+    layer is mapped back afterwards: ``W_out = s W'_out``, ``b_out = m + s b'_out``.
+    The minimiser of the loss part is unchanged; the step sizes no longer depend
+    on the target's units.  Every other loss gets the identity map.
+    """
+
+    def __init__(self, shift=None, scale=1.0, degree=0):
+        self.shift = None if shift is None else np.asarray(shift, dtype=np.float64)
+        self.scale = float(scale)
+        self.degree = degree
+        self.loss_unit = self.scale ** degree if shift is not None else 1.0
+
+    def forward(self, Y, dtype):
+        if self.shift is None:
+            return Y
+        Z = (np.asarray(Y, dtype=np.float64) - self.shift) / self.scale
+        return np.ascontiguousarray(Z, dtype=dtype)
+
+    def _output_layer(self, theta, sizes):
+        k = int(sizes[-1])
+        n_w = int(sizes[-2]) * k
+        end = theta.shape[0]
+        return theta[end - k - n_w:end - k], theta[end - k:]
+
+    def to_public(self, theta, sizes):
+        if self.shift is None:
+            return theta
+        out = theta.astype(np.float64, copy=True)
+        w, b = self._output_layer(out, sizes)
+        w *= self.scale
+        b[...] = self.shift + self.scale * b
+        return out.astype(theta.dtype, copy=False)
+
+    def to_training(self, theta, sizes):
+        if self.shift is None:
+            return theta
+        out = theta.astype(np.float64, copy=True)
+        w, b = self._output_layer(out, sizes)
+        w /= self.scale
+        b[...] = (b - self.shift) / self.scale
+        return np.ascontiguousarray(out, dtype=theta.dtype)
+
+
+def _homogeneity_degree(loss):
+    """``k`` when ``loss(m + s a, m + s b) = s**k loss(a, b)`` for every shift
+    ``m`` and scale ``s > 0`` (checked on a grid of points), else None."""
+    a = np.array([2.5, -3.0, -0.5, 0.0, 0.2, 40.0, 1e-3])
+    b = np.array([0.5, 1.0, 0.3, -2.0, 0.9, 35.0, -2e-3])
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            base = np.asarray(loss.loss(a, b), dtype=np.float64)
+            if not np.all(np.isfinite(base)) or not base[0] > 0:
+                return None
+            k = np.log(float(np.asarray(loss.loss(3 * a, 3 * b))[0]) / base[0]) / np.log(3.0)
+            if not np.isfinite(k) or k <= 0 or abs(k - round(k)) > 1e-6:
+                return None
+            k = int(round(k))
+            for m, sc in ((7.3, 0.01), (-120.0, 3.0), (0.5, 1000.0)):
+                value = np.asarray(loss.loss(m + sc * a, m + sc * b), dtype=np.float64)
+                if not np.allclose(value, sc ** k * base, rtol=1e-6, atol=1e-12 * sc ** k):
+                    return None
+    except Exception:  # a loss that cannot take these points keeps the identity map
+        return None
+    return k
+
+
+def _target_transform(loss, form, Y, sw):
+    if form != "regression" or str(loss.link) != "identity":
+        return _TargetScaling()
+    degree = _homogeneity_degree(loss)
+    if degree is None:
+        return _TargetScaling()
+    Y64 = np.asarray(Y, dtype=np.float64)
+    w = None if sw is None else np.asarray(sw, dtype=np.float64)
+    shift = np.average(Y64, axis=0, weights=w)
+    var = np.average((Y64 - shift) ** 2, axis=0, weights=w)
+    scale = float(np.sqrt(np.mean(var)))
+    if not np.isfinite(scale) or scale <= 0 or not np.all(np.isfinite(shift)):
+        return _TargetScaling()
+    return _TargetScaling(shift, scale, degree)
+
+
+def _curvature(loss, form, Y, sw, bias, n_outputs):
+    """``(step_scale, reference_loss)`` at the start (the constant model
+    ``bias``), in training units.
+
+    ``step_scale`` is the weighted mean second derivative of the loss in the raw
+    output, at least 1: SGD steps are divided by it, so that a loss whose
+    curvature grows with the data (Poisson's ``2 mu`` on large counts) takes
+    steps of the size a unit-curvature loss takes; the minimiser is unchanged.
+    ``reference_loss`` is the constant model's mean loss, the yardstick of the
+    growth safeguard.
+    """
+    n = Y.shape[0]
+    w = None if sw is None else np.asarray(sw, dtype=np.float64)
+    Y64 = np.asarray(Y, dtype=np.float64)
+    raw = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n, n_outputs))
+    step, ref = 1.0, 0.0
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            if form == "regression":
+                cols = [(np.ascontiguousarray(Y64[:, k]), np.ascontiguousarray(raw[:, k]))
+                        for k in range(n_outputs)]
+            elif form == "binary":
+                cols = [(Y64.ravel(), np.ascontiguousarray(raw[:, 0]))]
+            else:
+                cols = [(Y64.ravel(), np.ascontiguousarray(raw))]
+            values = sum(np.asarray(loss.loss(y, r), dtype=np.float64).reshape(n, -1).sum(1)
+                         for y, r in cols)
+            ref = float(np.average(values, weights=w))
+            if loss.has_hessian or loss.is_smooth:
+                hess = [_second_derivative(loss, y, r).reshape(n, -1).mean(1) for y, r in cols]
+                step = float(np.average(np.mean(hess, axis=0), weights=w))
+        except Exception:  # start values only: never a reason to fail
+            pass
+    step = step if np.isfinite(step) and step > 1.0 else 1.0
+    ref = ref if np.isfinite(ref) and ref > 0 else 0.0
+    return step, ref
+
+
+def _second_derivative(loss, y, raw):
+    """The loss's Hessian in ``raw``; for a smooth loss without one (a custom
+    loss), a central difference of its gradient, so that a custom loss with a
+    built-in's formula gets the built-in's step."""
+    if loss.has_hessian:
+        return np.asarray(loss.hessian(y, raw), dtype=np.float64)
+    h = 1e-5 * (1.0 + np.abs(raw))
+    up = np.asarray(loss.gradient(y, raw + h), dtype=np.float64)
+    down = np.asarray(loss.gradient(y, raw - h), dtype=np.float64)
+    return (up - down) / (2 * h)
 
 
 def _input_arrays(X, dtype):

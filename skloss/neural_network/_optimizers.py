@@ -25,7 +25,17 @@ Learning-rate schedules (``optimizer="sgd"`` only, as in scikit-learn's
 training samples seen; ``"adaptive"``, ``lr`` is divided by 5 each time the
 stopping criterion (``n_iter_no_change`` epochs without an improvement of ``tol``)
 is met, and training stops once ``lr`` falls below ``1e-6``.
+
+Step scale (SGD only): the step actually taken is ``lr / step_scale``, with
+``step_scale`` the mean second derivative of the loss in the network's output at
+the start (at least 1; see ``_base._curvature``), so that the default rate suits
+a Poisson loss on large counts as it suits squared error on a standardised
+target.  Adam is invariant to the gradient's scale and ignores it.  When the
+growth safeguard rejects an epoch, :meth:`SGDOptimizer.reset_after_growth`
+divides the rate by 10 and clears the moments.
 """
+
+import math
 
 import numpy as np
 
@@ -40,7 +50,8 @@ class SGDOptimizer:
     code = 0
 
     def __init__(self, n_params, dtype, learning_rate_init, learning_rate, momentum,
-                 nesterov, power_t):
+                 nesterov, power_t, step_scale=1.0):
+        self.step_scale = float(step_scale)
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
         self.schedule = learning_rate
@@ -58,7 +69,7 @@ class SGDOptimizer:
 
     def hyper(self, alpha, grad_scale, dtype):
         h = np.zeros(_net.N_HYPER, dtype=dtype)
-        h[_net.LR] = self.learning_rate
+        h[_net.LR] = self.learning_rate / getattr(self, "step_scale", 1.0)
         h[_net.MOMENTUM] = self.momentum
         h[_net.NESTEROV] = 1.0 if self.nesterov else 0.0
         h[_net.ALPHA] = alpha
@@ -68,7 +79,9 @@ class SGDOptimizer:
     def iteration_ends(self, time_step):
         """Called after each epoch with the number of samples seen so far."""
         if self.schedule == "invscaling":
-            self.learning_rate = self.learning_rate_init / (time_step + 1) ** self.power_t
+            # in logarithms: (t + 1) ** power_t overflows for a large power_t
+            self.learning_rate = self.learning_rate_init * math.exp(
+                -self.power_t * math.log1p(time_step))
 
     def trigger_stopping(self, msg, verbose):
         """The stopping criterion is met: stop (True) or lower the rate (False)."""
@@ -84,6 +97,15 @@ class SGDOptimizer:
         if verbose:
             print(msg + f" Setting learning rate to {self.learning_rate:f}")
         return False
+
+    def reset_after_growth(self):
+        """The growth safeguard rejected an epoch: a ten times smaller rate, and
+        the moments cleared (they point where the loss grew)."""
+        self.learning_rate /= 10.0
+        self.learning_rate_init /= 10.0
+        self.s1[...] = 0
+        self.s2[...] = 0
+        self.counters[...] = 0
 
     def snapshot(self):
         return (self.s1.copy(), self.s2.copy(), self.counters.copy(), self.learning_rate)
@@ -132,8 +154,8 @@ class AdamOptimizer(SGDOptimizer):
 
 
 def make_optimizer(name, n_params, dtype, *, learning_rate_init, learning_rate, momentum,
-                   nesterov, power_t):
+                   nesterov, power_t, step_scale=1.0):
     if name == "adam":
         return AdamOptimizer(n_params, dtype, learning_rate_init)
     return SGDOptimizer(n_params, dtype, learning_rate_init, learning_rate, momentum,
-                        nesterov, power_t)
+                        nesterov, power_t, step_scale)

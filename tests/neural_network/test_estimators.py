@@ -172,23 +172,17 @@ def test_random_state_reproducible(digits):
 
 
 # ---------------------------------------------------------------- divergence
-def test_divergence_warns_and_keeps_last_finite_weights():
-    X, y = load_diabetes(return_X_y=True)  # unscaled target: squared errors ~ 1e4
+def test_divergence_warns_and_keeps_a_usable_model():
+    X, y = load_diabetes(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    kw = dict(learning_rate_init=0.01, max_iter=30, random_state=0)
-    with pytest.warns(ConvergenceWarning, match=r"learning_rate_init=0\.01") as record:
+    kw = dict(learning_rate_init=50.0, max_iter=30, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"learning_rate_init=50\.0") as record:
         reg = SGDNetRegressor(**kw).fit(X, y)
     assert any("diverged" in str(w.message) for w in record)
-    assert 1 <= reg.n_iter_ < 30
     assert np.all(np.isfinite(reg.loss_curve_)) and len(reg.loss_curve_) == reg.n_iter_
     assert all(np.all(np.isfinite(c)) for c in reg.coefs_ + reg.intercepts_)
-    assert np.all(np.isfinite(reg.predict(X)))
-    # the weights kept are those at the end of the last finite epoch
-    kw["max_iter"] = reg.n_iter_
-    with pytest.warns(ConvergenceWarning):
-        ref = SGDNetRegressor(**kw).fit(X, y)
-    for u, v in zip(reg.coefs_ + reg.intercepts_, ref.coefs_ + ref.intercepts_):
-        np.testing.assert_array_equal(u, v)
+    # the rejected epochs are undone and the rate cut: the model still learns
+    assert reg.score(X, y) > 0.3
 
 
 def test_divergence_in_first_epoch_classifier(digits):

@@ -1,7 +1,7 @@
 """The compiled epoch takes exact gradient steps of the documented objective.
 
-One full-batch epoch of plain SGD (momentum 0, learning rate 1) from known
-weights moves them by exactly minus the gradient of
+One full-batch epoch of plain SGD (momentum 0) from known weights moves them
+by exactly minus the learning rate over ``step_scale`` times the gradient of
 
     F = sum_i s_i loss(y_i, f(x_i)) / sum_i s_i + alpha / 2 sum_l ||W_l||^2,
 
@@ -66,14 +66,22 @@ def _flat(coefs, intercepts):
 
 
 def _check_gradient(est, X, y, y_enc, sw, task):
-    # a first epoch reaches generic weights, the second takes one exact step
+    # a first epoch reaches generic weights, the second takes one exact step.
+    # The step is taken in the training parametrisation (documented in
+    # skloss.neural_network._base): a location-scale equivariant regression
+    # loss sees the standardised target, and SGD steps are divided by the
+    # loss's curvature at the start (``step_scale``).
     est.set_params(learning_rate_init=0.05)
     est.fit(X, y, sample_weight=sw)
-    theta0 = _flat(est.coefs_, est.intercepts_)
+    target, sizes = est._target, est._sizes
+    theta0 = target.to_training(_flat(est.coefs_, est.intercepts_), sizes)
     shapes = [w.shape for w in est.coefs_]
-    est.set_params(learning_rate_init=1.0)
+    lr = 0.1
+    est.set_params(learning_rate_init=lr)
     est.fit(X, y, sample_weight=sw)
-    step = theta0 - _flat(est.coefs_, est.intercepts_)
+    theta1 = target.to_training(_flat(est.coefs_, est.intercepts_), sizes)
+    step = (theta0 - theta1) * est._optimizer.step_scale / lr
+    y_train = target.forward(y_enc, np.float64) if task == "regression" else y_enc
 
     loss = get_loss(est.loss)
     h = 1e-6
@@ -81,7 +89,7 @@ def _check_gradient(est, X, y, y_enc, sw, task):
     for j in range(theta0.shape[0]):
         e = np.zeros_like(theta0)
         e[j] = h
-        args = (shapes, X, y_enc, sw, loss, est.activation, est.alpha, task)
+        args = (shapes, X, y_train, sw, loss, est.activation, est.alpha, task)
         fd[j] = (_objective(theta0 + e, *args) - _objective(theta0 - e, *args)) / (2 * h)
     np.testing.assert_allclose(step, fd, rtol=2e-5, atol=2e-7)
 

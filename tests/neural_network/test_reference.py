@@ -6,7 +6,8 @@ then intercepts), the output intercepts set to the loss's intercept-only
 optimum, one ``permutation`` of the samples per epoch from the same generator,
 minibatches in that order (the last one shorter), the minibatch gradient
 ``sum_B s_i grad_i / (m * mean(s)) + alpha W`` and the documented SGD-Nesterov
-and Adam updates.  The loss gradients are written out here (softmax and
+and Adam updates (for squared error, on the standardised target with the step
+divided by the loss's curvature).  The loss gradients are written out here (softmax and
 sigmoid cross-entropy, squared error), not taken from the package.
 """
 
@@ -155,8 +156,14 @@ def test_regression_float32_first_epoch():
     )
     est.fit(X.astype(np.float32), y.astype(np.float32))
     assert all(c.dtype == np.float32 for c in est.coefs_ + est.intercepts_)
+    # squared error is location-scale equivariant: the network learns the
+    # standardised target (y - m) / s, its SGD steps divided by the loss's
+    # curvature (2 for squared error), and the output layer maps back
+    m, s = np.mean(y), np.std(y)
     coefs, intercepts = _reference_epoch(
-        X, y, None, [6, 5, 1], "squared", np.mean(y), "tanh", 1e-4, 20,
-        lambda p: _SGD(p, 0.01, 0.9, True), seed=0,
+        X, (y - m) / s, None, [6, 5, 1], "squared", 0.0, "tanh", 1e-4, 20,
+        lambda p: _SGD(p, 0.01 / 2, 0.9, True), seed=0,
     )
+    coefs[-1] *= s
+    intercepts[-1] = m + s * intercepts[-1]
     _compare(est, coefs, intercepts, rtol=2e-4)

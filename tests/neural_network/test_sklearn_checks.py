@@ -25,7 +25,7 @@ ESTIMATORS = [
     SGDNetClassifier(loss="probit", hidden_layer_sizes=(), max_iter=60, random_state=0),
     SGDNetRegressor(**_SMALL),
     SGDNetRegressor(loss="huber", activation="tanh", **_SMALL),
-    SGDNetRegressor(loss="poisson", learning_rate_init=1e-3, **_SMALL),
+    SGDNetRegressor(loss="poisson", **_SMALL),
     SGDNetRegressor(loss="absolute_error", optimizer="adam", hidden_layer_sizes=(), max_iter=60,
                     random_state=0),
 ]
