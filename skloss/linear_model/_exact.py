@@ -214,8 +214,8 @@ def envelope(A, C):
 class _Problem:
     """The hinge form of a piecewise-linear objective (see the module docstring).
 
-    ``sets`` is a list of ``(rows, h, c)``: hinges ``c * (Xa[rows] beta - h)_+``
-    (``rows=None``: every row).
+    ``sets`` is a list of ``(rows, sign, h, c)``: hinges
+    ``c * (sign Xa[rows] beta - h)_+`` (``rows=None``: every row).
     """
 
     def __init__(self, design, q, const, sets, l1_reg, l2_reg):
@@ -238,49 +238,65 @@ class _Problem:
 
     @classmethod
     def from_pieces(cls, design, omega, off, slopes, const0, kinks, nk, l1_reg, l2_reg):
-        """``sum_i omega_i l_i(Xa_i beta + off_i)`` with ``l_i`` given by its envelope:
-        ``l_i(r) = s_i0 r + c_i0 + sum_k (s_ik - s_i,k-1) (r - t_ik)_+``."""
-        s0 = slopes[:, 0]
-        q = design.rmatvec(omega * s0)
-        const = float(omega @ (s0 * off + const0))
-        sets = []
-        n = omega.shape[0]
+        """``sum_i omega_i l_i(Xa_i beta + off_i)`` with ``l_i`` given by its envelope,
+        written around a base piece ``j`` (the flat one if there is one, else the
+        lowest slope): ``l_i(r) = s_ij r + c_ij + sum_{k >= j} d_k (r - t_k)_+
+        + sum_{k < j} d_k (t_k - r)_+`` with ``d_k = s_{k+1} - s_k``.  (The flat
+        base keeps the epsilon-insensitive loss symmetric: two hinges and no
+        linear term.)"""
+        n, m = slopes.shape
+        rows_all = np.arange(n)
+        flat = slopes == 0.0
+        base = np.where(np.any(flat, axis=1), np.argmax(flat, axis=1), 0)
+        base = np.minimum(base, nk)
+        # intercept of the base piece: c_{k+1} = c_k + (s_k - s_{k+1}) t_k
+        cb = const0.copy()
         for k in range(kinks.shape[1]):
-            c = omega * (slopes[:, min(k + 1, slopes.shape[1] - 1)] - slopes[:, k])
-            rows = np.flatnonzero((nk > k) & (c > 0))
-            if rows.size == 0:
-                continue
-            h = kinks[:, k] - off
-            if rows.size == n:
-                sets.append((None, h, c))
-            else:
-                sets.append((rows, h[rows], c[rows]))
+            step = (slopes[:, k] - slopes[:, min(k + 1, m - 1)]) * kinks[:, k]
+            cb = cb + np.where(k < base, step, 0.0)
+        sb = slopes[rows_all, base]
+        q = design.rmatvec(omega * sb)
+        const = float(omega @ (sb * off + cb))
+        sets = []
+        for k in range(kinks.shape[1]):
+            c = omega * (slopes[:, min(k + 1, m - 1)] - slopes[:, k])
+            for sign in (1.0, -1.0):
+                side = (k >= base) if sign > 0 else (k < base)
+                rows = np.flatnonzero((nk > k) & (c > 0) & side)
+                if rows.size == 0:
+                    continue
+                h = sign * (kinks[:, k] - off)
+                if rows.size == n:
+                    sets.append((None, sign, h, c))
+                else:
+                    sets.append((rows, sign, h[rows], c[rows]))
         return cls(design, q, const, sets, l1_reg, l2_reg)
 
     # the stacked hinge values g_j . beta, one array per set (+ coordinates)
     def hinge_args(self, beta, xb=None):
         if xb is None:
             xb = self.design.matvec(beta)
-        out = [xb if rows is None else xb[rows] for rows, _, _ in self.sets]
+        out = [sign * (xb if rows is None else xb[rows]) for rows, sign, _, _ in self.sets]
         if self.coord_c is not None:
             out.append(beta[: self.design.p].copy())
         return out
 
     def hs(self):
-        out = [h for _, h, _ in self.sets]
+        out = [h for _, _, h, _ in self.sets]
         if self.coord_c is not None:
             out.append(np.zeros(self.design.p))
         return out
 
     def cs(self):
-        out = [c for _, _, c in self.sets]
+        out = [c for _, _, _, c in self.sets]
         if self.coord_c is not None:
             out.append(self.coord_c)
         return out
 
-    def _accumulate(self, vs):
+    def _accumulate(self, vs, signed=True):
         acc = np.zeros(self.design.n)
-        for (rows, _, _), v in zip(self.sets, vs):
+        for (rows, sign, _, _), v in zip(self.sets, vs):
+            v = sign * v if signed else v
             if rows is None:
                 acc += v
             else:
@@ -289,8 +305,8 @@ class _Problem:
 
     def set_rows(self, j, idx):
         """Dense rows of ``Xa`` of the hinges ``idx`` of set ``j``."""
-        rows = self.sets[j][0]
-        return self.design.rows(idx if rows is None else rows[idx])
+        rows, sign = self.sets[j][0], self.sets[j][1]
+        return sign * self.design.rows(idx if rows is None else rows[idx])
 
     def gt(self, vs):
         """``G^T v`` for per-set vectors ``vs``."""
@@ -302,7 +318,7 @@ class _Problem:
 
     def normal_matrix(self, thetas):
         d = self.design
-        M = d.gram(self._accumulate(thetas[: len(self.sets)]))
+        M = d.gram(self._accumulate(thetas[: len(self.sets)], signed=False))
         if self.coord_c is not None:
             M[np.arange(d.p), np.arange(d.p)] += thetas[-1]
         if self.mu:
@@ -481,7 +497,7 @@ def _crossover(prob, beta_ipm, rtol=1e-9, thresholds=(1e-6, 1e-8, 1e-4)):
         for j in range(n_sets):
             if active[j].size:
                 rows.append(prob.set_rows(j, active[j]))
-                rhs.append(prob.sets[j][1][active[j]])
+                rhs.append(prob.sets[j][2][active[j]])
         if prob.coord_c is not None and active[-1].size:
             E = np.zeros((active[-1].size, d.m))
             E[np.arange(active[-1].size), active[-1]] = 1.0

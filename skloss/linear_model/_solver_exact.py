@@ -136,7 +136,7 @@ def choose_method(n_samples, n_coef, *, l1_reg, l2_reg, n_outputs=1, nnz=None):
 
 
 # ---------------------------------------------------------------- entry point
-def solve_exact(objective, coef0, *, tol=1e-10, max_iter=1000, verbose=0, fixed=None):
+def solve_exact(objective, coef0, *, tol=1e-10, max_iter=1000, verbose=0, fixed=None, method=None):
     """Exact optimum of a linear-model objective with a piecewise-linear loss.
 
     Parameters
@@ -155,6 +155,9 @@ def solve_exact(objective, coef0, *, tol=1e-10, max_iter=1000, verbose=0, fixed=
     fixed : ndarray of bool or None
         Packed entries held at ``coef0`` (the objective must be invariant along
         them or the caller wants them held).
+    method : {None, "dual-cd", "interior-point", "highs"}
+        The first method tried (None: :func:`choose_method`; "dual-cd" needs an
+        L2 penalty without L1 and one output).
 
     Returns
     -------
@@ -173,7 +176,8 @@ def solve_exact(objective, coef0, *, tol=1e-10, max_iter=1000, verbose=0, fixed=
             coef, n_iter, ok, method, msg = _highs_multiclass(objective, c0, fixed, verbose)
             certified = ok
         else:
-            coef, n_iter, ok, certified, method, msg = _single(objective, c0, tol, max_iter, verbose, fixed)
+            coef, n_iter, ok, certified, method, msg = _single(objective, c0, tol, max_iter, verbose, fixed,
+                                                                method)
     F = float(objective.total_value(coef))
     res = SolverResult(coef, F, max(1, int(n_iter)), bool(ok), f"exact:{method}", msg,
                        0.0 if certified else float("nan"))
@@ -243,10 +247,11 @@ class _Data:
                                     self.l1 if l1 is None else l1, self.l2 if l2 is None else l2)
 
 
-def _single(obj, c0, tol, max_iter, verbose, fixed):
+def _single(obj, c0, tol, max_iter, verbose, fixed, method=None):
     D = _Data(obj, c0, fixed)
     nnz = D.X.nnz if sp.issparse(D.X) else None
-    method = choose_method(D.X.shape[0], D.design.m, l1_reg=D.l1, l2_reg=D.l2, nnz=nnz)
+    if method is None or (method == "dual-cd" and not (D.l2 > 0 and D.l1 == 0)):
+        method = choose_method(D.X.shape[0], D.design.m, l1_reg=D.l1, l2_reg=D.l2, nnz=nnz)
     order = [method]
     if method == "dual-cd":
         order.append("interior-point" if D.design.m <= _IPM_MAX_COLS else "highs")
@@ -260,6 +265,8 @@ def _single(obj, c0, tol, max_iter, verbose, fixed):
             converged = certified
         elif m == "interior-point":
             prob = D.problem()
+            if k == 0:
+                beta = _least_squares_start(D)
             beta, n_it, converged, certified, gap, _ = ipm_solve(prob, beta, min(max(tol, 1e-14), 1e-8),
                                                                 max(int(max_iter), 1), True, verbose)
             msg = ("optimal (KKT certificate)" if certified else
@@ -278,6 +285,22 @@ def _single(obj, c0, tol, max_iter, verbose, fixed):
         if m == "interior-point" and converged and D.design.m > 200:
             break  # a converged interior point is within its gap; HiGHS would not be cheaper
     return D.expand(beta), n_total, converged, certified, m, "; ".join(notes)
+
+
+def _least_squares_start(D):
+    """Weighted least squares onto the mean kink of each sample (a start for the
+    interior point that depends only on the problem: weighted and repeated rows
+    give the same start, hence the same central path end)."""
+    from ._exact import _solve_spd
+
+    K = D.nk
+    real = np.arange(D.kinks.shape[1])[None, :] < K[:, None]
+    cnt = np.maximum(real.sum(axis=1), 1)
+    target = np.where(real, D.kinks, 0.0).sum(axis=1) / cnt - D.off
+    design = D.design
+    M = design.gram(D.omega)
+    M[np.arange(design.p), np.arange(design.p)] += 1e-8 * (1.0 + np.trace(M)) + D.l2
+    return _solve_spd(M, design.rmatvec(D.omega * target))
 
 
 # ---------------------------------------------------------------- dual CD
