@@ -222,7 +222,6 @@ def loss_table(fmt="text", task=None, columns=_COLUMNS):
 # ------------------------------------------------------------------ sections
 
 
-
 def section_losses():
     """The catalogue of losses, straight from the registry."""
     from skloss.losses import available_losses

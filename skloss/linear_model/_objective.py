@@ -48,7 +48,7 @@ _BLOCK_BYTES = 1 << 21
 # a pass of fewer entries (n * p) runs on one thread (a wake-up costs more)
 _PARALLEL_WORK = 2_000_000
 # CSR fused passes pay above this many stored entries (one read of X instead of
-# SciPy's two products)
+# SciPy's two products; below, the threads' start-up costs more than it saves)
 _CSR_FUSED_NNZ = 2_000_000
 
 
@@ -160,8 +160,8 @@ class LinearObjective:
         if self.offset is not None and not takes_offset:
             return
         if self.sparse:
-            # CSR: one read of X, 1.6x faster than SciPy's two products at 10^7 entries
-            # on 2 cores; a chunk per thread, each with its own accumulator of length p
+            # CSR: one read of X instead of SciPy's two products, which pays only on many
+            # stored entries; a chunk per thread, each with its own accumulator of length p
             if X.format != "csr" or X.nnz <= _CSR_FUSED_NNZ:
                 return
             import numba
@@ -170,7 +170,7 @@ class LinearObjective:
         elif not X.flags.c_contiguous:
             return
         elif takes_offset and work <= _PARALLEL_WORK:
-            return  # (the GLM passes pay on long passes only: 2.3x at 200,000 x 50)
+            return  # (the GLM passes pay on long passes only; see benchmarks/bench_linear.py)
         self._fused = True
         self._fused_name = name
         self._params = np.ascontiguousarray(loss._kernel_params(), dtype=np.float64)

@@ -20,9 +20,17 @@ _NOT_UNIQUE = (
 )
 
 
+# losses that attain their minimum on a flat region (zero loss beyond the margin):
+# on the separable data of the check, weighted and repeated fits are both exact
+# minimisers of the objective, but different ones.  (The log loss and the other
+# losses that may lack a minimiser pass: separation is detected and both fits stop
+# at the same point; the perceptron's optimum is w = 0 for both.)
+_FLAT_OPTIMUM = ("hinge", "modified_huber", "squared_hinge")
+
+
 def _expected_failed_checks(estimator):
     failed = {}
-    if estimator.penalty is None and estimator.loss != "perceptron":
+    if estimator.penalty is None and estimator.loss in _FLAT_OPTIMUM:
         failed["check_sample_weight_equivalence_on_dense_data"] = _NOT_UNIQUE
         failed["check_sample_weight_equivalence_on_sparse_data"] = _NOT_UNIQUE
     if estimator.loss == "perceptron" and estimator.penalty is None:
@@ -33,6 +41,6 @@ def _expected_failed_checks(estimator):
     return failed
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks, xfail_strict=True)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
