@@ -221,6 +221,7 @@ class BaseSGDNet(BaseEstimator):
                 warnings.simplefilter("ignore")
                 start = -self._validation_score(loss, form, X, Y_train, sw, theta, sizes) + (
                     0.5 * self.alpha * _network.squared_weight_norm(theta, sizes))
+            self._constant_loss = self._reference_loss
             if np.isfinite(start):
                 self._reference_loss = max(self._reference_loss, float(start))
             optimizer = None
@@ -346,6 +347,20 @@ class BaseSGDNet(BaseEstimator):
                     took = f"{elapsed:.2f} s" if elapsed >= 1 else f"{1000 * elapsed:.1f} ms"
                     print(f"{line}, learning rate = {optimizer.learning_rate:g}, {took}")
                 optimizer.iteration_ends(self.t_)
+                if (growth and self._no_improvement_count > self.n_iter_no_change
+                        and not run.early
+                        and best_train > getattr(self, "_constant_loss", np.inf)):
+                    # after a divergence the network stalled without beating the
+                    # constant model: not convergence; back to the best epoch's
+                    # start with a smaller rate
+                    growth.append((self.n_iter_, epoch_loss * unit, best_train * unit))
+                    theta[...] = best_theta
+                    optimizer.reset_after_growth()
+                    self._no_improvement_count = 0
+                    if len(growth) > _MAX_STEP_CUTS:
+                        exhausted = False
+                        break
+                    continue
                 if self._no_improvement_count > self.n_iter_no_change:
                     what = "Validation score" if run.early else "Training loss"
                     msg = (f"{what} did not improve more than tol={self.tol:f} for "
