@@ -11,6 +11,7 @@ from sklearn.utils.validation import (
 
 from skloss._dask import any_dask
 from skloss.losses import Loss, get_loss
+from skloss.utils._inputs import check_weight_values
 from skloss.utils._state import keeps_state_on_error
 
 from ._scale import student_t_fit
@@ -138,7 +139,8 @@ class MLEDistribution(BaseEstimator):
             raise ValueError(f"MLEDistribution needs at least 2 samples; got n_samples = {n}.")
         if self.__sklearn_tags__().input_tags.positive_only and np.any(X < 0):
             raise ValueError(f"Negative values in data passed to MLEDistribution(loss={loss.name!r}).")
-        sw = None if sample_weight is None else _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        sw = None if sample_weight is None else check_weight_values(
+            _check_sample_weight(sample_weight, X, ensure_non_negative=True))
         has_scale = bool(getattr(lik, "has_scale", False))
         raw, scale = np.empty(p), np.empty(p)
         loglik = 0.0
@@ -201,7 +203,13 @@ class MLEDistribution(BaseEstimator):
     def score(self, X, y=None, sample_weight=None):
         """Mean log-likelihood of ``X`` (weighted with ``sample_weight``):
         higher is better, so grid searches maximise held-out likelihood."""
-        return float(np.average(self.score_samples(X), weights=sample_weight))
+        values = self.score_samples(X)
+        if sample_weight is not None:
+            sample_weight = check_weight_values(_check_sample_weight(
+                sample_weight, values, ensure_non_negative=True))
+            if not np.sum(sample_weight) > 0:
+                raise ValueError("sample_weight must have a positive sum.")
+        return float(np.average(values, weights=sample_weight))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw ``n_samples`` rows from the fitted distribution.

@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 
 from skloss._dask import any_dask
 from skloss.losses import get_loss
+from skloss.utils._inputs import check_weight_values
 from skloss.utils._state import keeps_state_on_error
 
 from ._base import MLELinearModel
@@ -229,8 +230,8 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
                              y_numeric=True, reset=True)
         y = np.asarray(loss.validate_y(y), dtype=np.float64)
         n, p = X.shape
-        sw = None if sample_weight is None else _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        sw = None if sample_weight is None else check_weight_values(_check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True))
         if sw is not None and not sw.sum() > 0:
             raise ValueError("sample_weight must have a positive sum.")
         off = _check_offset(offset, n)

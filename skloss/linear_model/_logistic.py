@@ -14,6 +14,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from skloss._dask import any_dask
 from skloss.losses import get_loss
+from skloss.utils._inputs import check_class_weight, check_label_types, check_weight_values
 from skloss.utils._state import keeps_state_on_error
 
 from ._base import _AUTO_COV_MAX, MLELinearModel
@@ -213,6 +214,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         loss = self._resolve_loss()
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
                              order="C", reset=True)
+        check_label_types(y)
         check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
         n_classes = classes.size
@@ -223,8 +225,10 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             )
         sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
         if self.class_weight is not None:
+            check_class_weight(self.class_weight)
             cw = compute_class_weight(self.class_weight, classes=classes, y=y)
             sw = sw * cw[y_idx].astype(X.dtype)
+        check_weight_values(sw, "sample_weight (times class_weight)")
         if not np.any(sw > 0):
             raise ValueError("sample_weight (times class_weight) must have a positive entry.")
         unit_weights = sample_weight is None and self.class_weight is None

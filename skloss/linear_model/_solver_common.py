@@ -67,6 +67,25 @@ class NonFinite(ArithmeticError):
     """The objective, its gradient or its Hessian is not finite where it must be."""
 
 
+def _nan_loss_message(obj):
+    """A loss returning NaN at finite, moderate inputs is the loss's fault, not
+    an overflow of the data: name the loss (e.g. a faulty custom loss)."""
+    try:
+        y = np.asarray(obj.y, dtype=np.float64).ravel()[:8]
+        if y.size == 0 or not np.all(np.isfinite(y)):
+            return None
+        with np.errstate(all="ignore"):
+            values = np.asarray(obj.loss.loss(y, np.zeros_like(y)), dtype=np.float64)
+        if not np.any(np.isnan(values)):
+            return None
+        i = int(np.flatnonzero(np.isnan(values.ravel()))[0])
+    except Exception:  # (a form this probe does not cover: the generic message)
+        return None
+    return (f"The loss {obj.loss.name!r} returns NaN at finite inputs (y_true = {float(y[i])!r}, "
+            "raw_prediction = 0.0): a loss must return finite values on its domain; check the "
+            "loss's formula (for a custom loss, the function given to make_loss).")
+
+
 def overflow_error(obj, what):
     """The ``ValueError`` for an objective that overflows, naming the magnitudes."""
 
@@ -74,6 +93,9 @@ def overflow_error(obj, what):
         a = a.data if sp.issparse(a) else np.asarray(a)
         return float(np.max(np.abs(a))) if a.size else 0.0
 
+    nan_loss = _nan_loss_message(obj)
+    if nan_loss:
+        return ValueError(nan_loss)
     limit = float(np.finfo(obj.dtype).max)
     return ValueError(
         f"The {what} is not finite: the computation overflows the {np.dtype(obj.dtype).name} range "

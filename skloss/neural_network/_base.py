@@ -35,6 +35,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from skloss._kernels import _net
 from skloss.losses import Loss, available_losses, get_loss
+from skloss.utils._inputs import check_weight_values
 from skloss.utils._state import keeps_state_on_error
 
 from . import _network
@@ -172,7 +173,8 @@ class BaseSGDNet(BaseEstimator):
         Y, n_outputs, stratify = self._encode_targets(y, first, classes, dtype)
         if self._task == "regression":
             loss.validate_y(Y.ravel())
-        sw = self._sample_weight(Y, sample_weight, X, incremental)
+        sw = check_weight_values(self._sample_weight(Y, sample_weight, X, incremental),
+                                 "sample_weight (times class_weight)")
         if sw is not None and not np.sum(sw) > 0:
             raise ValueError("sample_weight must have a positive sum; got all zeros.")
         n_total = X.shape[0]
@@ -655,12 +657,20 @@ def _curvature(loss, form, Y, sw, bias, n_outputs):
                 cols = [(Y64.ravel(), np.ascontiguousarray(raw))]
             values = sum(np.asarray(loss.loss(y, r), dtype=np.float64).reshape(n, -1).sum(1)
                          for y, r in cols)
+            nan_at = np.flatnonzero(np.isnan(values))
             ref = float(np.average(values, weights=w))
             if loss.has_hessian or loss.is_smooth:
                 hess = [_second_derivative(loss, y, r).reshape(n, -1).mean(1) for y, r in cols]
                 step = float(np.average(np.mean(hess, axis=0), weights=w))
         except Exception:  # start values only: never a reason to fail
-            pass
+            nan_at = ()
+    if len(nan_at) and np.all(np.isfinite(raw)):
+        raise ValueError(
+            f"The loss {loss.name!r} returns NaN at finite inputs (y_true = "
+            f"{float(Y64.reshape(n, -1)[nan_at[0], 0])!r}, raw_prediction = "
+            f"{float(raw[nan_at[0], 0])!r}): a loss must return finite values on its domain; "
+            "check the loss's formula (for a custom loss, the function given to make_loss)."
+        )
     step = step if np.isfinite(step) and step > 1.0 else 1.0
     ref = ref if np.isfinite(ref) and ref > 0 else 0.0
     return step, ref

@@ -9,6 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from skloss.losses import get_loss
+from skloss.utils._inputs import check_class_weight, check_label_types
 
 from . import _network
 from ._base import BaseSGDNet
@@ -235,6 +236,7 @@ class SGDNetClassifier(ClassifierMixin, BaseSGDNet):
                 f"{type(self).__name__} takes a 1-D y of class labels; got shape {y.shape}. "
                 "Multi-label and multi-output classification are not supported."
             )
+        check_label_types(y)
         check_classification_targets(y)
         kind = type_of_target(y)
         if kind not in ("binary", "multiclass"):
@@ -272,6 +274,7 @@ class SGDNetClassifier(ClassifierMixin, BaseSGDNet):
         if sample_weight is not None:
             sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
         if self.class_weight is not None:
+            check_class_weight(self.class_weight)
             if incremental and isinstance(self.class_weight, str):
                 raise ValueError(
                     "class_weight='balanced' is not supported by partial_fit (the class "
