@@ -14,6 +14,8 @@ from skloss.losses import Loss, get_loss
 from skloss.utils._inputs import check_weight_values
 from skloss.utils._state import keeps_state_on_error
 
+from ._inference import summary_table
+from ._linear_inference import RegressionInferenceMixin, regression_covariance
 from ._scale import student_t_fit
 
 __all__ = ["MLEDistribution"]
@@ -69,6 +71,22 @@ class MLEDistribution(BaseEstimator):
     aic_, bic_ : float
         With ``k`` = (1 location + 1 scale where estimated) per column and
         ``n = sum(sample_weight)``.
+    params_ : ndarray of shape (n_features,)
+        The fitted locations on the raw scale (``raw_location_``): the
+        parameters that :meth:`summary` and :meth:`conf_int` report, with
+        ``param_names_``.
+    covariance_, bse_ : ndarray or None
+        Their covariance (diagonal: the columns are independent) and standard
+        errors, by the conventions of :class:`~skloss.MLELinearRegression` for
+        an intercept-only model (GLM families: Pearson dispersion; quantile
+        losses: the kernel sandwich; Student-t: the joint information), chosen
+        from the loss's declared capabilities.  None where no convention
+        applies.
+    cov_type_ : str or None
+    use_t_ : bool
+        Whether :meth:`conf_int` and :meth:`summary` use Student's t with
+        ``df_resid_`` degrees of freedom.
+    df_resid_ : float
     n_features_in_ : int
 
     Notes
@@ -176,7 +194,82 @@ class MLEDistribution(BaseEstimator):
         self.loglik_ = float(loglik)
         self.aic_ = -2.0 * self.loglik_ + 2.0 * k
         self.bic_ = -2.0 * self.loglik_ + np.log(n_obs) * k
+        self._set_inference(loss, X, sw, n_obs)
         return self
+
+    def _set_inference(self, loss, X, sw, n_obs):
+        """The covariance of each column's raw location: the regression inference
+        of an intercept-only model (one convention per declared capability)."""
+        n, p = X.shape
+        kind = RegressionInferenceMixin._cov_kind(None, loss)
+        ct = {"glm": "nonrobust", "joint-scale": "nonrobust"}.get(kind, "HC0")
+        names = getattr(self, "feature_names_in_", [f"x{j}" for j in range(p)])
+        var = np.full(p, np.nan)
+        use_t = False
+        for j in range(p if kind is not None else 0):
+            s = None if self.scale_ is None else float(self.scale_[j])
+            try:
+                with np.errstate(all="ignore"):
+                    cov, info = regression_covariance(kind, ct, np.empty((n, 0)), X[:, j],
+                                                      np.full(n, self.raw_location_[j]), sw, loss=loss,
+                                                      fit_intercept=True, scale=s)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            var[j] = cov[0, 0]
+            use_t = bool(info.get("use_t"))
+        self.params_ = np.asarray(self.raw_location_, dtype=np.float64)
+        self.param_names_ = [f"{name}: location" for name in names]
+        ok = kind is not None and bool(np.all(np.isfinite(var)))
+        self.covariance_ = np.diag(var) if ok else None
+        self.bse_ = np.sqrt(var) if ok else None
+        self.cov_type_ = ct if ok else None
+        self.use_t_ = use_t
+        self.df_resid_ = n_obs - 1.0
+
+    def _reference(self):
+        from scipy import stats
+
+        return stats.t(self.df_resid_) if self.use_t_ and self.df_resid_ > 0 else stats.norm()
+
+    def _check_inference(self):
+        check_is_fitted(self)
+        if self.covariance_ is None:
+            raise ValueError(
+                f"No covariance was computed for this fit: loss {self.loss_.name!r} declares no "
+                "covariance convention (no GLM variance power, pieces or Hessian)."
+            )
+
+    def conf_int(self, alpha=0.05):
+        """Wald confidence intervals of ``params_`` (Student's t with
+        ``df_resid_`` degrees of freedom when ``use_t_``, else normal).
+
+        Returns
+        -------
+        ndarray of shape (n_features, 2)
+        """
+        self._check_inference()
+        if not (0.0 < float(alpha) < 1.0):
+            raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
+        q = self._reference().ppf(1.0 - alpha / 2.0)
+        return np.column_stack([self.params_ - q * self.bse_, self.params_ + q * self.bse_])
+
+    def summary(self, alpha=0.05):
+        """The table of the fitted locations: coef, std err, z (or t), p-value and
+        the ``1 - alpha`` confidence interval (as every MLE estimator's)."""
+        self._check_inference()
+        info = {"model": "MLEDistribution", "loss": repr(self.loss_), "n_obs": self.df_resid_ + 1.0,
+                "cov_type": self.cov_type_, "loglik": self.loglik_, "aic": self.aic_, "bic": self.bic_}
+        table = summary_table(self.param_names_, self.params_, self.covariance_, alpha, info=info)
+        if not self.use_t_ or not hasattr(table, "columns"):
+            return table
+        t = self.params_ / self.bse_
+        ci = self.conf_int(alpha)
+        cols = list(table.columns)
+        table[cols[2]] = t
+        table[cols[3]] = 2.0 * self._reference().sf(np.abs(t))
+        table[cols[4]] = ci[:, 0]
+        table[cols[5]] = ci[:, 1]
+        return table.rename(columns={cols[2]: "t", cols[3]: "P>|t|"})
 
     def score_samples(self, X):
         """Log-density (log-mass for Poisson) of each row under the fitted model;
