@@ -447,30 +447,6 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
 # ---------------------------------------------------------------- helpers
 
 
-def _pwl_problem(loss):
-    """The interior-point problem of a declared piecewise-linear loss:
-    ``(kind, params, factor)`` with ``loss = factor * kind_loss``, or None.
-
-    A loss with two pieces through the origin, ``max(a u, b u)`` with ``a < 0 < b``
-    (``u = raw - y``), is ``(b - a)`` times the pinball loss at ``q = -a / (b - a)``;
-    ``max(-c (u + e), 0, c (u - e))`` is ``c`` times the epsilon-insensitive loss.
-    The penalties are divided by ``factor`` (the same minimiser).
-    """
-    pieces = loss._normalised_pieces()
-    if pieces is None:
-        return None
-    if len(pieces) == 2:
-        (a, c1), (b, c2) = pieces
-        if c1 == 0.0 and c2 == 0.0 and a < 0.0 < b:
-            factor = b - a
-            return "quantile", {"quantile": -a / factor}, factor
-    if len(pieces) == 3:
-        (a, c1), (m, c0), (b, c2) = pieces
-        if m == 0.0 and c0 == 0.0 and b > 0.0 and a == -b and c1 == c2 and c1 <= 0.0:
-            return "epsilon_insensitive", {"epsilon": -c1 / b}, b
-    return None
-
-
 def _quadratic_form(loss, y, sw, l2_reg):
     """A loss with a constant Hessian is ``h_i / 2 (raw - t_i)^2`` plus a constant,
     with ``t_i = -g_i(0) / h_i`` from the gradient and Hessian at ``raw = 0``: the
