@@ -184,10 +184,9 @@ class MLEDistribution(BaseEstimator):
         self.raw_location_ = raw
         self.location_ = np.asarray(loss.inverse_link(raw), dtype=np.float64)
         self.scale_ = scale if has_scale else None
-        shape = {}
-        for name in ("df", "quantile", "power"):
-            if name in loss.get_params():
-                shape[name] = float(loss.get_params()[name])
+        # the likelihood's own (fixed) shape parameters: df, quantile, power ...
+        shape = {name: float(value) for name, value in lik.get_params().items()
+                 if isinstance(value, (int, float, np.number)) and not isinstance(value, bool)}
         if lik.variance_power == 2.0 and has_scale:
             shape["shape"] = 1.0 / scale  # gamma: shape = 1 / dispersion
         self.shape_params_ = shape
