@@ -68,6 +68,7 @@ _SWEEPS_PER_ITER = 20
 # (a dense (p + 1)^2 normal matrix over its rows): beyond this many rows the
 # polish gives up and coordinate descent continues to a tighter tolerance
 _MAX_WORKING = 20000
+_FIRST_WORKING = 4000
 # dual CD: the intercept's proximal weight relative to the mean ||x_i||^2 / l2
 # (measured on hinge + L2, 2,000 x 25: 0.1 needs the fewest sweeps of 1e-3..1)
 _RHO = 0.1
@@ -360,7 +361,7 @@ def _dual_cd(D, beta0, max_iter, verbose):
         tol_cd *= 0.1
 
 
-def _working_set_polish(D, K, w, b, thr, max_rounds=10):
+def _working_set_polish(D, K, w, b, thr, max_rounds=10, max_near=np.inf):
     """Exact optimum from an approximate one, with its certificate.
 
     Samples whose residual lies within ``thr`` of a kink form the working set;
@@ -373,7 +374,8 @@ def _working_set_polish(D, K, w, b, thr, max_rounds=10):
     conditions of the whole problem hold (the small problem's, and the others'
     duals at their piece's slope): the optimum is certified.
 
-    Returns ``(coef, certified, n_working)``.
+    Returns ``(coef, certified, n_working)``; ``n_working = -1`` when more than
+    ``max_near`` samples are near a kink (skipped).
     """
     X, off, omega, fi = D.X, D.off, D.omega, D.fi
     t, slopes = D.kinks, D.slopes
@@ -388,7 +390,13 @@ def _working_set_polish(D, K, w, b, thr, max_rounds=10):
     r = np.asarray(X @ w).ravel() + b + off
     dist = np.min(np.where(real, np.abs(r[:, None] - t), np.inf), axis=1) if t.shape[1] else np.full(n, np.inf)
     work = live & (dist <= thr)
-    first = 10 * (p + 1) + 100
+    n_near = int(np.sum(live & (dist <= thr)))
+    if n_near > max_near:
+        return None, False, -1
+    # the interior point on a few thousand rows costs mostly its fixed cost per
+    # iteration: start with the nearest quarter of the samples near a kink (at least
+    # 10 (p + 1) + 100, at most _FIRST_WORKING)
+    first = max(10 * (p + 1) + 100, min(n_near // 4, _FIRST_WORKING))
     if work.sum() > first:  # the nearest ones only; the rounds below add any missed
         near = np.flatnonzero(work)
         work[:] = False
@@ -418,10 +426,10 @@ def _working_set_polish(D, K, w, b, thr, max_rounds=10):
         out = F & live & ((r_new < left_edge - tol_r) | (r_new > right_edge + tol_r))
         if not np.any(out):
             return coef, True, W.size
-        # the most violated join (a few hundred at a time: the small problem stays small)
+        # the most violated join (the working set at most doubles: it stays small)
         idx = np.flatnonzero(out)
         gap = np.maximum(left_edge[idx] - r_new[idx], r_new[idx] - right_edge[idx])
-        work[idx[np.argsort(-gap, kind="stable")[:first]]] = True
+        work[idx[np.argsort(-gap, kind="stable")[:max(first, W.size)]]] = True  # (at most doubles)
         # (the pieces of the remaining fixed samples are those at the old point)
     return None, False, total_work
 

@@ -1,0 +1,120 @@
+"""Exact piecewise-linear fits against scikit-learn's linear SVMs and QuantileRegressor.
+
+Run:  nice -n 5 python benchmarks/bench_svm.py [--quick]
+
+Every row compares at equal objective *of our problem*:
+
+    F(w, b) = mean_i loss(y_i, x_i.w + b) + alpha (l1_ratio ||w||_1 + (1 - l1_ratio) / 2 ||w||^2)
+
+with the intercept unpenalised.  Mappings: ``LinearSVC(C)`` / ``LinearSVR(C)``
+minimise ``1/2 ||w||^2 + C sum loss`` (same minimiser as ours at
+``C = 1 / (alpha n)``), but penalise the intercept as one more feature of value
+``intercept_scaling``; ``QuantileRegressor(alpha)`` minimises ``mean pinball +
+alpha ||w||_1`` (identical to ours).  ``LinearSVC(penalty="l1")`` supports only
+the squared hinge: it is timed as the nearest scikit-learn estimator (its own
+problem), and we report our hinge + L1 time against it (the issue's target is
+"within 2x").  Each reference's (w, b) is evaluated under F and the gap
+``F_ref - F_ours`` (relative) is printed: ours is the certified exact optimum,
+so a positive gap means the reference stopped short (tolerance, penalised
+intercept).  Times: best of ``repeat`` runs, interleaved, warm numba cache.
+Figures are taken on whatever machine runs this (state whether it is shared).
+"""
+
+import sys
+import time
+
+import numpy as np
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import QuantileRegressor
+from sklearn.svm import LinearSVC, LinearSVR
+
+from skloss.linear_model import MLELinearRegression, MLELogisticRegression
+
+
+def _best(fn, repeat):
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def objective(loss, X, y, w, b, l1, l2):
+    raw = X @ w + b
+    if loss == "hinge":
+        z = 2.0 * y - 1.0
+        val = np.maximum(0.0, 1.0 - z * raw)
+    elif loss == "epsilon_insensitive":
+        val = np.maximum(np.abs(y - raw) - 0.1, 0.0)
+    else:  # quantile 0.5 -> pinball
+        r = y - raw
+        val = np.maximum(0.5 * r, -0.5 * r)
+    return float(val.mean()) + l1 * float(np.abs(w).sum()) + 0.5 * l2 * float(w @ w)
+
+
+def row(name, n, t_ours, t_ref, F_ours, F_ref, solver):
+    gap = (F_ref - F_ours) / max(abs(F_ours), 1e-300)
+    print(f"{name:<28} {n:>9,d} {t_ours:9.4f} {t_ref:9.4f} {t_ref / t_ours:7.2f} {gap:11.2e}  {solver}")
+    sys.stdout.flush()
+
+
+def main(quick=False):
+    repeat = 3
+    sizes = [2_000, 20_000, 200_000] if quick else [2_000, 20_000, 200_000, 1_000_000]
+    alpha = 1e-3
+    print(f"{'configuration':<28} {'rows':>9} {'ours [s]':>9} {'ref [s]':>9} {'ratio':>7} {'F_ref-F':>11}  our method")
+    # a first fit compiles / loads the numba kernels
+    Xw, yw = make_classification(500, 10, random_state=0)
+    MLELogisticRegression(loss="hinge", penalty="l2", alpha=alpha, cov_type=None).fit(Xw, yw)
+
+    for n in sizes:
+        X, y = make_classification(n, 25, n_informative=10, random_state=0)
+        C = 1.0 / (alpha * n)
+        est = MLELogisticRegression(loss="hinge", penalty="l2", alpha=alpha, cov_type=None)
+        t_o, _ = _best(lambda: est.fit(X, y), 1 if n >= 1_000_000 else repeat)
+        svc = LinearSVC(C=C, loss="hinge", dual=True)
+        t_r, _ = _best(lambda: svc.fit(X, y), 1 if n >= 1_000_000 else repeat)
+        F_o = objective("hinge", X, y, est.coef_.ravel(), est.intercept_[0], 0, alpha)
+        F_r = objective("hinge", X, y, svc.coef_.ravel(), svc.intercept_[0], 0, alpha)
+        row("hinge + L2 vs LinearSVC", n, t_o, t_r, F_o, F_r, getattr(est, "solver_", "?"))
+
+    for n in sizes[:3]:
+        X, y = make_classification(n, 25, n_informative=10, random_state=0)
+        C = 1.0 / (alpha * n)
+        est = MLELogisticRegression(loss="hinge", penalty="l1", alpha=alpha, cov_type=None)
+        t_o, _ = _best(lambda: est.fit(X, y), repeat)
+        svc = LinearSVC(C=C, penalty="l1", loss="squared_hinge", dual=False)
+        t_r, _ = _best(lambda: svc.fit(X, y), repeat)
+        F_o = objective("hinge", X, y, est.coef_.ravel(), est.intercept_[0], alpha, 0)
+        F_r = objective("hinge", X, y, svc.coef_.ravel(), svc.intercept_[0], alpha, 0)
+        row("hinge + L1 vs LinearSVC l1*", n, t_o, t_r, F_o, F_r, getattr(est, "solver_", "?"))
+
+    for n in sizes[:3]:
+        X, y = make_regression(n, 25, noise=10.0, random_state=0)
+        y = y / np.std(y)
+        C = 1.0 / (alpha * n)
+        est = MLELinearRegression(loss="epsilon_insensitive", penalty="l2", alpha=alpha, cov_type=None)
+        t_o, _ = _best(lambda: est.fit(X, y), repeat)
+        svr = LinearSVR(C=C, epsilon=0.1, loss="epsilon_insensitive", dual=True, max_iter=10000)
+        t_r, _ = _best(lambda: svr.fit(X, y), repeat)
+        F_o = objective("epsilon_insensitive", X, y, est.coef_, est.intercept_, 0, alpha)
+        F_r = objective("epsilon_insensitive", X, y, svr.coef_, svr.intercept_[0], 0, alpha)
+        row("eps-insens. + L2 vs LinearSVR", n, t_o, t_r, F_o, F_r, getattr(est, "solver_", "?"))
+
+    for n in sizes[:2] if not quick else sizes[:2]:
+        X, y = make_regression(n, 25, noise=10.0, random_state=0)
+        y = y / np.std(y)
+        est = MLELinearRegression(loss="quantile", penalty="l1", alpha=alpha, cov_type=None)
+        t_o, _ = _best(lambda: est.fit(X, y), repeat)
+        qr = QuantileRegressor(quantile=0.5, alpha=alpha, solver="highs")
+        t_r, _ = _best(lambda: qr.fit(X, y), 1)
+        F_o = objective("quantile", X, y, est.coef_, est.intercept_, alpha, 0)
+        F_r = objective("quantile", X, y, qr.coef_, qr.intercept_, alpha, 0)
+        row("quantile + L1 vs QuantileReg.", n, t_o, t_r, F_o, F_r, getattr(est, "solver_", "?"))
+    print("* LinearSVC(penalty='l1') minimises the squared hinge (its nearest estimator); its F_ref is "
+          "its solution evaluated under our hinge objective.")
+
+
+if __name__ == "__main__":
+    main(quick="--quick" in sys.argv)
