@@ -39,6 +39,20 @@ class SeparationWarning(UserWarning):
     """Perfect or quasi-complete separation: the unpenalised optimum does not exist."""
 
 
+def _loss_is_the_nll(loss, likelihood, obj, coef, rows=256):
+    """Whether the loss equals the negative log-likelihood, constants included (the
+    log loss without smoothing), checked on the first rows at the fit."""
+    m = min(obj.n_samples, rows)
+    w, b = obj.split(coef)
+    Xm = obj.X[:m]
+    raw = np.asarray(Xm @ (w.T if obj.n_outputs > 1 else w), dtype=np.float64) + np.asarray(b, dtype=np.float64)
+    y = np.asarray(obj.y[:m], dtype=np.float64)
+    with np.errstate(all="ignore"):
+        nll = -np.asarray(likelihood.logpdf(y, raw), dtype=np.float64)
+        value = np.asarray(loss.loss(y, raw), dtype=np.float64)
+    return bool(np.allclose(value, nll, rtol=1e-10, atol=1e-12))
+
+
 def _loss_is_probabilistic(est):
     loss = getattr(est, "loss_", None)
     if loss is None:
@@ -414,8 +428,13 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         n_obs = obj.weight_sum
         n_params = coef.size - (obj.n_features + obj.fit_intercept if mode == "multinomial" else 0)
         if likelihood is not None:
-            raw = obj.raw_prediction(coef)
-            loglik = float(likelihood.loglik(obj.y, raw, sample_weight=sw))
+            if _loss_is_the_nll(loss, likelihood, obj, coef):
+                # no pass over X: the data term of the objective is -loglik / n
+                data = res.objective - obj.l2_value(res.coef) - obj.l1_value(res.coef)
+                loglik = -data * obj.weight_sum
+            else:
+                raw = obj.raw_prediction(coef)
+                loglik = float(likelihood.loglik(obj.y, raw, sample_weight=sw))
             attrs.update(self._loglik_attrs(loglik, n_params, n_obs))
         else:
             attrs.update({"loglik_": None, "aic_": None, "bic_": None})
