@@ -1,8 +1,9 @@
 """Linear models fitted by minimising a pluggable loss: MLELogisticRegression, ..."""
 
-from ._logistic import MLELogisticRegression, SeparationWarning
+from ._logistic import MLELogisticRegression, SeparationWarning, TrivialOptimumWarning
 
-__all__ = ["MLEDistribution", "MLELinearRegression", "MLELogisticRegression", "SeparationWarning"]
+__all__ = ["MLEDistribution", "MLELinearRegression", "MLELogisticRegression", "SeparationWarning",
+           "TrivialOptimumWarning"]
 
 # the regression estimators load on first use (keeps `from skloss import
 # MLELogisticRegression` light: no scipy.stats, no regression machinery)

@@ -164,6 +164,12 @@ class MLEDistribution(BaseEstimator):
         loglik = 0.0
         for j in range(p):
             x = np.asarray(loss.validate_y(X[:, j]), dtype=np.float64)
+            active = x if sw is None else x[sw > 0]
+            if has_scale and active.size and np.all(active == active[0]):
+                raise ValueError(
+                    f"Column {j} is constant (every value is {float(active[0])!r}): the maximum-likelihood "
+                    f"scale of the {loss.name!r} family is 0 and the distribution is degenerate."
+                )
             if lik.joint_scale:
                 _, r0, s, _, _, _ = student_t_fit(np.empty((n, 0)), x, float(lik.df), sample_weight=sw)
             else:

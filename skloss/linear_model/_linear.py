@@ -313,6 +313,18 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
                     f"|X| = {np.max(np.abs(X.data if sp.issparse(X) else X), initial=0.0):.3g}, largest "
                     f"|y| = {np.max(np.abs(y), initial=0.0):.3g}). Scale the data, e.g. with "
                     "sklearn.preprocessing.StandardScaler.")
+        if _no_minimiser(loss, y, sw, penalised=l1_reg + l2_reg > 0):
+            dom = loss.y_domain
+            warnings.warn(
+                f"MLELinearRegression (loss={loss.name!r}): every target equals {dom.low:g}, the "
+                "boundary of the loss's domain; the fitted mean must reach it, which the link "
+                "attains only at raw -> -inf, so the maximum-likelihood estimate does not exist "
+                "(the coefficients returned are finite but arbitrary). Check the data, or fit "
+                "with a penalty (alpha > 0).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+            converged = False
         attrs.update(coef_=coef.astype(X.dtype, copy=False), intercept_=intercept,
                      n_iter_=int(n_iter), converged_=bool(converged), objective_=float(objective))
         if "scale_" not in attrs:
@@ -488,3 +500,20 @@ def _raw(X, coef, intercept, offset, dtype=np.float64):
     if offset is not None:
         raw = raw + offset
     return raw if dtype == np.float64 else raw.astype(dtype)
+
+
+def _no_minimiser(loss, y, sw, penalised):
+    """Whether the data leave a loss that declares ``may_lack_minimiser`` without
+    one: every (weighted) target on the closed boundary of the loss's domain
+    where the link cannot reach it (all-zero counts for Poisson / Tweedie)."""
+    if penalised or not getattr(loss, "may_lack_minimiser", False):
+        return False
+    dom = getattr(loss, "y_domain", None)
+    if dom is None or not dom.low_inclusive or not np.isfinite(dom.low):
+        return False
+    active = y if sw is None else y[np.asarray(sw) > 0]
+    if active.size == 0 or not np.all(active == dom.low):
+        return False
+    with np.errstate(all="ignore"):
+        mean = np.asarray(loss.inverse_link(np.array([-700.0, 700.0])), dtype=np.float64)
+    return bool(np.all(mean > dom.low))  # the link's range is open at the boundary

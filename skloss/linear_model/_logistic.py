@@ -21,7 +21,7 @@ from ._base import _AUTO_COV_MAX, MLELinearModel
 from ._objective import LinearObjective
 from ._solvers import quiet_blas
 
-__all__ = ["MLELogisticRegression", "SeparationWarning"]
+__all__ = ["MLELogisticRegression", "SeparationWarning", "TrivialOptimumWarning"]
 
 
 def _single_kink(loss):
@@ -37,6 +37,26 @@ def _single_kink(loss):
 
 class SeparationWarning(UserWarning):
     """Perfect or quasi-complete separation: the unpenalised optimum does not exist."""
+
+
+class TrivialOptimumWarning(UserWarning):
+    """The optimum is w = 0, b = 0 with every sample's loss zero (a loss without a
+    margin, e.g. the perceptron): the fit says nothing about the data."""
+
+
+def _trivial_optimum(loss, W, b, y_idx, n_classes):
+    """Whether the fit is the all-zero model and the loss is zero for every
+    sample there (no estimator can tell classes apart from it)."""
+    if np.max(np.abs(W), initial=0.0) > 1e-12 or np.max(np.abs(b), initial=0.0) > 1e-12:
+        return False
+    y = np.asarray(y_idx, dtype=np.float64)
+    raw = np.zeros(y.shape[0]) if n_classes == 2 else np.zeros((y.shape[0], n_classes))
+    try:
+        with np.errstate(all="ignore"):
+            values = np.asarray(loss.loss(y, raw), dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return bool(np.all(values <= 1e-12))
 
 
 def _loss_is_the_nll(loss, likelihood, obj, coef, rows=256):
@@ -315,6 +335,21 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
                           "cov_type_": cov_type,
                           "bse_": None if cov is None else np.sqrt(np.maximum(np.diag(cov), 0.0)),
                           "loglik_": None, "aic_": None, "bic_": None})
+        if _trivial_optimum(loss, W, b, y_idx, n_classes):
+            note = (f"w = 0, b = 0 is the optimum: every sample's {loss.name!r} loss is zero "
+                    "there (a loss without a margin), with or without a penalty; the fit says "
+                    "nothing about the data and has no standard errors")
+            warnings.warn(
+                f"{type(self).__name__}: {note}. Use loss='hinge' (margin 1) or a smooth loss "
+                "such as 'log_loss'.", TrivialOptimumWarning, stacklevel=3,
+            )
+            cov = attrs.get("covariance_")
+            if cov is not None:
+                attrs["covariance_"] = np.full_like(cov, np.nan)
+                attrs["bse_"] = np.full(cov.shape[0], np.nan)
+            attrs["_inference_note"] = note
+        else:
+            attrs["_inference_note"] = None
         dtype = X.dtype
         attrs.update({
             "classes_": classes,
@@ -528,6 +563,8 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         }
         if self.multi_class_ == "multinomial":
             info["reference class"] = self.classes_[0]
+        if getattr(self, "_inference_note", None):
+            info["note"] = self._inference_note
         return info
 
 
@@ -540,8 +577,8 @@ def _block_diag(blocks):
 def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     """A sentence describing the separation found at ``coef``, or "" if none.
 
-    Suspicion: some sample's loss is below 1e-9 (its fitted probability is
-    within 1e-9 of 0 or 1).  Binary problems of moderate size are then decided
+    Suspicion: some sample's loss is below 1e-6 (its fitted probability is
+    within 1e-6 of 0 or 1).  Binary problems of moderate size are then decided
     exactly by the linear programme of Konis (2007): separation exists iff some
     direction ``d != 0`` has ``z_i x_i.d >= 0`` for all samples.  Otherwise the
     step the solver took last (or the Newton step at ``coef``) decides: at an
@@ -561,7 +598,9 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     per = np.asarray(obj._lossfn.loss(obj.y, raw), dtype=np.float64)
     if obj.sample_weight is not None:
         per = per[np.asarray(obj.sample_weight) > 0]
-    if per.size == 0 or np.min(per) > 1e-9:
+    # (1e-6: with p >= n the solver stops once the losses are ~1e-8, above a
+    # tighter trigger; the decision itself is the LP's or the last step's)
+    if per.size == 0 or np.min(per) > 1e-6:
         return ""
     z = None
     if obj.n_outputs == 1:
