@@ -1,7 +1,7 @@
 """Compile every built-in numba kernel ahead of time: :func:`skloss.warmup`.
 
-Kernels compile lazily on first use and are cached on disk (``cache=True``, in
-``NUMBA_CACHE_DIR`` when set, else next to the source).  ``warmup()`` calls each
+Kernels compile lazily on first use and are cached on disk (``cache=True``;
+where, see :mod:`skloss._cache`).  ``warmup()`` calls each
 kernel once per specialisation (float64 and float32; binary and multi-class
 forms), so that a Docker image, a CI job or a cluster's workers built after it
 start with a full cache and never compile again.
@@ -131,29 +131,123 @@ def warm_losses(names=None, dtypes=(np.float64, np.float32)):
     return names
 
 
-def warmup(verbose=False):
+# ------------------------------------------------------------------ tasks
+def _tasks():
+    """The units of work of :func:`warmup`, biggest first: ``(label, kind, arg)``."""
+    from skloss.losses import available_losses
+
+    tasks = [(f"{package}._warmup()", "subpackage", package) for package in SUBPACKAGES]
+    tasks.append(("exact piecewise-linear solvers", "exact", None))
+    tasks += [(f"loss {name!r}", "loss", name) for name in available_losses()]
+    return tasks
+
+
+def _exact_fits():
+    # the dual coordinate descent and envelope kernels of the piecewise-linear
+    # solvers, dense and CSR, through the estimators (whatever route they take)
+    import warnings
+
+    import scipy.sparse as sp
+
+    from skloss.linear_model import MLELinearRegression, MLELogisticRegression
+
+    rng = np.random.RandomState(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for dtype in (np.float64, np.float32):
+            X = rng.normal(size=(60, 3)).astype(dtype)
+            y = (X[:, 0] + 0.3 * rng.normal(size=60) > 0).astype(int)
+            for data in (X, sp.csr_matrix(X)):
+                for loss in ("hinge", "perceptron"):
+                    try:
+                        MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(data, y)
+                    except (ValueError, TypeError):
+                        pass
+                for loss in ("quantile", "epsilon_insensitive"):
+                    try:
+                        MLELinearRegression(loss=loss, penalty="l2", alpha=0.1).fit(data, X[:, 0])
+                    except (ValueError, TypeError):
+                        pass
+
+
+def _run_task(kind, arg):
+    """Run one warm-up task; returns False when it does not apply here."""
+    if kind == "loss":
+        warm_losses([arg])
+    elif kind == "exact":
+        _exact_fits()
+    elif kind == "subpackage":
+        try:
+            module = importlib.import_module(arg)
+        except ModuleNotFoundError as exc:
+            if exc.name != arg:  # a real import error inside the package
+                raise
+            return False
+        hook = getattr(module, "_warmup", None)
+        if not callable(hook):
+            return False
+        hook()
+    return True
+
+
+def _worker(kind, arg):
+    t0 = time.perf_counter()
+    ran = _run_task(kind, arg)
+    return ran, time.perf_counter() - t0
+
+
+def _progress(verbose, done, total, label, seconds):
+    if verbose:
+        print(f"skloss.warmup: [{done}/{total}] {label} ({seconds:.1f} s)", flush=True)
+
+
+def _run_parallel(tasks, n_jobs, verbose):
+    import concurrent.futures as cf
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process holding LLVM state
+    done = 0
+    with cf.ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
+        futures = {pool.submit(_worker, kind, arg): label for label, kind, arg in tasks}
+        for future in cf.as_completed(futures):
+            _, seconds = future.result()
+            done += 1
+            _progress(verbose, done, len(tasks), futures[future], seconds)
+
+
+def warmup(verbose=False, n_jobs=1):
     """Compile every built-in numba kernel ahead of time.
 
     Calls each loss of :func:`skloss.losses.available_losses` on tiny float64
     and float32 arrays (binary and multi-class forms for classification losses;
     ``loss_gradient_hessian`` where the loss has a Hessian, ``loss_gradient``
-    otherwise, with and without sample weights), then the ``_warmup()`` function
-    of each estimator subpackage (``skloss.linear_model``,
-    ``skloss.neural_network``) that defines one.  Compiled code is written to the
-    numba disk cache, so later processes load it instead of compiling.
+    otherwise, with and without sample weights), the ``_warmup()`` function of
+    each estimator subpackage (``skloss.linear_model``, ``skloss.neural_network``:
+    the fused linear passes and the network's epoch drivers) and tiny fits that
+    reach the exact piecewise-linear solvers.  Compiled code is written to the
+    numba disk cache (see :mod:`skloss._cache` for where), so later processes
+    load it instead of compiling.
+
+    A Docker image can carry the compiled cache::
+
+        ENV NUMBA_CACHE_DIR=/opt/skloss-cache
+        RUN python -c "import skloss; skloss.warmup(n_jobs=-1)"
 
     Parameters
     ----------
     verbose : bool, default=False
-        Print a line per step and a summary.
+        Print a line as each group of kernels is ready, and a summary.
+    n_jobs : int, default=1
+        Compile in this many worker processes (-1: one per CPU).  The workers
+        fill the disk cache; this process then loads everything from it.
 
     Returns
     -------
     summary : dict
         ``losses`` (number of losses warmed), ``subpackages`` (those whose
         ``_warmup`` ran), ``signatures`` (kernel specialisations now compiled or
-        loaded), ``cache_hits`` / ``cache_misses`` (loaded from disk / compiled
-        in this process), ``seconds``.
+        loaded in this process), ``cache_hits`` / ``cache_misses`` (loaded from
+        disk / compiled in this process), ``seconds``.
 
     Examples
     --------
@@ -162,25 +256,35 @@ def warmup(verbose=False):
     >>> summary["signatures"] > 0
     True
     """
+    import os
+
+    from skloss._cache import cache_locations
+
     start = time.perf_counter()
-    names = warm_losses()
+    tasks = _tasks()
+    if n_jobs is None or n_jobs == 0:
+        n_jobs = 1
+    if n_jobs < 0:
+        n_jobs = max(1, (os.cpu_count() or 1) + 1 + n_jobs)
     if verbose:
-        print(f"skloss.warmup: {len(names)} losses warmed ({time.perf_counter() - start:.1f} s)")
-    ran = []
-    for package in SUBPACKAGES:
-        try:
-            module = importlib.import_module(package)
-        except ModuleNotFoundError as exc:
-            if exc.name != package:  # a real import error inside the package
-                raise
-            continue
-        hook = getattr(module, "_warmup", None)
-        if callable(hook):
-            t0 = time.perf_counter()
-            hook()
-            ran.append(package)
-            if verbose:
-                print(f"skloss.warmup: {package}._warmup() ({time.perf_counter() - t0:.1f} s)")
+        read, write = cache_locations()
+        where = write if write is not None else "memory only (no writable cache directory)"
+        print(f"skloss.warmup: compiling {len(tasks)} groups of kernels with {n_jobs} "
+              f"process(es); cache: {where}", flush=True)
+    if n_jobs > 1:
+        _run_parallel(tasks, n_jobs, verbose)
+        if verbose:
+            print("skloss.warmup: loading the compiled kernels in this process", flush=True)
+    names, ran = [], []
+    for i, (label, kind, arg) in enumerate(tasks, 1):
+        t0 = time.perf_counter()
+        if _run_task(kind, arg):
+            if kind == "loss":
+                names.append(arg)
+            elif kind == "subpackage":
+                ran.append(arg)
+        if n_jobs == 1:
+            _progress(verbose, i, len(tasks), label, time.perf_counter() - t0)
     stats = cache_stats()
     summary = {
         "losses": len(names),
@@ -195,6 +299,7 @@ def warmup(verbose=False):
         print(
             f"skloss.warmup: {summary['signatures']} kernel specialisations ready "
             f"({summary['cache_misses']} compiled, {summary['cache_hits']} loaded from the cache) "
-            f"in {summary['seconds']:.1f} s"
+            f"in {summary['seconds']:.1f} s",
+            flush=True,
         )
     return summary

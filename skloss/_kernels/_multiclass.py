@@ -11,100 +11,16 @@ the sample times a direction: ``kernel(y, raw, sw, params, direction, out)``.
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import njit
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # fdlibm's split of ln 2
 _LN2_LO = 1.90821492927058770002e-10
 
 
-# ------------------------------------------------------- vectorisable exp
-# As in _binary.py (repeated here: a numba cache entry is invalidated only by a
-# change of the driver's own file): a branch-free exp that LLVM can
-# vectorise, within 3 ulp of the correctly rounded value.
-
-
-@intrinsic
-def _i64_as_f64(typingctx, x):
-    # reinterpret the bits of an int64 as a float64
-    sig = types.float64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return sig, codegen
-
-
-@njit(inline="always")
-def _exp(x):
-    # exp(x) = 2^n exp(f), f = x - n ln 2 in [-ln2/2, ln2/2] (Cody-Waite),
-    # exp(f) by its degree-13 Taylor polynomial in Estrin form (error < 2^-56),
-    # 2^n applied as two exact powers of two so under/overflow round as libm's
-    x = 710.0 if x > 710.0 else x  # noqa: FURB136 (selects that let NaN through)
-    x = -746.0 if x < -746.0 else x  # noqa: FURB136
-    n = math.floor(x * _LOG2E + 0.5)
-    f = (x - n * _LN2_HI) - n * _LN2_LO
-    f2 = f * f
-    f4 = f2 * f2
-    a0 = 1.0 + f
-    a1 = 0.5 + f * (1.0 / 6.0)
-    a2 = 1.0 / 24.0 + f * (1.0 / 120.0)
-    a3 = 1.0 / 720.0 + f * (1.0 / 5040.0)
-    a4 = 1.0 / 40320.0 + f * (1.0 / 362880.0)
-    a5 = 1.0 / 3628800.0 + f * (1.0 / 39916800.0)
-    a6 = 1.0 / 479001600.0 + f * (1.0 / 6227020800.0)
-    p = ((a0 + f2 * a1) + f4 * (a2 + f2 * a3)) + (f4 * f4) * ((a4 + f2 * a5) + f4 * a6)
-    k = np.int64(n if n == n else 0.0)  # noqa: PLR0124 (NaN: k = 0, NaN stays NaN through p)
-    k1 = k >> 1
-    return p * _i64_as_f64((k1 + 1023) << 52) * _i64_as_f64((k - k1 + 1023) << 52)
-
-
-@intrinsic
-def _f64_as_i64(typingctx, x):
-    # reinterpret the bits of a float64 as an int64
-    sig = types.int64(types.float64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return sig, codegen
-
-
-@njit(inline="always")
-def _log1p_pos(x):
-    # log1p(x) for finite x >= 0 (a sum of exponentials).  libm's log1p costs
-    # as much as the rest of a 10-class row; this is plain arithmetic:
-    # u = 1 + x = 2^ex f with f in [sqrt(2)/2, sqrt(2)), log f = 2 atanh(s),
-    # s = (f - 1) / (f + 1), |s| < 0.1716 (series to s^19), plus the rounding
-    # correction (x - (u - 1)) / u of u.  Within 3 ulp of the true value.
-    u = 1.0 + x
-    bits = _f64_as_i64(u)
-    ex = (bits >> 52) - 1023
-    f = _i64_as_f64((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
-    big = f > 1.4142135623730951
-    f = 0.5 * f if big else f
-    ex = ex + 1 if big else ex
-    s = (f - 1.0) / (f + 1.0)
-    z = s * s
-    z2 = z * z
-    z4 = z2 * z2
-    a0 = 1.0 + z * (1.0 / 3.0)
-    a1 = 1.0 / 5.0 + z * (1.0 / 7.0)
-    a2 = 1.0 / 9.0 + z * (1.0 / 11.0)
-    a3 = 1.0 / 13.0 + z * (1.0 / 15.0)
-    a4 = 1.0 / 17.0 + z * (1.0 / 19.0)
-    p = ((a0 + z2 * a1) + z4 * (a2 + z2 * a3)) + (z4 * z4) * a4
-    fe = np.float64(ex)
-    return fe * _LN2_HI + ((2.0 * s * p + fe * _LN2_LO) + (x - (u - 1.0)) / u)
-
-
-@njit(inline="always")
-def _weight(sw, i, weighted):
-    if weighted:
-        return np.float64(sw[i])
-    return 1.0
+# ------------------------------------------------------- vectorisable exp / log1p
+# shared with the other kernel modules: skloss._kernels._math
+from ._math import _exp, _log1p_pos, _weight  # noqa: E402,F401
 
 
 @njit(inline="always")
