@@ -265,9 +265,9 @@ def _single(obj, c0, tol, max_iter, verbose, fixed, method=None):
             beta, n_it, certified, msg = _dual_cd(D, beta, max_iter, verbose)
             converged = certified
         elif m == "interior-point":
-            prob = D.problem()
             if k == 0:
                 beta = _least_squares_start(D)
+            prob = D.problem()
             beta, n_it, converged, certified, gap, _ = ipm_solve(prob, beta, min(max(tol, 1e-14), 1e-8),
                                                                 max(int(max_iter), 1), True, verbose)
             msg = ("optimal (KKT certificate)" if certified else
@@ -413,7 +413,7 @@ def _working_set_polish(D, K, w, b, thr, max_rounds=10, max_near=np.inf):
         XW = X[W]
         XW = XW.tocsr() if sp.issparse(XW) else np.ascontiguousarray(XW)
         design = _Design(XW, fi)
-        prob = _Problem.from_pieces(design, omega[W], off[W], slopes[W], D.const0[W], t[W], K[W], 0.0, D.l2)
+        prob = _Problem.from_pieces(design, omega[W], off[W], slopes[W], D.const0[W], t[W], K[W], D.l1, D.l2)
         qf = np.asarray(X.T @ s_f).ravel()
         prob.q = prob.q + (np.concatenate([qf, [s_f.sum()]]) if fi else qf)
         beta, _, _, certified, _, _ = ipm_solve(prob, coef, 1e-10, 200, True, 0)
