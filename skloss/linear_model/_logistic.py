@@ -1,7 +1,6 @@
 """MLELogisticRegression: linear classification with any classification loss."""
 
 import warnings
-from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -680,5 +679,3 @@ def _konis_lp(obj, z):
                 "(the rest lie on it)")
     return ""
 
-
-_ = Real  # (kept for the parameter-constraint vocabulary of subclasses)

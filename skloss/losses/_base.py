@@ -72,15 +72,6 @@ def _kernel(module, name):
     return getattr(importlib.import_module(f"skloss._kernels.{module}"), name)
 
 
-def _float_dtype(*arrays):
-    for a in arrays:
-        if a is not None and getattr(a, "dtype", None) == np.float32:
-            continue
-        if a is not None:
-            return np.dtype(np.float64)
-    return np.dtype(np.float32)
-
-
 class Loss(BaseEstimator):
     """Base class of every skloss loss.
 
