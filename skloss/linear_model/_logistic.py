@@ -678,4 +678,3 @@ def _konis_lp(obj, z):
         return (f"a hyperplane separates {n_sep} of the {Zx.shape[0]} samples perfectly "
                 "(the rest lie on it)")
     return ""
-
