@@ -501,8 +501,7 @@ _FIRST_ORDER = importlib.util.find_spec("skloss.linear_model._solver_smoothing")
 
 
 @pytest.mark.xfail(not _FIRST_ORDER, strict=True,
-                   reason="needs the first-order non-smooth solver (issue 9 item 2, helper SOLVE), "
-                          "not yet exposed by skloss.linear_model")
+                   reason="needs the first-order non-smooth solver (skloss.linear_model._solver_smoothing)")
 @pytest.mark.parametrize("builtin, twin", PWL_REGRESSION, ids=[c[0].name for c in PWL_REGRESSION])
 def test_non_smooth_twin_without_pieces_reaches_the_optimum(builtin, twin):
     X, y = _regression_data("real", n=200)
