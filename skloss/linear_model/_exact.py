@@ -339,10 +339,11 @@ class _Problem:
 
 
 def _max_step(x, dx):
-    neg = dx < 0
-    if not np.any(neg):
+    # the largest step keeping x + step dx >= 0 (x > 0): 1 / max(-dx / x)
+    if x.size == 0:
         return np.inf
-    return float(np.min(-x[neg] / dx[neg]))
+    t = float(np.max(-dx / x))
+    return 1.0 / t if t > 0 else np.inf
 
 
 def _solve_spd(M, rhs):
