@@ -1,6 +1,7 @@
 """Dual coordinate descent for linear models with a piecewise-linear loss and an
 L2 penalty (the method of liblinear, Hsieh et al. 2008, generalised to any
-convex max-of-affine loss), and the upper envelope of affine pieces.
+convex max-of-affine loss; the envelope of the pieces is computed by
+:func:`skloss.linear_model._exact.envelope`).
 
 Problem (primal), with ``omega_i = s_i / sum(s)``::
 
@@ -39,63 +40,6 @@ problem meets the tolerance, when every row is checked again before stopping.
 
 import numpy as np
 from numba import njit
-
-
-@njit(cache=True)
-def pwl_envelope(A, C):
-    """Upper envelope of the affine pieces ``A[i, j] r + C[i, j]`` of each row.
-
-    Returns ``(slopes, const0, kinks, n_kinks)``: ``slopes`` (n, m) ascending hull
-    slopes (padded by repeating the last one), ``const0`` (n,) the intercept of
-    the lowest-slope hull piece, ``kinks`` (n, max(m - 1, 1)) ascending kinks
-    (padded by repeating the last one), ``n_kinks`` (n,) their number.
-    """
-    n, m = A.shape
-    slopes = np.empty((n, m))
-    const0 = np.empty(n)
-    kinks = np.zeros((n, max(m - 1, 1)))
-    nk = np.zeros(n, dtype=np.int64)
-    order = np.empty(m, dtype=np.int64)
-    hs = np.empty(m)
-    hc = np.empty(m)
-    for i in range(n):
-        # insertion sort of the pieces by slope (intercept breaks ties)
-        for j in range(m):
-            order[j] = j
-        for j in range(1, m):
-            k = order[j]
-            q = j - 1
-            while q >= 0 and (A[i, order[q]] > A[i, k] or (A[i, order[q]] == A[i, k] and C[i, order[q]] > C[i, k])):
-                order[q + 1] = order[q]
-                q -= 1
-            order[q + 1] = k
-        top = 0
-        for jj in range(m):
-            s = A[i, order[jj]]
-            c = C[i, order[jj]]
-            if top > 0 and hs[top - 1] == s:
-                top -= 1  # equal slope: the larger intercept (later in the order) wins
-            while top >= 2:
-                # the new line makes the last one redundant when it meets the one before
-                # no later than the last one does
-                x_new = (hc[top - 2] - c) / (s - hs[top - 2])
-                x_old = (hc[top - 2] - hc[top - 1]) / (hs[top - 1] - hs[top - 2])
-                if x_new <= x_old:
-                    top -= 1
-                else:
-                    break
-            hs[top] = s
-            hc[top] = c
-            top += 1
-        const0[i] = hc[0]
-        for k in range(m):
-            slopes[i, k] = hs[min(k, top - 1)]
-        nk[i] = top - 1
-        for k in range(top - 1):
-            kinks[i, k] = (hc[k] - hc[k + 1]) / (hs[k + 1] - hs[k])
-        for k in range(max(top - 1, 0), kinks.shape[1]):
-            kinks[i, k] = kinks[i, top - 2] if top >= 2 else 0.0
-    return slopes, const0, kinks, nk
 
 
 @njit(inline="always")

@@ -1,13 +1,14 @@
-"""Exact solvers for linear models with piecewise-linear losses.
+"""Interior point and crossover for linear models with piecewise-linear losses.
 
-The losses ``absolute_error``, ``quantile`` and ``epsilon_insensitive`` are
-piecewise linear, so with no penalty or an L1 penalty the linear-model objective
-is a linear programme; with an L2 part it is a convex quadratic programme.  Both
-are solved here by a primal-dual interior-point method (Mehrotra's
-predictor-corrector; for quantile regression this is the Frisch-Newton method of
-Portnoy & Koenker, 1997, used by R's ``quantreg::rq.fit.fnb``), followed by an
-*active-set crossover* that turns the interior solution into the exact optimum
-and checks it with a certificate of the Karush-Kuhn-Tucker conditions.
+A convex piecewise-linear loss (any that declares its affine pieces) makes the
+linear-model objective a linear programme (no penalty or an L1 penalty) or a
+convex quadratic programme (an L2 part).  This module solves it by a primal-dual
+interior-point method (Mehrotra's predictor-corrector; for quantile regression
+this is the Frisch-Newton method of Portnoy & Koenker, 1997, used by R's
+``quantreg::rq.fit.fnb``), followed by an *active-set crossover* that turns the
+interior solution into the exact optimum and checks it with a certificate of the
+Karush-Kuhn-Tucker conditions.  :mod:`._solver_exact` is the entry point that
+chooses between this and the other exact methods.
 
 Formulation
 -----------
@@ -17,18 +18,19 @@ quadratic term in the packed coefficients ``beta = [w, b]``:
 .. math::
 
     F(\\beta) = q^\\top \\beta + \\frac{\\mu}{2} \\beta^\\top P \\beta
-                + \\sum_j c_j \\, (g_j^\\top \\beta - h_j)_+ + \\text{const}
+                + \\sum_j c_j \\, (\\sigma_j g_j^\\top \\beta - h_j)_+ + \\text{const}
 
-with ``c_j >= 0``.  With ``omega_i = s_i / sum(s)`` (normalised sample weights) and
-``r_i = y_i - x_i . beta`` (``x_i`` with a trailing 1 for the intercept):
-
-* quantile ``tau``: ``rho_tau(r) = tau r + (-r)_+`` gives ``q = -tau X^T omega``
-  and the hinges ``(x_i . beta - y_i)_+`` with ``c_i = omega_i``;
-* absolute error ``|r| = 2 rho_{1/2}(r)``;
-* epsilon-insensitive ``(r - eps)_+ + (-r - eps)_+``: two hinges per sample;
-* an L1 penalty ``lambda |w_k| = lambda (2 (w_k)_+ - w_k)``: one hinge per
-  penalised coefficient;
-* an L2 penalty: ``mu = alpha (1 - l1_ratio)``, ``P`` the identity on ``w``.
+with ``c_j >= 0`` and signs ``sigma_j``.  :func:`envelope` turns the pieces of
+each sample into their upper envelope (slopes ``s_0 < ... < s_K`` meeting at
+kinks ``t_1 < ... < t_K``); around a base piece (the flat one if there is one,
+else the lowest slope) the loss is that piece's affine function plus one hinge
+per kink: ``(r - t_k)_+`` to its right, ``(t_k - r)_+`` to its left, with weight
+``omega_i (s_k - s_{k-1})`` (``omega_i = s_i / sum(s)``).  So the pinball loss
+is a linear term plus one hinge per sample, epsilon-insensitive two hinges and
+no linear term, the hinge loss one hinge.  An L1 penalty
+``lambda |w_k| = lambda (2 (w_k)_+ - w_k)`` adds one hinge per penalised
+coefficient; an L2 penalty gives ``mu = alpha (1 - l1_ratio)``, ``P`` the
+identity on ``w``.
 
 The dual variable ``a_j`` of hinge ``j`` lives in ``[0, c_j]``; the Newton system
 of the interior-point method reduces to the ``(p + 1) x (p + 1)`` normal matrix
