@@ -41,7 +41,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from skloss.losses import Loss, get_loss
 
-from ._inference import COV_TYPES, covariance, information_criteria, summary_table, wald
+from skloss.utils._loss_params import LossParamsMixin
+
+from ._inference import COV_TYPES, covariance, information_criteria, label_intervals, summary_table, wald
 from ._solvers import SOLVERS, resolve_solver, solve
 
 __all__ = ["MLELinearModel"]
@@ -50,7 +52,7 @@ __all__ = ["MLELinearModel"]
 _AUTO_COV_MAX = 1000
 
 
-class MLELinearModel(BaseEstimator):
+class MLELinearModel(LossParamsMixin, BaseEstimator):
     """Shared machinery of the MLE linear estimators (not for direct use)."""
 
     _task = None
@@ -225,6 +227,13 @@ class MLELinearModel(BaseEstimator):
                           "set cov_type explicitly")
             elif self.cov_type is None:
                 reason = "cov_type=None"
+            elif (getattr(self.loss_, "multiclass_margin", None) is not None
+                  and getattr(self, "multi_class_", None) == "multinomial"):
+                reason = (f"loss {self.loss_.name!r} was fitted in its Crammer-Singer multi-class "
+                          "form max(0, max_k(margin + r_k - r_y)), which has no covariance "
+                          "estimator (its curvature sits on the kinks of a maximum over the "
+                          "classes); the binary form has a sandwich covariance: fit one class "
+                          "against the rest for standard errors")
             else:
                 reason = f"loss {self.loss_.name!r} has no Hessian, so no asymptotic covariance"
             raise ValueError(f"No covariance was computed for this fit ({reason}).")
@@ -247,12 +256,14 @@ class MLELinearModel(BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_params, 2)
-            Lower and upper bounds, rows in the order of ``param_names_``.
+        ndarray of shape (n_params, 2), or DataFrame
+            Lower and upper bounds, rows in the order of ``param_names_``; a
+            pandas DataFrame indexed by ``param_names_`` when ``X`` had feature
+            names.
         """
         self._check_inference()
         w = wald(self.params_, self.covariance_, alpha)
-        return np.column_stack([w["ci_low"], w["ci_high"]])
+        return label_intervals(self, np.column_stack([w["ci_low"], w["ci_high"]]), alpha)
 
     def _summary_info(self):
         return {}

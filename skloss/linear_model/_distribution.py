@@ -12,16 +12,17 @@ from sklearn.utils.validation import (
 from skloss._dask import any_dask
 from skloss.losses import Loss, get_loss
 from skloss.utils._inputs import check_weight_values
+from skloss.utils._loss_params import LossParamsMixin
 from skloss.utils._state import keeps_state_on_error
 
-from ._inference import summary_table
+from ._inference import label_intervals, summary_table
 from ._linear_inference import RegressionInferenceMixin, regression_covariance
 from ._scale import student_t_fit
 
 __all__ = ["MLEDistribution"]
 
 
-class MLEDistribution(BaseEstimator):
+class MLEDistribution(LossParamsMixin, BaseEstimator):
     r"""A noise distribution fitted by maximum likelihood: the intercept-only model.
 
     A regression loss with a likelihood is the negative log-likelihood of a
@@ -196,6 +197,9 @@ class MLEDistribution(BaseEstimator):
         if lik.variance_power == 2.0 and has_scale:
             shape["shape"] = 1.0 / scale  # gamma: shape = 1 / dispersion
         self.shape_params_ = shape
+        self.solver_ = "joint-scale" if lik.joint_scale else "closed-form"
+        self.converged_ = True
+        self.n_obs_ = n_obs
         self.loglik_ = float(loglik)
         self.aic_ = -2.0 * self.loglik_ + 2.0 * k
         self.bic_ = -2.0 * self.loglik_ + np.log(n_obs) * k
@@ -256,7 +260,8 @@ class MLEDistribution(BaseEstimator):
         if not (0.0 < float(alpha) < 1.0):
             raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
         q = self._reference().ppf(1.0 - alpha / 2.0)
-        return np.column_stack([self.params_ - q * self.bse_, self.params_ + q * self.bse_])
+        return label_intervals(
+            self, np.column_stack([self.params_ - q * self.bse_, self.params_ + q * self.bse_]), alpha)
 
     def summary(self, alpha=0.05):
         """The table of the fitted locations: coef, std err, z (or t), p-value and
@@ -268,7 +273,7 @@ class MLEDistribution(BaseEstimator):
         if not self.use_t_ or not hasattr(table, "columns"):
             return table
         t = self.params_ / self.bse_
-        ci = self.conf_int(alpha)
+        ci = np.asarray(self.conf_int(alpha))
         cols = list(table.columns)
         table[cols[2]] = t
         table[cols[3]] = 2.0 * self._reference().sf(np.abs(t))

@@ -142,6 +142,20 @@ def information_criteria(loglik, n_params, n_obs):
     return -2.0 * loglik + 2.0 * n_params, -2.0 * loglik + np.log(n_obs) * n_params
 
 
+def label_intervals(estimator, ci, alpha):
+    """``conf_int``'s answer: a DataFrame labelled with ``param_names_`` and the
+    summary's bound columns when the input had feature names (as ``summary()``
+    is), else the ``(n_params, 2)`` array."""
+    if not hasattr(estimator, "feature_names_in_"):
+        return ci
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is optional
+        return ci
+    return pd.DataFrame(ci, index=pd.Index(list(estimator.param_names_), name="parameter"),
+                        columns=[f"[{alpha / 2:.3g}", f"{1 - alpha / 2:.3g}]"])
+
+
 def summary_table(names, params, cov, alpha=0.05, info=None):
     """The coefficient table.
 

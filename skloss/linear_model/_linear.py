@@ -326,7 +326,8 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
             )
             converged = False
         attrs.update(coef_=coef.astype(X.dtype, copy=False), intercept_=intercept,
-                     n_iter_=int(n_iter), converged_=bool(converged), objective_=float(objective))
+                     n_iter_=int(n_iter), converged_=bool(converged), objective_=float(objective),
+                     n_obs_=float(n if sw is None else np.sum(sw)))
         if "scale_" not in attrs:
             attrs["scale_"] = mle_scale(loss, y, raw, sw)
         attrs.update(self._likelihood_attrs(loss, y, raw, sw, attrs["scale_"], p))

@@ -76,7 +76,7 @@ from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
 from ._exact import _Design
-from ._inference import summary_table
+from ._inference import label_intervals, summary_table
 
 __all__ = ["RegressionInferenceMixin", "variance_power", "hall_sheather", "regression_covariance"]
 
@@ -479,7 +479,8 @@ class RegressionInferenceMixin:
         if not (0.0 < float(alpha) < 1.0):
             raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
         q = self._reference().ppf(1.0 - alpha / 2.0)
-        return np.column_stack([self.params_ - q * self.bse_, self.params_ + q * self.bse_])
+        return label_intervals(
+            self, np.column_stack([self.params_ - q * self.bse_, self.params_ + q * self.bse_]), alpha)
 
     def _summary_info(self):
         info = {
@@ -514,7 +515,7 @@ class RegressionInferenceMixin:
             return table
         ref = self._reference()
         t = self.params_ / self.bse_
-        ci = self.conf_int(alpha)
+        ci = np.asarray(self.conf_int(alpha))
         cols = list(table.columns)
         table[cols[2]] = t
         table[cols[3]] = 2.0 * ref.sf(np.abs(t))

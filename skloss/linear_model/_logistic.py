@@ -359,6 +359,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             "n_iter_": int(n_iter),
             "converged_": bool(converged),
             "multi_class_": mode,
+            "solver_": res.solver,
             "n_obs_": float(np.sum(sw, dtype=np.float64)),
         })
         return self._assign(attrs)

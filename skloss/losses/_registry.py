@@ -84,8 +84,13 @@ def get_loss(loss, **params):
     key = loss.strip().lower().replace("-", "_").replace(" ", "_")
     key = _ALIASES.get(key, key)
     if key not in _REGISTRY:
+        import difflib
+
+        close = difflib.get_close_matches(key, list(_REGISTRY) + list(_ALIASES), n=3, cutoff=0.6)
+        close = list(dict.fromkeys(close))
+        hint = (f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else "")
         raise ValueError(
-            f"Unknown loss {loss!r}. Available losses: {', '.join(available_losses())}; "
+            f"Unknown loss {loss!r}.{hint} Available losses: {', '.join(available_losses())}; "
             f"aliases: {', '.join(sorted(_ALIASES))}."
         )
     cls = _REGISTRY[key]

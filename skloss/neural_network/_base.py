@@ -36,6 +36,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from skloss._kernels import _net
 from skloss.losses import Loss, available_losses, get_loss
 from skloss.utils._inputs import check_weight_values
+from skloss.utils._loss_params import LossParamsMixin
 from skloss.utils._state import keeps_state_on_error
 
 from . import _network
@@ -63,7 +64,7 @@ def _blas_threads(batch, sizes):
     return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
-class BaseSGDNet(BaseEstimator):
+class BaseSGDNet(LossParamsMixin, BaseEstimator):
     """Base class of the minibatch-SGD networks (not for direct use)."""
 
     _task = None

@@ -3,28 +3,50 @@
 import copy
 import functools
 
+import numpy as np
+
 
 def _snapshot(estimator):
-    """A copy of the estimator's attributes that a fit cannot alter.
+    """``(references, copies)`` of the estimator's attributes.
 
-    Constructor parameters are kept by reference (a restored estimator still
-    holds the very objects the user passed); everything else -- fitted
-    attributes and private state such as a network's optimizer moments, its
-    random generator or the ``loss_curve_`` list that ``partial_fit`` extends
-    in place -- is deep-copied, so a fit that mutates state in place is undone
-    as well as one that replaces it.
+    Constructor parameters are kept by reference only.  Every other attribute
+    is kept by reference *and* as a deep copy: a fit that replaces an attribute
+    is undone by putting the original object back, and one that mutates it in
+    place (a network's optimizer moments, its random generator, the
+    ``loss_curve_`` list that ``partial_fit`` extends) by restoring the
+    original object's content from the copy -- so the objects a user may hold
+    stay the same objects, with their old content.
     """
     params = set(estimator.get_params(deep=False)) if hasattr(estimator, "get_params") else set()
-    state = {}
-    for key, value in estimator.__dict__.items():
+    refs = dict(estimator.__dict__)
+    copies = {}
+    for key, value in refs.items():
         if key in params:
-            state[key] = value
             continue
         try:
-            state[key] = copy.deepcopy(value)
-        except Exception:  # an attribute that cannot be copied is kept as it is
-            state[key] = value
-    return state
+            copies[key] = copy.deepcopy(value)
+        except Exception:  # an attribute that cannot be copied is restored by reference
+            pass
+    return refs, copies
+
+
+def _restore_content(obj, saved):
+    """Put ``saved``'s content back into ``obj`` (same type), in place."""
+    if isinstance(obj, list):
+        obj[:] = saved
+    elif isinstance(obj, dict):
+        obj.clear()
+        obj.update(saved)
+    elif isinstance(obj, np.ndarray):
+        if obj.flags.writeable and obj.shape == saved.shape and obj.dtype == saved.dtype:
+            np.copyto(obj, saved)
+    elif isinstance(obj, np.random.RandomState):
+        obj.set_state(saved.get_state())
+    elif isinstance(obj, np.random.Generator):
+        obj.bit_generator.state = saved.bit_generator.state
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+        obj.__dict__.clear()
+        obj.__dict__.update(saved.__dict__)
 
 
 def keeps_state_on_error(fit):
@@ -42,12 +64,15 @@ def keeps_state_on_error(fit):
 
     @functools.wraps(fit)
     def wrapper(self, *args, **kwargs):
-        state = _snapshot(self)
+        refs, copies = _snapshot(self)
         try:
             return fit(self, *args, **kwargs)
         except BaseException:
+            for key, saved in copies.items():
+                if type(refs[key]) is type(saved):
+                    _restore_content(refs[key], saved)
             self.__dict__.clear()
-            self.__dict__.update(state)
+            self.__dict__.update(refs)
             raise
 
     return wrapper

@@ -1,0 +1,104 @@
+"""Issue 10 item 10: the estimators agree on their API.
+
+Before the fix: MLELinearRegression had no ``n_obs_``, MLELogisticRegression
+no ``solver_``, MLEDistribution neither (nor ``converged_``); ``conf_int()``
+returned a bare array where ``summary()`` is labelled; a multi-class hinge
+``summary()`` blamed a missing Hessian; ``get_params(deep=True)`` on a string
+loss listed no ``loss__<param>`` although ``set_params(loss__delta=...)``
+worked (and failed on the networks and MLEDistribution); an unknown loss name
+listed every name without pointing to the close one.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV
+
+from skloss.linear_model import MLEDistribution, MLELinearRegression, MLELogisticRegression
+from skloss.losses import get_loss
+from skloss.neural_network import SGDNetClassifier, SGDNetRegressor
+
+COMMON = ["solver_", "n_obs_", "converged_", "loglik_", "aic_", "bic_", "params_",
+          "param_names_", "covariance_", "bse_", "cov_type_"]
+
+
+@pytest.fixture
+def frame():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(120, 2)), columns=["age", "dose"])
+    y = X["age"] - 0.5 * X["dose"] + rng.normal(size=120)
+    return X, y
+
+
+def _fits(X, y):
+    return [MLELinearRegression().fit(X, y),
+            MLELogisticRegression().fit(X, (y > 0).astype(int)),
+            MLEDistribution().fit(X[["age"]])]
+
+
+def test_every_mle_estimator_has_the_inference_attributes(frame):
+    X, y = frame
+    for est in _fits(X, y):
+        missing = [a for a in COMMON if not hasattr(est, a)]
+        assert not missing, (type(est).__name__, missing)
+        w = np.ones(len(X))
+        assert est.n_obs_ == pytest.approx(w.sum())
+
+
+def test_conf_int_is_labelled_like_summary(frame):
+    X, y = frame
+    for est in _fits(X, y):
+        ci = est.conf_int(alpha=0.1)
+        table = est.summary(alpha=0.1)
+        assert isinstance(ci, pd.DataFrame)
+        assert list(ci.index) == list(table.index) == list(est.param_names_)
+        np.testing.assert_allclose(ci.to_numpy(), table.iloc[:, -2:].to_numpy())
+    # without feature names: the plain array, rows in param_names_ order
+    est = MLELinearRegression().fit(X.to_numpy(), y.to_numpy())
+    assert isinstance(est.conf_int(), np.ndarray) and est.conf_int().shape == (3, 2)
+
+
+def test_multiclass_hinge_summary_names_the_crammer_singer_form():
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = MLELogisticRegression(loss="hinge").fit(X, y)
+    with pytest.raises(ValueError, match="Crammer-Singer"):
+        est.summary()
+
+
+@pytest.mark.parametrize("est, key", [
+    (MLELinearRegression(loss="huber"), "loss__delta"),
+    (MLELogisticRegression(loss="focal"), "loss__gamma"),
+    (MLEDistribution(loss="student_t"), "loss__df"),
+    (SGDNetRegressor(loss="huber"), "loss__delta"),
+    (SGDNetClassifier(loss="focal"), "loss__gamma"),
+])
+def test_string_loss_nested_params_agree(est, key):
+    default = get_loss(est.loss).get_params()[key[len("loss__"):]]
+    assert est.get_params(deep=True)[key] == default
+    est = clone(est).set_params(**{key: 4.0})
+    assert est.get_params(deep=True)[key] == 4.0
+    assert clone(est).get_params(deep=True)[key] == 4.0
+
+
+def test_grid_over_a_string_loss_parameter():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = X[:, 0] + rng.standard_t(2, size=80)
+    grid = GridSearchCV(MLELinearRegression(loss="huber"), {"loss__delta": [0.5, 2.0]}, cv=2)
+    grid.fit(X, y)
+    assert grid.best_estimator_.loss_.delta in (0.5, 2.0)
+
+
+@pytest.mark.parametrize("typo, expected", [("hubre", "huber"), ("Poison", "poisson"),
+                                            ("squared_eror", "squared_error")])
+def test_unknown_loss_suggests_the_closest(typo, expected):
+    with pytest.raises(ValueError, match=f"Did you mean '{expected}'"):
+        get_loss(typo)
+    with pytest.raises(ValueError, match="Available losses"):
+        get_loss("xyzzy")
