@@ -1,35 +1,51 @@
-"""Coordinate descent for losses with a constant Hessian (squared error and its
-relatives) with an L1 / elastic-net penalty: solver ``"cd"``.
+"""Coordinate descent for L1 / elastic-net penalties, one output: solver ``"cd"``.
 
-When ``loss.hessian_is_constant`` the smooth part of the objective is exactly a
-quadratic: its gradient ``g`` at the start and its Hessian ``H`` (the weighted
-Gram matrix plus the L2 term, one BLAS ``syrk`` over ``X``) define it
-everywhere.  The unpenalised intercepts are eliminated in closed form (the
-Schur complement: centring the design), and the L1 problem on the penalised
-coefficients is solved by coordinate descent with an active set on the Gram
-matrix (:func:`skloss._kernels._cd.quadratic_l1_active_cd`, glmnet's covariance
-updates).  One read of ``X`` for ``H``, one more at the end to check the
-optimality on the true gradient: a problem of 2,000 x 25 needs no Newton
-iterations, line searches or repeated Hessians (proximal Newton formed two).
+Two routes, chosen from the problem (never the clock):
 
-The stopping rule is the proximal Newton solver's (the scale-free minimum-norm
-subgradient, :class:`ProblemScale`); the coordinate descent runs to a tolerance
-a hundred times tighter in the same units.  Should rounding leave the final
-check above ``tol``, proximal Newton finishes from the CD point.
+Gram route (``loss.hessian_is_constant``, at most ``MAX_GRAM`` coefficients)
+    The smooth part of the objective is exactly a quadratic: its gradient ``g``
+    at the start and its Hessian ``H`` (the weighted Gram matrix plus the L2
+    term, one BLAS ``syrk`` over ``X``) define it everywhere.  The unpenalised
+    intercept is eliminated in closed form (the Schur complement: centring the
+    design) and the L1 problem on the penalised coefficients is solved by
+    coordinate descent with an active set on the Gram matrix
+    (:func:`skloss._kernels._cd.quadratic_l1_active_cd`, glmnet's covariance
+    updates).  One read of ``X`` for ``H``, one more to check the optimality on
+    the true gradient; proximal Newton formed two Hessians and line-searched.
+Column route (any smooth loss with a Hessian; sparse ``X`` or many features)
+    Proximal Newton whose model is minimised by coordinate descent on the
+    columns of ``X`` (:func:`skloss._kernels._cd.glm_cd_csc`, glmnet's IRLS-CD):
+    no Hessian matrix is formed, a sweep reads the stored entries twice.
+
+Both stop on proximal Newton's rule (the scale-free minimum-norm subgradient,
+:class:`ProblemScale`, below ``tol``); should a step fail, proximal Newton on
+the full Hessian finishes (``solver_ = "cd+prox-newton"``).
 """
 
 import numpy as np
 
-__all__ = ["solve_cd", "cd_applies"]
+__all__ = ["solve_cd", "solve_glm_cd", "cd_applies"]
+
+
+# the largest Gram matrix (packed coefficients) the constant-Hessian route forms (as
+# the threshold of dense Hessians in _solver_select: 3,000^2 float64 = 72 MB)
+MAX_GRAM = 3000
 
 
 def cd_applies(loss, n_outputs):
-    """Whether ``"cd"`` handles the problem: a constant Hessian in raw (the smooth
-    part is a quadratic) and one output."""
-    return bool(getattr(loss, "hessian_is_constant", False)) and bool(loss.has_hessian) and n_outputs == 1
+    """Whether ``"cd"`` handles the problem: one output and a loss with a Hessian."""
+    return bool(loss.has_hessian) and bool(loss.is_smooth) and n_outputs == 1
 
 
 def solve_cd(obj, c, tol, max_iter, verbose, free, scale=None):
+    """Solver ``"cd"``: the Gram route for a constant Hessian and a Gram matrix of at most
+    ``MAX_GRAM`` coefficients, the column (GLM) route otherwise."""
+    if not (getattr(obj.loss, "hessian_is_constant", False) and obj.n_coef <= MAX_GRAM and obj.n_outputs == 1):
+        return solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale)
+    return _solve_gram_cd(obj, c, tol, max_iter, verbose, free, scale)
+
+
+def _solve_gram_cd(obj, c, tol, max_iter, verbose, free, scale=None):
     from skloss._kernels._cd import quadratic_l1_active_cd
 
     from ._solver_common import NonFinite, ProblemScale, SolverResult, log
@@ -91,3 +107,97 @@ def solve_cd(obj, c, tol, max_iter, verbose, free, scale=None):
     res.n_iter += 1
     res.solver = "cd+prox-newton"
     return res
+
+
+def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
+    """Proximal Newton with a coordinate-descent inner solve on the columns of ``X``
+    (glmnet's IRLS-CD) for one output and any loss with a Hessian: no Hessian
+    matrix is formed, a sweep costs two reads of the stored entries, so it suits
+    sparse ``X`` and many features.  Outer steps: the per-sample gradient and
+    curvature at the current point (curvature clipped at 0: a non-convex loss gets
+    a convex model, still a descent direction), the model minimised by
+    :func:`skloss._kernels._cd.glm_cd_csc` with an active set, then an Armijo
+    backtracking on the full objective.  Same stopping rule as proximal Newton."""
+    import scipy.sparse as sp
+
+    from skloss._kernels._cd import glm_cd_csc
+
+    from ._solver_common import NonFinite, ProblemScale, SolverResult, log
+    from ._solver_prox import l1_subgradient, prox_newton
+
+    if obj.n_outputs != 1 or (free is not None and not np.all(free)):
+        return prox_newton(obj, c, tol, max_iter, verbose, free, scale)
+    sc = ProblemScale(obj, c) if scale is None else scale
+    pen_all = obj.penalised_mask()
+    l1, l2 = obj.l1_reg, obj.l2_reg
+    unit = sc.col * sc.g0
+    eps = np.finfo(float).eps
+    p = obj.n_features
+    Xc = obj.X.tocsc() if obj.sparse else sp.csc_matrix(obj.X)
+    Xc.sort_indices()
+    indptr = Xc.indptr.astype(np.int64)
+    indices = Xc.indices.astype(np.int64)
+    data = Xc.data
+    a = (np.full(obj.n_samples, 1.0 / obj.weight_sum) if obj.sample_weight is None
+         else obj.sample_weight.astype(np.float64) / obj.weight_sum)
+    pen = np.ones(p)
+
+    def optimality(g, c):
+        v = l1_subgradient(g, c, pen_all, l1) / unit
+        return float(np.max(v)) if v.size else 0.0
+
+    f, g = obj.value_grad(c)
+    if not (np.isfinite(f) and np.all(np.isfinite(g))):
+        raise NonFinite("objective or its gradient at the start")
+    F = f + obj.l1_value(c)
+    if not sc.has_f0:
+        sc.set_f0(F)
+    opt = optimality(g, c)
+    converged, msg, n_iter = False, "maximum number of iterations reached", 0
+    inner_tol = 0.1
+    for n_iter in range(1, max_iter + 1):
+        if opt <= tol:
+            converged, msg, n_iter = True, "minimum-norm subgradient below tol", n_iter - 1
+            break
+        raw = np.asarray(obj.raw_prediction(c), dtype=np.float64)
+        gs, hs = obj._lossfn.gradient_hessian(obj.y, raw.astype(obj.dtype, copy=False))
+        ag = a * np.asarray(gs, dtype=np.float64)
+        ah = a * np.maximum(np.asarray(hs, dtype=np.float64), 0.0)
+        if not (np.all(np.isfinite(ag)) and np.all(np.isfinite(ah))):
+            raise NonFinite("loss gradient or curvature")
+        w = np.ascontiguousarray(c[:p])
+        z = w.copy()
+        delta = np.zeros(obj.n_samples)
+        db = np.zeros(1)
+        inner = max(1e-300, inner_tol * opt * float(np.min(unit)))
+        sweeps = glm_cd_csc(indptr, indices, data, ag, ah, w, z, delta, pen, l1, l2, obj.fit_intercept, db,
+                            inner, 10000)
+        d = np.zeros_like(c)
+        d[:p] = z - w
+        if obj.fit_intercept:
+            d[p] = db[0]
+        dec = float(g @ d) + obj.l1_value(c + d) - obj.l1_value(c)
+        accepted = False
+        if dec < -1e-2 * eps * sc.fmag(F):
+            t = 1.0
+            for _ in range(40):
+                c_new = c + t * d
+                f_new, g_new = obj.value_grad(c_new)
+                F_new = f_new + obj.l1_value(c_new)
+                if np.isfinite(F_new) and F_new <= F + 1e-4 * t * dec:
+                    accepted = True
+                    break
+                t *= 0.5
+        if not accepted:
+            # (flat or badly scaled model) proximal Newton on the full Hessian finishes
+            res = prox_newton(obj, c, tol, max(1, max_iter - n_iter), verbose, free, sc)
+            res.n_iter += n_iter
+            res.solver = "cd+prox-newton"
+            return res
+        c, f, g, F = c_new, f_new, g_new, F_new
+        opt = optimality(g, c)
+        inner_tol = max(0.01 * inner_tol, 1e-3) if t == 1.0 else inner_tol
+        log(verbose, f"cd iter {n_iter}: F={F:.15g} optimality={opt:.3e} step={t:g} sweeps={sweeps}")
+    else:
+        converged = opt <= tol
+    return SolverResult(c, F, int(n_iter), bool(converged), "cd", msg, opt)
