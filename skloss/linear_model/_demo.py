@@ -28,13 +28,17 @@ def logistic_section():
         cv=StratifiedKFold(5, shuffle=True, random_state=0),
         scoring="accuracy",
     )
+    from skloss._demo import COMPILE_CLOCK, timing_note, verdict
+
     t0 = time.perf_counter()
+    c0 = COMPILE_CLOCK.seconds
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         grid.fit(X, y)
     res = grid.cv_results_
     print(f"breast cancer ({X.shape[0]} samples, {X.shape[1]} features), penalty='l2', 5-fold CV accuracy, "
-          f"{len(res['params'])} fits x 5 folds in {time.perf_counter() - t0:.1f} s")
+          f"{len(res['params'])} fits x 5 folds in {timing_note(time.perf_counter() - t0, c0)}")
+    rows = []
     print(f"  {'loss':<16}{'best alpha':>11}{'accuracy':>10}{'(sd)':>8}   solver")
     for loss in losses:
         idx = [i for i, p in enumerate(res["params"]) if p["mlelogisticregression__loss"] == loss]
@@ -51,10 +55,10 @@ def logistic_section():
         solver = resolve_solver("auto", fitted.loss_, l2_reg=alpha, n_coef=X.shape[1] + 1)
         print(f"  {loss:<16}{alpha:>11g}{res['mean_test_score'][best]:>10.4f}{res['std_test_score'][best]:>8.4f}"
               f"   {solver}")
+        rows.append((f"{loss!r} (alpha={alpha:g})", res["mean_test_score"][best],
+                     res["std_test_score"][best]))
     print("  (perceptron left out: its exact optimum is the trivial w = 0, whatever the penalty)")
-    best = grid.best_params_
-    print(f"best: loss={best['mlelogisticregression__loss']!r}, alpha={best['mlelogisticregression__alpha']:g} "
-          f"(accuracy {grid.best_score_:.4f})")
+    print(verdict(*zip(*rows), what="CV accuracy"))
 
     _heading("Maximum likelihood: logit or probit? (Greene's Spector data, statsmodels)")
     import statsmodels.api as sm

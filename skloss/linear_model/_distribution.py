@@ -15,7 +15,7 @@ from skloss.utils._inputs import check_weight_values
 from skloss.utils._loss_params import LossParamsMixin
 from skloss.utils._state import keeps_state_on_error
 
-from ._inference import label_intervals, summary_table
+from ._inference import label_intervals, rename_columns, summary_table
 from ._linear_inference import RegressionInferenceMixin, regression_covariance
 from ._scale import student_t_fit
 
@@ -268,7 +268,8 @@ class MLEDistribution(LossParamsMixin, BaseEstimator):
         the ``1 - alpha`` confidence interval (as every MLE estimator's)."""
         self._check_inference()
         info = {"model": "MLEDistribution", "loss": repr(self.loss_), "n_obs": self.df_resid_ + 1.0,
-                "cov_type": self.cov_type_, "loglik": self.loglik_, "aic": self.aic_, "bic": self.bic_}
+                "cov_type": self.cov_type_, "loglik": self.loglik_, "aic": self.aic_, "bic": self.bic_,
+                "converged": self.converged_}
         table = summary_table(self.param_names_, self.params_, self.covariance_, alpha, info=info)
         if not self.use_t_ or not hasattr(table, "columns"):
             return table
@@ -279,7 +280,7 @@ class MLEDistribution(LossParamsMixin, BaseEstimator):
         table[cols[3]] = 2.0 * self._reference().sf(np.abs(t))
         table[cols[4]] = ci[:, 0]
         table[cols[5]] = ci[:, 1]
-        return table.rename(columns={cols[2]: "t", cols[3]: "P>|t|"})
+        return rename_columns(table, {cols[2]: "t", cols[3]: "P>|t|"})
 
     def score_samples(self, X):
         """Log-density (log-mass for Poisson) of each row under the fitted model;

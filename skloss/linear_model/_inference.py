@@ -20,6 +20,8 @@ Conventions (statsmodels' vocabulary; degrees of freedom stated):
 
 import warnings
 
+import textwrap
+
 import numpy as np
 
 __all__ = ["covariance", "wald", "summary_table", "information_criteria", "COV_TYPES"]
@@ -178,9 +180,82 @@ def summary_table(names, params, cov, alpha=0.05, info=None):
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is optional
         return SummaryText(_text_table(names, columns, info))
-    df = pd.DataFrame(columns, index=pd.Index(list(names), name="parameter"))
+    df = _summary_frame_type()(columns, index=pd.Index(list(names), name="parameter"))
     df.attrs["info"] = dict(info or {})
     return df
+
+
+_LABELS = {"model": "Model", "loss": "Loss", "n_obs": "No. observations", "loglik": "Log-likelihood",
+           "aic": "AIC", "bic": "BIC", "cov_type": "Covariance type", "converged": "Converged",
+           "df_resid": "Df residuals", "multi_class": "Multi-class", "penalty": "Penalty",
+           "solver": "Solver", "scale": "Scale", "dispersion": "Dispersion"}
+
+
+def summary_header(info, width=78):
+    """A statsmodels-style header: the model's description in two columns
+    between rules."""
+    def fmt(value):
+        if isinstance(value, (float, np.floating)):
+            return f"{value:.6g}"
+        return str(value)
+
+    items = [(_LABELS.get(k, str(k).replace("_", " ").capitalize()), fmt(v))
+             for k, v in (info or {}).items() if k != "note"]
+    title = f"{info.get('model', 'Model')} results" if info else "Results"
+    lines = [title.center(width), "=" * width]
+    half = (len(items) + 1) // 2
+    left, right = items[:half], items[half:]
+    lw = max((len(k) + len(v) for k, v in left), default=0) + 4
+    for i, (k, v) in enumerate(left):
+        row = f"{k + ':':<{lw - len(v)}}{v}"
+        if i < len(right):
+            rk, rv = right[i]
+            row = f"{row}    {rk + ':':<{max(width - len(row) - 4 - len(rv), len(rk) + 2)}}{rv}"
+        lines.append(row)
+    if info and info.get("note"):
+        lines.append(textwrap.fill("Note: " + str(info["note"]), width))
+    lines.append("=" * width)
+    return "\n".join(lines)
+
+
+_SUMMARY_FRAME = []
+
+
+def _summary_frame_type():
+    """The DataFrame subclass of ``summary()``: prints the header and the whole
+    table (never cut by pandas' display width); any operation on it gives a
+    plain DataFrame."""
+    if not _SUMMARY_FRAME:
+        import pandas as pd
+
+        class SummaryFrame(pd.DataFrame):
+            @property
+            def _constructor(self):
+                return pd.DataFrame
+
+            def __repr__(self):
+                table = pd.DataFrame(self).to_string(float_format=lambda v: f"{v:.4f}")
+                return summary_header(self.attrs.get("info")) + "\n" + table
+
+            __str__ = __repr__
+
+        SummaryFrame.__module__ = __name__
+        SummaryFrame.__qualname__ = "SummaryFrame"
+        _SUMMARY_FRAME.append(SummaryFrame)
+    return _SUMMARY_FRAME[0]
+
+
+def rename_columns(table, mapping):
+    """``table`` with renamed columns, still a summary (header and all)."""
+    out = _summary_frame_type()(table.rename(columns=mapping))
+    out.attrs = dict(table.attrs)
+    return out
+
+
+def __getattr__(name):  # (unpickling a summary in a fresh process)
+    if name == "SummaryFrame":
+        return _summary_frame_type()
+    raise AttributeError(name)
 
 
 def _text_table(names, columns, info):

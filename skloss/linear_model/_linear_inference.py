@@ -76,7 +76,7 @@ from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
 from ._exact import _Design
-from ._inference import label_intervals, summary_table
+from ._inference import label_intervals, rename_columns, summary_table
 
 __all__ = ["RegressionInferenceMixin", "variance_power", "hall_sheather", "regression_covariance"]
 
@@ -497,6 +497,7 @@ class RegressionInferenceMixin:
             info["dispersion"] = self.dispersion_
         if self.loglik_ is not None:
             info.update(loglik=self.loglik_, aic=self.aic_, bic=self.bic_)
+        info["converged"] = self.converged_
         return info
 
     def summary(self, alpha=0.05):
@@ -521,5 +522,5 @@ class RegressionInferenceMixin:
         table[cols[3]] = 2.0 * ref.sf(np.abs(t))
         table[cols[4]] = ci[:, 0]
         table[cols[5]] = ci[:, 1]
-        return table.rename(columns={cols[2]: "t", cols[3]: "P>|t|"})
+        return rename_columns(table, {cols[2]: "t", cols[3]: "P>|t|"})
 

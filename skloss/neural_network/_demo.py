@@ -40,7 +40,10 @@ def network_section():
     print("\nA grid search over the output loss (3-fold CV on the training images, 25 epochs):")
     base = SGDNetClassifier(hidden_layer_sizes=(64,), batch_size=32, max_iter=25, random_state=0)
     grid = GridSearchCV(base, {"loss": list(_LOSSES)}, cv=3)
+    from skloss._demo import COMPILE_CLOCK, timing_note, verdict
+
     start = time.perf_counter()
+    c0 = COMPILE_CLOCK.seconds
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         grid.fit(X_train, y_train)
@@ -55,7 +58,10 @@ def network_section():
               f"{results['mean_test_score'][i]:>12.4f}{results['mean_fit_time'][i]:>9.2f}  "
               f"{'yes' if loss.is_probabilistic else 'no'}")
     best = grid.best_estimator_
-    print(f"best: loss={grid.best_params_['loss']!r}, test accuracy "
-          f"{best.score(X_test, y_test):.4f} ({len(_LOSSES) * 3 + 1} fits in {elapsed:.1f} s)")
+    names = [repr(get_loss(p["loss"]).name) for p in results["params"]]
+    print(verdict(names, results["mean_test_score"], results["std_test_score"],
+                  what="CV accuracy"))
+    print(f"refitted {grid.best_params_['loss']!r}: test accuracy {best.score(X_test, y_test):.4f} "
+          f"({len(_LOSSES) * 3 + 1} fits in {timing_note(elapsed, c0)})")
     print("Each loss is the same object the linear models use; whole epochs run in compiled "
           "code (numba + BLAS).")

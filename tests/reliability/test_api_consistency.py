@@ -102,3 +102,21 @@ def test_unknown_loss_suggests_the_closest(typo, expected):
         get_loss(typo)
     with pytest.raises(ValueError, match="Available losses"):
         get_loss("xyzzy")
+
+
+def test_summary_prints_a_header_and_the_whole_table(frame):
+    X, y = frame
+    wide = pd.concat([X] + [X.add_suffix(f"_copy{i}") * (1 + i) for i in range(4)], axis=1)
+    wide = wide + np.random.default_rng(1).normal(size=wide.shape) * 0.5
+    with pd.option_context("display.width", 30, "display.max_columns", 2,
+                           "display.max_rows", 4):
+        for est in _fits(wide, y)[:2] + _fits(X, y)[2:]:
+            text = repr(est.summary())
+            for label in ("Model:", "Loss:", "No. observations:", "Log-likelihood:", "AIC:",
+                          "BIC:", "Covariance type:", "Converged:"):
+                assert label in text, (type(est).__name__, label)
+            assert type(est).__name__ in text.splitlines()[0]
+            assert "..." not in text  # nothing cut by the display options
+            for name in est.param_names_:
+                assert name in text
+            assert f"{est.loglik_:.6g}" in text
