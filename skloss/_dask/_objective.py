@@ -377,9 +377,9 @@ class DaskLinearObjective:
 
     # ------------------------------------------------------------ subsample
     def subsample(self, m):
-        """The same objective on evenly strided rows (those of the in-memory
-        ``subsample``), held in memory on the client: about ``m`` rows, capped at a
-        sixteenth of the data and 32 MB.
+        """The same objective on evenly strided rows, held in memory on the client:
+        about ``m`` rows, capped at a sixteenth of the data and 32 MB (the first
+        request fetches the capped subsample; smaller ones are strided from it).
 
         The cap is a choice for a cluster: a round trip costs more than rows, so
         the Newton solver's presolve and subsampled Hessians, which ask for an
@@ -394,7 +394,14 @@ class DaskLinearObjective:
             return cached[1]
         row_bytes = (self.n_features + 3) * self.dtype.itemsize
         cap = max(1000, min(1 << 25, self.n_samples * row_bytes // 16) // row_bytes)
-        stride = max(1, self.n_samples // max(1, min(m, cap)))
+        big = getattr(self, "_big_sub", None)
+        if big is not None and isinstance(big, LinearObjective) and min(m, cap) * 2 <= big.n_samples:
+            # (a smaller subsample: strided from the one in memory, no round trip)
+            sub = big.subsample(min(m, cap))
+            self._sub = (m, sub)
+            return sub
+        # the first request fetches the largest subsample (smaller ones come from it)
+        stride = max(1, self.n_samples // max(1, cap if big is None else min(m, cap)))
         rows = slice(0, self.n_samples, stride)
         parts = [self.X[rows], self.y[rows],
                  None if self.sample_weight is None else self.sample_weight[rows],
@@ -405,6 +412,13 @@ class DaskLinearObjective:
                               l2_reg=self.l2_reg, l1_reg=self.l1_reg)
         if sub.weight_sum <= 0:
             sub = self
+        else:
+            if big is None:
+                self._big_sub = sub
+            if sub.n_samples >= 2 * min(m, cap):
+                sub = sub.subsample(min(m, cap))
+                if sub.weight_sum <= 0:
+                    sub = self
         self._sub = (m, sub)
         return sub
 
