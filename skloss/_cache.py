@@ -20,10 +20,10 @@ imported, so before any kernel is decorated; it compiles nothing) gives every
   compile in memory and one warning says so (never an error);
 * discards a **damaged** entry (an index or data file that does not unpickle)
   with a warning, and compiles again;
-* keys every entry on the sources of *all* the kernel modules, not only the
-  decorated function's own file: a driver that inlines helpers from
-  :mod:`skloss._kernels._math` is recompiled when that module changes (numba
-  itself only compares the function's own file);
+* keys every entry on the sources of its module *and of the sibling kernel
+  modules it imports from*, not only the decorated function's own file: a kernel
+  that inlines helpers from :mod:`skloss._kernels._math` is recompiled when that
+  module changes (numba itself only compares the function's own file);
 * takes a **file lock** per function around a first compile, so that parallel
   workers starting on an empty cache (``GridSearchCV(n_jobs=2)``) compile a
   kernel once: the second worker waits and loads what the first one wrote.
@@ -40,6 +40,7 @@ import hashlib
 import inspect
 import logging
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -154,18 +155,47 @@ def _file_digest_cached(path, mtime, size):
     return _DIGESTS[key]
 
 
-def kernel_sources_stamp():
-    """One digest of every kernel module's source (``skloss/_kernels/*.py``).
+_IMPORT = re.compile(r"^\s*from\s+(?:skloss\._kernels)?\.(\w*)\s+import\s+([\w, ]+)", re.M)
 
-    The index of every cached kernel stores it: editing any kernel module (a
-    shared helper in ``_math.py``, a loss kernel that a driver calls) makes every
-    cached entry stale, so nothing runs code older than its sources.
+
+def _kernel_dependencies(py_file):
+    """The kernel modules whose code ``py_file`` can compile into its kernels:
+    itself and, transitively, the sibling modules it imports from
+    (``from ._math import ...``, ``from . import _binary``)."""
+    seen = []
+    todo = [os.path.abspath(py_file)]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.append(path)
+        try:
+            with open(path, encoding="utf-8") as f:
+                source = f.read()
+        except OSError:
+            continue
+        for module, names in _IMPORT.findall(source):
+            targets = [module] if module else [n.strip() for n in names.split(",")]
+            for target in targets:
+                candidate = os.path.join(_KERNEL_DIR, f"{target}.py")
+                if target and os.path.exists(candidate):
+                    todo.append(candidate)
+    return sorted(seen)
+
+
+def kernel_sources_stamp(py_file):
+    """One digest of the sources a kernel module's compiled code depends on.
+
+    numba compares only the decorated function's own file.  The index of every
+    cached kernel stores this digest instead: the module and every sibling kernel
+    module it imports from (:mod:`skloss._kernels._math` ...), so editing a shared
+    inline helper recompiles every kernel that inlines it, while editing an
+    unrelated kernel module invalidates nothing else.
     """
     digest = hashlib.sha256()
-    for name in sorted(os.listdir(_KERNEL_DIR)):
-        if name.endswith(".py"):
-            digest.update(name.encode())
-            digest.update(_file_digest(os.path.join(_KERNEL_DIR, name)))
+    for path in _kernel_dependencies(py_file):
+        digest.update(os.path.basename(path).encode())
+        digest.update(_file_digest(path))
     return digest.hexdigest()
 
 
@@ -194,7 +224,7 @@ def _make_classes():
 
         def get_source_stamp(self):
             # the function's own file and every kernel module it may inline from
-            return (_file_digest(self._py_file), kernel_sources_stamp())
+            return (_file_digest(self._py_file), kernel_sources_stamp(self._py_file))
 
         def get_disambiguator(self):
             return str(self._lineno)
