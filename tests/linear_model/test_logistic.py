@@ -519,8 +519,13 @@ def test_hinge_sandwich_standard_errors_match_the_sampling_spread():
 def test_kinked_losses_inference_options():
     X, y = load_iris(return_X_y=True)
     yb = (y == 2).astype(int)
-    est = MLELogisticRegression(loss="perceptron", penalty="l2", alpha=0.01).fit(X, yb)
-    assert est.cov_type_ == "HC0" and np.all(np.isfinite(est.bse_))
+    # the perceptron's optimum is the trivial w = 0 (issue 10): announced, no
+    # standard errors (NaN) instead of 0 / z 0 / p 1
+    from skloss.linear_model import TrivialOptimumWarning
+
+    with pytest.warns(TrivialOptimumWarning):
+        est = MLELogisticRegression(loss="perceptron", penalty="l2", alpha=0.01).fit(X, yb)
+    assert est.cov_type_ == "HC0" and np.all(np.isnan(est.bse_))
     assert MLELogisticRegression(loss="hinge", cov_type="HC1").fit(X, yb).cov_type_ == "HC1"
     # the multi-class form has several kinks per sample: no covariance
     assert MLELogisticRegression(loss="hinge").fit(X, y).covariance_ is None
