@@ -265,9 +265,17 @@ def _make_classes():
                     "kernels compile in memory in every process. Set NUMBA_CACHE_DIR to a "
                     "writable directory, or build a warmed cache with skloss.warmup().",
                 )
+            # numba's own Cache API (flush on recompile, cache_path in stats)
+            self._cache_file = self._write_file if self._write_file is not None else (
+                self._files[0] if self._files else None)
             self._cache_path = locator.get_cache_path()
             self._lock = None
             self.enable()
+
+        def flush(self):
+            if self._write_file is not None:
+                with contextlib.suppress(OSError):
+                    self._write_file.flush()
 
         # -- loading
         def _load_overload(self, sig, target_context):
