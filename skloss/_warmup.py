@@ -161,12 +161,12 @@ def _exact_fits():
                 for loss in ("hinge", "perceptron"):
                     try:
                         MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(data, y)
-                    except (ValueError, TypeError):
+                    except Exception:  # noqa: BLE001 (warming up; the tests check the fits)
                         pass
                 for loss in ("quantile", "epsilon_insensitive"):
                     try:
                         MLELinearRegression(loss=loss, penalty="l2", alpha=0.1).fit(data, X[:, 0])
-                    except (ValueError, TypeError):
+                    except Exception:  # noqa: BLE001 (warming up; the tests check the fits)
                         pass
 
 
