@@ -119,9 +119,11 @@ def _column_rms(obj):
     else:
         acc = np.zeros(p)
         for start, stop in obj._blocks:
-            Xb = np.asarray(obj.X[start:stop], dtype=np.float64)
-            Xb = Xb * Xb
-            acc += Xb.sum(axis=0) if sw is None else sw[start:stop].astype(np.float64) @ Xb
+            Xb = obj.X[start:stop]
+            if sw is None:
+                acc += np.einsum("ij,ij->j", Xb, Xb, dtype=np.float64)
+            else:
+                acc += np.einsum("i,ij,ij->j", sw[start:stop], Xb, Xb, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         return np.sqrt(acc / max(obj.weight_sum, 1e-300))
 
@@ -142,8 +144,16 @@ class ProblemScale:
     """
 
     def __init__(self, obj, coef0, rows=None):
-        # (an objective may provide its column scales, e.g. reduced on a cluster)
-        d = np.asarray(obj.column_rms(), dtype=np.float64) if hasattr(obj, "column_rms") else _column_rms(obj)
+        # (the rows of the Newton solver's subsampled Hessians: the subsample is shared)
+        rows = max(10000, 20 * obj.n_coef) if rows is None else rows
+        sub = obj if obj.n_samples <= 4 * rows else obj.subsample(rows)
+        # units of the columns: an objective may provide them (e.g. reduced on a
+        # cluster); dense data on many rows: from the evenly strided subsample (a scale
+        # needs no more, and a pass over all of X would cost as much as a gradient)
+        if hasattr(obj, "column_rms"):
+            d = np.asarray(obj.column_rms(), dtype=np.float64)
+        else:
+            d = _column_rms(obj if obj.sparse else sub)
         if not np.all(np.isfinite(d)):
             raise NonFinite("sum of squares of a column of X")
         d = np.where(d > 0, d, 1.0)
@@ -152,9 +162,6 @@ class ProblemScale:
         if obj.fit_intercept:
             parts.append(np.ones(k))
         self.col = np.concatenate(parts)
-        # (the rows of the Newton solver's subsampled Hessians: the subsample is shared)
-        rows = max(10000, 20 * obj.n_coef) if rows is None else rows
-        sub = obj if obj.n_samples <= 4 * rows else obj.subsample(rows)
         with np.errstate(all="ignore"):
             raw = sub.raw_prediction(coef0)
             gr = np.asarray(sub._lossfn.gradient(sub.y, raw), dtype=np.float64)
