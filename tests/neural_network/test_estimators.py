@@ -172,6 +172,8 @@ def test_random_state_reproducible(digits):
 
 
 # ---------------------------------------------------------------- divergence
+# (a stated epoch budget: the "Maximum iterations" notice is expected, not asserted)
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer:sklearn.exceptions.ConvergenceWarning")
 def test_divergence_warns_and_keeps_a_usable_model():
     X, y = load_diabetes(return_X_y=True)
     X = StandardScaler().fit_transform(X)
@@ -185,6 +187,8 @@ def test_divergence_warns_and_keeps_a_usable_model():
     assert reg.score(X, y) > 0.3
 
 
+# (a stated epoch budget: the "Maximum iterations" notice is expected, not asserted)
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer:sklearn.exceptions.ConvergenceWarning")
 def test_divergence_in_first_epoch_classifier(digits):
     Xtr, _, ytr, _ = digits
     clf = SGDNetClassifier(loss="exponential", learning_rate_init=1e4, max_iter=5, random_state=0)

@@ -1,5 +1,6 @@
 """scikit-learn's estimator checks for both networks, with several output losses."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skloss.losses import get_loss
@@ -41,6 +42,11 @@ def _expected_failed_checks(estimator):
     return failed
 
 
+# scikit-learn's checks fit on tiny data with the small epoch budgets above and
+# deliberately leave training unconverged; the networks say so with a
+# ConvergenceWarning (max_iter reached, or the growth safeguard on the checks'
+# unscaled data), which these API checks do not test.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
