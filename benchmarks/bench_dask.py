@@ -118,6 +118,8 @@ def main():
     parser.add_argument("--cols", type=int, default=25)
     parser.add_argument("--chunk-rows", type=int, default=125_000)
     parser.add_argument("--repeat", type=int, default=1, help="best of this many skloss fits")
+    parser.add_argument("--solvers", nargs="+", default=["newton", "lbfgs", "admm"],
+                        help="the dask-glm solvers to run")
     args = parser.parse_args()
 
     import dask
@@ -155,7 +157,7 @@ def main():
             seconds, coef, growth, est = best
             rows.append(("skloss (dask)", seconds, coef, growth, f"{est.n_iter_} it"))
             print(f"  {kind}: skloss dask {seconds:.2f} s", flush=True)
-            for solver in ("newton", "lbfgs", "admm"):
+            for solver in args.solvers:
                 s, beta, g = run_dask_glm(kind, solver, X1, y)
                 coef = np.r_[beta[:p], beta[p]]
                 label = f"dask-glm {solver}" + (f" ({ADMM_ITER} iterations)" if solver == "admm" else "")

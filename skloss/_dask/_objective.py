@@ -394,31 +394,24 @@ class DaskLinearObjective:
             return cached[1]
         row_bytes = (self.n_features + 3) * self.dtype.itemsize
         cap = max(1000, min(1 << 25, self.n_samples * row_bytes // 16) // row_bytes)
+        target = min(m, cap)
         big = getattr(self, "_big_sub", None)
-        if big is not None and isinstance(big, LinearObjective) and min(m, cap) * 2 <= big.n_samples:
-            # (a smaller subsample: strided from the one in memory, no round trip)
-            sub = big.subsample(min(m, cap))
-            self._sub = (m, sub)
-            return sub
-        # the first request fetches the largest subsample (smaller ones come from it)
-        stride = max(1, self.n_samples // max(1, cap if big is None else min(m, cap)))
-        rows = slice(0, self.n_samples, stride)
-        parts = [self.X[rows], self.y[rows],
-                 None if self.sample_weight is None else self.sample_weight[rows],
-                 None if self.offset is None else self.offset[rows]]
-        Xs, ys, ss, os_ = dask.compute(*parts)
-        sub = LinearObjective(self.loss, np.ascontiguousarray(Xs), ys, ss, offset=os_,
-                              fit_intercept=self.fit_intercept, n_outputs=self.n_outputs,
-                              l2_reg=self.l2_reg, l1_reg=self.l1_reg)
+        if big is None:
+            # the first request fetches the capped subsample; every later one is
+            # strided from it in memory (no round trip, no second copy)
+            stride = max(1, self.n_samples // cap)
+            rows = slice(0, self.n_samples, stride)
+            parts = [self.X[rows], self.y[rows],
+                     None if self.sample_weight is None else self.sample_weight[rows],
+                     None if self.offset is None else self.offset[rows]]
+            Xs, ys, ss, os_ = dask.compute(*parts)
+            big = LinearObjective(self.loss, np.ascontiguousarray(Xs), ys, ss, offset=os_,
+                                  fit_intercept=self.fit_intercept, n_outputs=self.n_outputs,
+                                  l2_reg=self.l2_reg, l1_reg=self.l1_reg)
+            self._big_sub = big
+        sub = big.subsample(target) if 2 * target <= big.n_samples else big
         if sub.weight_sum <= 0:
             sub = self
-        else:
-            if big is None:
-                self._big_sub = sub
-            if sub.n_samples >= 2 * min(m, cap):
-                sub = sub.subsample(min(m, cap))
-                if sub.weight_sum <= 0:
-                    sub = self
         self._sub = (m, sub)
         return sub
 
