@@ -137,11 +137,12 @@ def _glm_coordinate(j, gj, cj, z, w, l1, l2, pen):
 
 
 @njit(cache=True)
-def glm_cd_csc(indptr, indices, data, ag, ah, w, z, delta, pen, l1, l2, fit_intercept, db, tol, max_sweeps):
+def glm_cd_csc(indptr, indices, data, ag, ah, w, z, delta, pen, l1, l2, fit_intercept, db, unit, tol, max_sweeps):
     """Minimise the model above over ``z`` (in place, starts at its values) and the
     intercept change ``db[0]`` (in place); ``delta`` (in place) is kept equal to
     ``X (z - w) + db``.  Stops when a full sweep moves no coordinate by more than
-    ``tol`` in gradient units (``curvature * |move|``).  Returns the sweeps run."""
+    ``tol`` in scaled gradient units (``curvature * |move| / unit_j``; ``unit`` has
+    one entry per coefficient, the intercept's last).  Returns the sweeps run."""
     p = z.shape[0]
     n = delta.shape[0]
     curv = np.empty(p)
@@ -172,7 +173,7 @@ def glm_cd_csc(indptr, indices, data, ag, ah, w, z, delta, pen, l1, l2, fit_inte
                     x = data[q] * step
                     delta[i] += x
                     resid[i] += ah[i] * x
-                move = abs(step) * (curv[j] + l2)
+                move = abs(step) * (curv[j] + l2) / unit[j]
                 if move > biggest:
                     biggest = move
         if fit_intercept and hb > 0.0:
@@ -185,7 +186,7 @@ def glm_cd_csc(indptr, indices, data, ag, ah, w, z, delta, pen, l1, l2, fit_inte
                 for i in range(n):
                     delta[i] += step
                     resid[i] += ah[i] * step
-                move = abs(gb)
+                move = abs(gb) / unit[p]
                 if move > biggest:
                     biggest = move
         sweeps += 1

@@ -141,6 +141,7 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
     a = (np.full(obj.n_samples, 1.0 / obj.weight_sum) if obj.sample_weight is None
          else obj.sample_weight.astype(np.float64) / obj.weight_sum)
     pen = np.ones(p)
+    unit_cd = np.ascontiguousarray(np.concatenate([unit[:p], unit[p:] if obj.fit_intercept else [1.0]]))
 
     def optimality(g, c):
         v = l1_subgradient(g, c, pen_all, l1) / unit
@@ -169,9 +170,9 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
         z = w.copy()
         delta = np.zeros(obj.n_samples)
         db = np.zeros(1)
-        inner = max(1e-300, inner_tol * opt * float(np.min(unit)))
+        # (the inner tolerance in the scale-free units of the stopping rule, per coordinate)
         sweeps = glm_cd_csc(indptr, indices, data, ag, ah, w, z, delta, pen, l1, l2, obj.fit_intercept, db,
-                            inner, 10000)
+                            unit_cd, max(1e-300, inner_tol * opt), 10000)
         d = np.zeros_like(c)
         d[:p] = z - w
         if obj.fit_intercept:
