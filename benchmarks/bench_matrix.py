@@ -409,6 +409,25 @@ def configurations(losses=None, penalties=_PENALTIES, sizes=_SIZES, csr=False):
                 yield name, "binary", pen, 100000, True
 
 
+def rows_from_log(path):
+    """Rows back from this script's progress lines (a run stopped before its end
+    still gives its table: ``--table-from LOG``)."""
+    rows = []
+    for line in open(path):
+        f = line.split()
+        if len(f) < 13 or "ratio" not in f:
+            continue
+        sparse = f[4] == "CSR"
+        k = 5 if sparse else 4
+        row = dict(loss=f[0], task=f[1], penalty=f[2], n=int(f[3]), sparse=sparse)
+        ratio, skl, ref = float(f[k + 1]), float(f[k + 3].rstrip("s")), float(f[k + 5].rstrip("s"))
+        row.update(skl_time=skl, gap=float(f[k + 7]), solver=f[k + 8], converged=f[k + 9] == "conv=True")
+        if ratio == ratio:  # not nan
+            row.update(ratio=ratio, ref_time=ref, ref=" ".join(f[k + 10:]))
+        rows.append(row)
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=list(_SIZES))
@@ -418,7 +437,15 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="2,000 rows, a few losses, one repeat")
     ap.add_argument("--repeat", type=int)
     ap.add_argument("--out", default=_DEFAULT_OUT, help="reST table to write ('' for none)")
+    ap.add_argument("--table-from", help="write the table from a saved progress log instead of running")
+    ap.add_argument("--note", default="", help="a sentence for the table's header (e.g. the run's command)")
     args = ap.parse_args(argv)
+    if args.table_from:
+        with open(args.out, "w") as fh:
+            fh.write(table_rst(rows_from_log(args.table_from), args.note + " (Rebuilt from the run's progress "
+                               "log; the reference's objective gap column is not in the log.)"))
+        print(f"wrote {args.out}")
+        return None
     if args.quick:
         args.sizes = [2000]
         args.losses = args.losses or ["squared_error", "log_loss", "poisson", "brier"]

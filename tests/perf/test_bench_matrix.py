@@ -70,3 +70,21 @@ def test_one_lasso_row_at_equal_objective():
     assert row["F"] <= F_lasso * (1 + 1e-8)
     assert row["gap"] <= 1e-8 and row["converged"]
     assert row["ratio"] == pytest.approx(row["ref_time"] / row["skl_time"])
+
+
+def test_rows_from_log_round_trip(tmp_path):
+    bench = _bench()
+    log = tmp_path / "run.log"
+    log.write_text(
+        "               squared_error regression         l1    2000     ratio    0.27 skl 0.0021s ref 0.000576s "
+        "gap 1.5e-16 cd conv=True Lasso\n"
+        "                      probit     binary       none   20000     ratio   40.28 skl 0.0205s ref 0.827s "
+        "gap 1.5e-09 newton-cholesky conv=True statsmodels Probit\n"
+        "                       brier multiclass         l1    2000     ratio     nan skl 0.56s ref nans "
+        "gap 0.0e+00 prox-newton conv=False \n")
+    rows = bench.rows_from_log(str(log))
+    assert [r["loss"] for r in rows] == ["squared_error", "probit", "brier"]
+    assert rows[1]["ref"] == "statsmodels Probit" and rows[1]["n"] == 20000
+    assert rows[0]["ratio"] == pytest.approx(0.27) and "ratio" not in rows[2] and not rows[2]["converged"]
+    text = bench.table_rst(rows)
+    assert "median ratio 20.2" in text and "below 1: 1." in text and "not converged: 1" in text
