@@ -48,12 +48,12 @@ def least_squares(X, y, sw, offset, fit_intercept, l2_reg):
         sb = sb if sb > 0 and np.isfinite(sb) else 1.0
         As, bs = A / sa, b / sb
         G = As.T @ As
-        u = _solve_gram(G, As.T @ bs, ridge / sa / sa, fallback=(As, bs))
+        u = _solve_gram(G, As.T @ bs, ridge / sa / sa, fallback=(As, bs), wscale=sa)
         w = sb * (u / sa)
     return w, zbar - float(xbar @ w)
 
 
-def _solve_gram(G, rhs, ridge, fallback=None):
+def _solve_gram(G, rhs, ridge, fallback=None, wscale=None):
     p = G.shape[0]
     d = np.sqrt(np.maximum(np.diag(G), 0.0))
     d[d == 0] = 1.0
@@ -77,17 +77,19 @@ def _solve_gram(G, rhs, ridge, fallback=None):
         # of X.  A rank-deficient X has many solutions: the one of minimum norm
         # in w itself (as LinearRegression; unique, so weights and repeated rows
         # agree) is found along the null space of the equilibrated design.
-        return _min_norm(A / d, b, d, 1e-12)
-    return _min_norm(Gs, rhs / d, d, 1e-13)
+        return _min_norm(A / d, b, d, 1e-12, wscale)
+    return _min_norm(Gs, rhs / d, d, 1e-13, wscale)
 
 
-def _min_norm(As, b, d, cond):
-    """``w = u / d`` with ``u`` solving ``As u ~ b``, of minimum ``||w||``."""
+def _min_norm(As, b, d, cond, wscale=None):
+    """``w = u / d`` with ``u`` solving ``As u ~ b``, of minimum ``||w / wscale||`` (the
+    caller's coefficients are ``w / wscale`` when it scaled the columns by ``wscale``)."""
+    dw = d if wscale is None else d * wscale
     U, S, Vt = la.svd(As, full_matrices=False, check_finite=False, lapack_driver="gesdd")
     keep = S > cond * (S[0] if S.size else 0.0)
     u = Vt[keep].T @ ((U[:, keep].T @ b) / S[keep])
     null = la.null_space(Vt[keep]) if keep.sum() < As.shape[1] else np.zeros((As.shape[1], 0))
     if null.shape[1]:
-        z = la.lstsq(null / d[:, None], -u / d, check_finite=False)[0]
+        z = la.lstsq(null / dw[:, None], -u / dw, check_finite=False)[0]
         u = u + null @ z
     return u / d

@@ -267,7 +267,10 @@ def test_sparse_equals_dense(cancer):
     for loss, pen in [("log_loss", "l2"), ("probit", None), ("hinge", "l2"), ("log_loss", "l1")]:
         a = MLELogisticRegression(loss=loss, penalty=pen, alpha=1e-2, tol=1e-10).fit(Xs, y)
         b = MLELogisticRegression(loss=loss, penalty=pen, alpha=1e-2, tol=1e-10).fit(Xs.toarray(), y)
-        np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6)
+        if pen is not None:
+            # (unpenalised probit: these data are quasi-separated (SeparationWarning), the
+            # MLE does not exist and the coefficients depend on where the solver stops)
+            np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6)
         assert a.objective_ == pytest.approx(b.objective_, rel=1e-9)
 
 
