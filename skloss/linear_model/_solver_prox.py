@@ -92,25 +92,40 @@ def prox_newton(obj, c, tol, max_iter, verbose, free, scale=None):
             raise NonFinite("Hessian")
         # (the inner tolerance is absolute in the coordinate descent: in gradient units)
         inner = max(1e-300, inner_tol * opt * float(np.min(unit)) if unit.size else 0.0)
-        d = np.zeros_like(c)
-        d[idx] = _direction(H[np.ix_(idx, idx)], g[idx], c[idx], pen_all[idx], l1, inner, quadratic_l1_cd)
-        delta = float(g @ d) + obj.l1_value(c + d) - obj.l1_value(c)
-        if delta >= -1e-2 * eps * sc.fmag(F):
-            converged = opt <= max(tol, 1e3 * eps)
-            msg = "no further decrease possible in floating point"
-            break
-        t = 1.0
+        Hf = H[np.ix_(idx, idx)]
+        # (PERF) when the model gives no descent or its step fails the line search although
+        # the point is not optimal, the Hessian is indefinite (a non-convex loss, e.g. the
+        # softmax Brier score at its uniform start): Levenberg-Marquardt damping H + mu I,
+        # mu growing tenfold, tends to a proximal-gradient step, a descent direction at any
+        # non-stationary point
+        top = float(np.max(np.abs(np.diag(Hf)))) if idx.size else 1.0
+        top = top if top > 0 else 1.0
+        mus = [0.0] + [top * 10.0 ** e for e in range(-4, 10)]
         accepted = False
-        for _ in range(40):
-            c_new = c + t * d
-            f_new, g_new = obj.value_grad(c_new)
-            F_new = f_new + obj.l1_value(c_new)
-            if np.isfinite(F_new) and F_new <= F + 1e-4 * t * delta:
-                accepted = True
+        msg_fail = "no further decrease possible in floating point"
+        for mu in mus:
+            d = np.zeros_like(c)
+            d[idx] = _direction(Hf + mu * np.eye(idx.size) if mu else Hf, g[idx], c[idx], pen_all[idx], l1,
+                                inner, quadratic_l1_cd)
+            delta = float(g @ d) + obj.l1_value(c + d) - obj.l1_value(c)
+            if delta >= -1e-2 * eps * sc.fmag(F):
+                if opt <= tol:
+                    break
+                continue
+            t = 1.0
+            for _ in range(40):
+                c_new = c + t * d
+                f_new, g_new = obj.value_grad(c_new)
+                F_new = f_new + obj.l1_value(c_new)
+                if np.isfinite(F_new) and F_new <= F + 1e-4 * t * delta:
+                    accepted = True
+                    break
+                t *= 0.5
+            if accepted:
                 break
-            t *= 0.5
+            msg_fail = "line search failed"
         if not accepted:
-            msg = "line search failed"
+            msg = msg_fail
             converged = opt <= max(tol, 1e3 * eps)
             break
         c, f, g, F = c_new, f_new, g_new, F_new

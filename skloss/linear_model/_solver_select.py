@@ -144,9 +144,11 @@ def resolve_solver(solver, loss, *, l1_reg=0.0, l2_reg=0.0, sparse=False, n_outp
                     f"An L1 / elastic-net penalty with loss {name!r} needs its Hessian "
                     "(solver 'prox-newton'), but the loss has none (has_hessian=False)."
                 )
-            # (PERF) a constant Hessian: the smooth part is a quadratic, one Gram and
-            # coordinate descent solve it (skloss.linear_model._solver_cd); no threshold
-            if getattr(loss, "hessian_is_constant", False) and n_outputs == 1:
+            # (PERF) coordinate descent (skloss.linear_model._solver_cd): a constant Hessian
+            # (the smooth part is a quadratic: one Gram), or one output on sparse X or more
+            # coefficients than a dense Hessian takes (columns of X, no Hessian formed)
+            if n_outputs == 1 and (getattr(loss, "hessian_is_constant", False) or sparse
+                                   or n_coef > THRESHOLDS["max_dense_hessian"]):
                 return "cd"
             return "prox-newton"
         if not hess:
@@ -169,10 +171,11 @@ def resolve_solver(solver, loss, *, l1_reg=0.0, l2_reg=0.0, sparse=False, n_outp
             )
         return solver
     if solver == "cd":
-        if not (getattr(loss, "hessian_is_constant", False) and hess and n_outputs == 1):
+        if not (smooth and hess and n_outputs == 1):
             raise ValueError(
-                f"solver 'cd' solves losses whose Hessian is constant (hessian_is_constant=True: the "
-                f"smooth part is a quadratic) with one output; loss {name!r} is not one; use solver='auto'."
+                f"solver 'cd' (coordinate descent) needs a smooth loss with a Hessian and one output; "
+                f"loss {name!r} (is_smooth={smooth}, has_hessian={hess}) with {n_outputs} outputs is not "
+                "one; use solver='auto'."
             )
         return solver
     if solver == "smoothing":
