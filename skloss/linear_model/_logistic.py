@@ -342,6 +342,11 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
                 f"{type(self).__name__}: {note}. Use loss='hinge' (margin 1) or a smooth loss "
                 "such as 'log_loss'.", TrivialOptimumWarning, stacklevel=3,
             )
+            # the exact optimum, not the solver's round-off around it (1e-28
+            # coefficients would give predictions by the sign of noise)
+            W, b = np.zeros_like(W), np.zeros_like(b)
+            if attrs.get("params_") is not None:
+                attrs["params_"] = np.zeros_like(attrs["params_"])
             cov = attrs.get("covariance_")
             if cov is not None:
                 attrs["covariance_"] = np.full_like(cov, np.nan)
