@@ -669,6 +669,10 @@ def _highs_multiclass(obj, c0, fixed, verbose):
         w, b, iters = _highs_solve(build, verbose)
     except RuntimeError as exc:
         return c0.copy(), 0, False, "highs", f"{exc} (the start is returned)"
+    if obj.fit_intercept and held is None:
+        # the Crammer-Singer loss depends on score differences only: the intercepts are
+        # determined up to a common shift, reported centred (a unique answer)
+        b = b - b.mean()
     coef = np.concatenate([w, b]) if obj.fit_intercept else w
     return coef, iters, True, "highs", "optimal (HiGHS)"
 
