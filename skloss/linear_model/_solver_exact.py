@@ -656,6 +656,11 @@ def _highs_multiclass(obj, c0, fixed, verbose):
     omega = sw / sw.sum()
     off = np.zeros(n)
     held = None if fixed is None else (np.flatnonzero(fixed), c0[fixed])
+    shift_to = None
+    if held is not None and obj.fit_intercept and np.all(held[0] >= K * p):
+        # only intercepts held: the loss sees score differences, so solve freely (the
+        # dual QP needs free columns) and shift all intercepts to the held value
+        shift_to, held = (int(held[0][0]) - K * p, float(held[1][0])), None
 
     def build(fixed_cols):
         cols = fixed_cols
@@ -673,6 +678,8 @@ def _highs_multiclass(obj, c0, fixed, verbose):
         # the Crammer-Singer loss depends on score differences only: the intercepts are
         # determined up to a common shift, reported centred (a unique answer)
         b = b - b.mean()
+        if shift_to is not None:
+            b = b + (shift_to[1] - b[shift_to[0]])
     coef = np.concatenate([w, b]) if obj.fit_intercept else w
     return coef, iters, True, "highs", "optimal (HiGHS)"
 
