@@ -153,6 +153,13 @@ class Newton:
         full = hessian_cost(obj.n_samples, obj.n_features, k, obj.n_coef)
         return pc, hc, full
 
+    def _polish_pays(self, method):
+        """Whether a last fresh Newton step costs no more than one pass over X."""
+        if method != "cholesky":
+            return False
+        pc, hc, _ = self._costs()
+        return hc <= pc or hc + pc <= THRESHOLDS["cheap_step_flops"]
+
     # ------------------------------------------------------ factorisation
     def _factorise(self, c, Hfun):
         H = Hfun() if self.sub is None else self.sub.hessian(c)
@@ -321,10 +328,17 @@ class Newton:
         fresh = False
         last_step = None
         eps = self.eps
+        polish = False
         for n_iter in range(1, self.max_iter + 1):
             if opt <= tol:
-                converged, msg, n_iter = True, "gradient below tol", n_iter - 1
-                break
+                if polish or not self._polish_pays(method):
+                    converged, msg, n_iter = True, "gradient below tol", n_iter - 1
+                    break
+                # one more fresh Newton step where it costs about a pass: at the quadratic
+                # rate it takes the optimality from tol to ~tol^2 (fits agree to rounding,
+                # e.g. weighted and repeated rows)
+                polish = True
+                self.solver_fn = None
             gf = g if free is None else g[free]
             if method == "cholesky":
                 if self.solver_fn is None:
@@ -351,8 +365,10 @@ class Newton:
                 if not fresh:  # retry with a fresh Hessian
                     self.solver_fn = None
                     continue
-                if floor:
-                    converged, msg = True, "no further decrease possible in floating point"
+                if floor or polish:
+                    converged, msg = True, ("gradient below tol" if polish else
+                                            "no further decrease possible in floating point")
+                    n_iter -= polish
                     break
                 msg = "line search failed"
                 converged = opt <= max(tol, 1e3 * eps)

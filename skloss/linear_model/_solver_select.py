@@ -48,6 +48,8 @@ THRESHOLDS = dict(
     # with no penalty, a loss that may lack a minimiser (separation) and at least as many coefficients
     # as rows, no finite optimum is expected: every method runs to max_iter, the cheapest step wins
     underdetermined_ratio=1.0,
+    # a Newton step below ~1e6 flops (well under a millisecond) is always worth one more (polish)
+    cheap_step_flops=1e6,
 )
 
 

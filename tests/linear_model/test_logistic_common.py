@@ -38,6 +38,13 @@ def _expected_failed_checks(estimator):
             "the unpenalised perceptron objective is minimised by w = 0 (every score "
             "0, loss 0), which is the exact optimum MLELogisticRegression returns"
         )
+    if estimator.loss == "brier" and estimator.penalty is None:
+        failed["check_class_weight_classifiers"] = (
+            "with class weights 1000 : 1e-4 the Brier objective (bounded, non-convex) has a "
+            "lower optimum that labels about a fifth of the noisy test blobs as the light "
+            "class; the check's 87% threshold holds only for a fit stopped near the "
+            "intercept-only start"
+        )
     return failed
 
 
