@@ -24,9 +24,13 @@ def _call_offset(Xb, offb, est, method, kwargs):
 def _output_spec(est, method, X):
     """The dtype and the number of columns (0: a 1-D output) of ``method``, from a
     prediction on one in-memory row of zeros."""
+    import warnings
+
     row = np.zeros((1, X.shape[1]), dtype=X.dtype)
     kwargs = {"offset": np.zeros(1)} if method == "predict" and _takes_offset(est) else {}
-    out = np.asarray(getattr(est, method)(row, **kwargs))
+    with warnings.catch_warnings():  # (a probe row: no feature-name or log(0) warnings)
+        warnings.simplefilter("ignore")
+        out = np.asarray(getattr(est, method)(row, **kwargs))
     return out.dtype, (0 if out.ndim == 1 else out.shape[1])
 
 
@@ -50,8 +54,11 @@ def lazy_method(est, method, X, offset=None, **kwargs):
     dtype, width = _output_spec(est, method, X)
     chunks = (X.chunks[0],) if width == 0 else (X.chunks[0], (width,))
     drop = 1 if width == 0 else None
+    # (meta given: dask never calls the estimator on an empty block to guess it)
+    meta = np.empty((0,) if width == 0 else (0, width), dtype=dtype)
     if offset is None:
-        return da.map_blocks(_call, X, est, method, kwargs, chunks=chunks, drop_axis=drop, dtype=dtype)
+        return da.map_blocks(_call, X, est, method, kwargs, chunks=chunks, drop_axis=drop, dtype=dtype,
+                             meta=meta)
     off = dask_vector(offset, X.chunks[0], name="offset", dtype=np.float64)
     return da.map_blocks(_call_offset, X, off[:, None], est, method, kwargs, chunks=chunks, drop_axis=drop,
-                         dtype=dtype)
+                         dtype=dtype, meta=meta)

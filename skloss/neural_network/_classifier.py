@@ -8,6 +8,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from skloss._dask import any_dask as _is_dask
 from skloss.losses import get_loss
 from skloss.utils._inputs import check_class_weight, check_label_types
 
@@ -355,12 +356,20 @@ class SGDNetClassifier(ClassifierMixin, BaseSGDNet):
         -------
         scores : ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
         """
+        if _is_dask(X):  # (dask arrays: lazy, block by block on the workers)
+            from skloss._dask._predict import lazy_method
+
+            return lazy_method(self, "decision_function", X)
         raw = self._raw(X)
         return raw[:, 0] if raw.shape[1] == 1 else raw
 
     def predict(self, X):
         """Class labels: the sign of the score for two classes, the largest score
         otherwise."""
+        if _is_dask(X):  # (dask arrays: lazy, block by block on the workers)
+            from skloss._dask._predict import lazy_method
+
+            return lazy_method(self, "predict", X)
         raw = self._raw(X)
         if raw.shape[1] == 1:
             return self.classes_[(raw[:, 0] > 0).astype(np.intp)]
@@ -375,6 +384,10 @@ class SGDNetClassifier(ClassifierMixin, BaseSGDNet):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
+        if _is_dask(X):  # (dask arrays: lazy, block by block on the workers)
+            from skloss._dask._predict import lazy_method
+
+            return lazy_method(self, "predict_proba", X)
         check_is_fitted(self, "coefs_")
         raw = self._raw(X)
         if raw.shape[1] == 1:
@@ -385,6 +398,10 @@ class SGDNetClassifier(ClassifierMixin, BaseSGDNet):
     @available_if(_probabilistic)
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
+        if _is_dask(X):  # (dask arrays: lazy, block by block on the workers)
+            from skloss._dask._predict import lazy_method
+
+            return lazy_method(self, "predict_log_proba", X)
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 

@@ -3,6 +3,8 @@
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 
+from skloss._dask import any_dask as _is_dask
+
 from . import _network
 from ._base import BaseSGDNet
 
@@ -188,6 +190,10 @@ early_stopping, validation_fraction, scoring, shuffle, random_state, warm_start,
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
+        if _is_dask(X):  # (dask arrays: lazy, block by block on the workers)
+            from skloss._dask._predict import lazy_method
+
+            return lazy_method(self, "predict", X)
         raw = self._raw(X)
         pred = np.asarray(self.loss_.inverse_link(raw))
         return pred[:, 0] if pred.shape[1] == 1 else pred

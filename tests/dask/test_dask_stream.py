@@ -78,3 +78,65 @@ def test_early_stopping_is_refused_on_a_stream(client):
     X = da.from_array(np.zeros((100, 2)), chunks=(50, 2))
     with pytest.raises(ValueError, match="early_stopping"):
         SGDNetClassifier(early_stopping=True).fit(X, da.from_array(np.arange(100) % 2, chunks=50))
+
+
+def _check_lazy(lazy, expected, chunks):
+    """``lazy`` is a dask array whose metadata (dtype, shape, row chunks, meta) are
+    those of ``expected`` and whose blocks, computed on the cluster, equal it."""
+    assert isinstance(lazy, da.Array)
+    assert lazy.dtype == expected.dtype and lazy.shape == expected.shape
+    assert lazy.chunks[0] == chunks
+    assert lazy._meta.ndim == expected.ndim and lazy._meta.dtype == expected.dtype
+    got = lazy.compute()
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    if expected.dtype.kind in "fc":
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+    else:
+        np.testing.assert_array_equal(got, expected)
+    return got
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_predictions_are_lazy_and_block_wise(client, n_classes):
+    X, y = make_classification(n_samples=1500, n_features=6, n_informative=4, n_classes=n_classes,
+                               random_state=3)
+    labels = np.array(["ant", "bee", "cat"])[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = SGDNetClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, labels)
+    Xd = da.from_array(X, chunks=(400, 3))  # (four row blocks, two column chunks)
+    chunks = (400, 400, 400, 300)
+    scores = _check_lazy(est.decision_function(Xd), est.decision_function(X), chunks)
+    proba = _check_lazy(est.predict_proba(Xd), est.predict_proba(X), chunks)
+    log_proba = _check_lazy(est.predict_log_proba(Xd), est.predict_log_proba(X), chunks)
+    pred = _check_lazy(est.predict(Xd), est.predict(X), chunks)
+    # independent relations: probabilities sum to one, logs are np.log, labels are the arg-max
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-12)
+    assert pred.dtype.kind == "U" and np.array_equal(pred, est.classes_[np.argmax(proba, axis=1)])
+    if n_classes == 2:
+        assert scores.ndim == 1
+        np.testing.assert_allclose(proba[:, 1], 1.0 / (1.0 + np.exp(-scores)), rtol=1e-10)
+    # float32 input stays float32
+    X32 = X.astype(np.float32)
+    _check_lazy(est.predict_proba(da.from_array(X32, chunks=(400, 6))), est.predict_proba(X32), chunks)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(Xd[:, :5])
+
+
+def test_regressor_predictions_are_lazy_and_block_wise(client):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(900, 4))
+    Y = np.column_stack([X[:, 0] - X[:, 1], np.abs(X[:, 2])]) + 0.1 * rng.normal(size=(900, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = SGDNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, Y[:, 0])
+        two = SGDNetRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, Y)
+        poi = SGDNetRegressor(loss="poisson", hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(
+            X, np.exp(0.3 * X[:, 0]))
+    Xd = da.from_array(X, chunks=(250, 4))
+    chunks = (250, 250, 250, 150)
+    _check_lazy(one.predict(Xd), one.predict(X), chunks)
+    _check_lazy(two.predict(Xd), two.predict(X), chunks)
+    pred = _check_lazy(poi.predict(Xd), poi.predict(X), chunks)
+    assert np.all(pred > 0)  # (the log link's inverse)
