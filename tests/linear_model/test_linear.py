@@ -53,11 +53,28 @@ def test_longley_certified_values():
 
     data = longley.load_pandas()
     est = MLELinearRegression().fit(data.exog, data.endog)
-    np.testing.assert_allclose(est.params_, LONGLEY_COEF, rtol=1e-6)
-    np.testing.assert_allclose(est.bse_, LONGLEY_SE, rtol=1e-5)
+    # log relative error >= 10 digits on coefficients and standard errors (the
+    # covariance must not go through a squared-condition Cholesky here)
+    np.testing.assert_allclose(est.params_, LONGLEY_COEF, rtol=1e-10)
+    np.testing.assert_allclose(est.bse_, LONGLEY_SE, rtol=1e-10)
     assert np.sqrt(est.dispersion_) == pytest.approx(LONGLEY_RESID_SD, rel=1e-8)
     assert est.score(data.exog, data.endog) == pytest.approx(LONGLEY_R2, rel=1e-9)
     assert est.param_names_ == ["intercept", "GNPDEFL", "GNP", "UNEMP", "ARMED", "POP", "YEAR"]
+
+
+@pytest.mark.parametrize("power", [0, 1])
+def test_wampler_polynomials_exact(power):
+    # NIST StRD Wampler 1 and 2: y = sum_k c^k x^k, k = 0..5 on x = 0..20, with
+    # c = 1 and c = 0.1 (certified: those coefficients, residuals 0); a degree-5
+    # design whose normal equations lose about 13 digits
+    c = 10.0 ** -power
+    x = np.arange(21.0)
+    X = np.vander(x, 6, increasing=True)[:, 1:]
+    true = c ** np.arange(1, 6)
+    y = 1.0 + X @ true
+    est = MLELinearRegression(cov_type=None).fit(X, y)
+    np.testing.assert_allclose(est.coef_, true, rtol=2e-8)
+    assert est.intercept_ == pytest.approx(1.0, rel=1e-8)
 
 
 # ----------------------------------------------------------------- scikit-learn
