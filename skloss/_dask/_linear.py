@@ -211,7 +211,7 @@ def fit_logistic(est, X, y, sample_weight=None):
                                       l2_reg=l2_reg, l1_reg=l1_reg, **pre)
             objectives.append(obj)
             coef0, fixed, invariant = _logistic_start(est, obj, loss, totals, warm, k_out, penalised)
-            res = est._run_solver(obj, coef0, fixed)
+            res = _run_solver_sep(est, obj, coef0, fixed, loss, penalised)
             coef, objective_value = res.coef, res.objective
             if mode == "multinomial" and invariant:
                 coef = est._centre(obj, coef, weights=not penalised)
@@ -233,7 +233,7 @@ def fit_logistic(est, X, y, sample_weight=None):
                 wk = None if warm is None else (warm[0][k:k + 1], warm[1][k:k + 1])
                 two = np.array([totals.sum() - totals[k], totals[k]])
                 coef0, _, _ = _logistic_start(est, obj, loss, two, wk, 1, penalised)
-                res = est._run_solver(obj, coef0, None)
+                res = _run_solver_sep(est, obj, coef0, None, loss, penalised)
                 w, b_ = obj.split(res.coef)
                 Ws.append(np.asarray(w, dtype=np.float64))
                 bs.append(float(b_))
@@ -272,6 +272,38 @@ def fit_logistic(est, X, y, sample_weight=None):
     })
     attrs.update(_input_attrs(names, p))
     return _finish(est, attrs, names)
+
+
+def _run_solver_sep(est, obj, coef0, fixed, loss, penalised):
+    """The in-memory ``_run_solver_sep`` on a dask objective: solve; on separable
+    data (unpenalised, a loss that may lack a minimiser) warn about separation
+    (a ``SeparationWarning``, the in-memory text) instead of non-convergence."""
+    from skloss.linear_model._logistic import SeparationWarning
+
+    from ._separation import detect_separation
+
+    if penalised or not bool(loss.may_lack_minimiser):
+        return est._run_solver(obj, coef0, fixed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = est._run_solver(obj, coef0, fixed)
+    separated = detect_separation(obj, res.coef, loss, fixed, res.extra.get("last_step"))
+    for w in caught:
+        if separated and "did not converge" in str(w.message):
+            continue
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if separated:
+        warnings.warn(
+            f"Perfect or quasi-complete separation: {separated}. The maximum-likelihood "
+            f"estimate of the unpenalised {loss.name!r} model does not exist (some coefficients "
+            "diverge to infinity); the coefficients returned are finite but arbitrary. Fit "
+            "with a penalty instead: penalty='l2' with alpha > 0.",
+            SeparationWarning,
+            stacklevel=4,
+        )
+        res.converged = True
+        res.message = "separation"
+    return res
 
 
 def _shift_invariant(est, loss, obj, k_out, coef0):
@@ -496,5 +528,3 @@ def fit_distribution(est, X, sample_weight=None):
     attrs.update(_input_attrs(names, p))
     return _finish(est, attrs, names)
 
-
-_ = warnings

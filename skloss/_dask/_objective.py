@@ -241,9 +241,10 @@ class DaskLinearObjective:
         return self.X.chunks[0]
 
     # ------------------------------------------------------------ map-reduce
-    def map_blocks_reduce(self, op, coef, arg=None):
+    def map_blocks_reduce(self, op, coef, arg=None, combine=None):
         """Run block operation ``op`` at ``coef`` on every row block (on the
-        workers) and return the sum of the blocks' results."""
+        workers) and return the sum of the blocks' results (or their reduction by
+        ``combine(a, b)``; blocks without weight are skipped)."""
         import dask
         from dask import delayed
 
@@ -256,7 +257,10 @@ class DaskLinearObjective:
         self.n_round_trips += 1
         total = None
         for r in results:
-            total = _add(total, r)
+            if combine is None:
+                total = _add(total, r)
+            elif r is not None:
+                total = r if total is None else combine(total, r)
         if total is None:
             raise ValueError("Every block of the dask array has zero total sample weight.")
         return total
@@ -356,6 +360,12 @@ class DaskLinearObjective:
         """``sum over blocks of fn(block_objective, coef, extra)`` (``fn`` a picklable
         module-level function returning a number or an array)."""
         return self.map_blocks_reduce("call", coef, (fn, extra))
+
+    def block_reduce(self, fn, coef, extra=None, combine=np.minimum):
+        """``combine`` (default: element-wise minimum) over the blocks of
+        ``fn(block_objective, coef, extra)``, in one round trip; ``fn`` returns
+        None for a block with nothing to report."""
+        return self.map_blocks_reduce("call", coef, (fn, extra), combine=combine)
 
     # ----------------------------------------------------------- predictions
     def raw_prediction(self, coef):

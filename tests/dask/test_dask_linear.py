@@ -178,3 +178,53 @@ def test_objective_evaluations_equal_in_memory(client):
     np.testing.assert_allclose(dsk.score_gram(c), _score_gram(mem, c), rtol=1e-10)
     np.testing.assert_allclose(dsk.raw_prediction(c).compute(), mem.raw_prediction(c), rtol=1e-12)
     dsk.close()
+
+
+def _separation_data(kind, seed=8):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(N, 3))
+    if kind == "complete":  # (x0 > 0 decides the class)
+        y = (X[:, 0] > 0).astype(int)
+    elif kind == "quasi":  # (60 rows on the hyperplane x0 = 0 with either class)
+        y = (X[:, 0] > 0).astype(int)
+        X[:60, 0] = 0.0
+        y[:60] = np.arange(60) % 2
+    elif kind == "multinomial":  # (three classes cut by x0 < -0.5 < x0 < 0.5)
+        y = np.digitize(X[:, 0], [-0.5, 0.5])
+    else:  # (overlapping classes with extreme probabilities: the optimum exists)
+        y = (rng.random(N) < 1 / (1 + np.exp(-12.0 * X[:, 0]))).astype(int)
+    return X, y
+
+
+def _fit_warnings(X, y):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = MLELogisticRegression().fit(X, y)
+    return est, [w for w in caught if w.category.__name__ in ("SeparationWarning", "ConvergenceWarning")]
+
+
+@pytest.mark.parametrize("path", ["exact", "margins"])
+@pytest.mark.parametrize("kind", ["complete", "quasi", "multinomial", "overlap"])
+def test_separation_is_announced_as_in_memory(client, monkeypatch, kind, path):
+    """Separated data on a dask array give the in-memory SeparationWarning (not a
+    ConvergenceWarning), decided by the exact LP on small data or by the block-wise
+    margin and last-step tests; overlapping data give none."""
+    from skloss._dask import _separation
+    from skloss.linear_model._logistic import SeparationWarning
+
+    if path == "margins":  # (the rule for data too large for the exact check)
+        monkeypatch.setattr(_separation, "_EXACT_ENTRIES", 0)
+    X, y = _separation_data(kind)
+    ref, ref_w = _fit_warnings(X, y)
+    got, got_w = _fit_warnings(_d(X), _d(y))
+    assert [w.category for w in got_w] == [w.category for w in ref_w]
+    if kind == "overlap":
+        assert got_w == [] and got.converged_
+        _same_fit(got, ref, ("coef_", "intercept_", "bse_"))
+        return
+    assert [w.category for w in got_w] == [SeparationWarning]
+    assert got.converged_ and ref.converged_
+    if kind == "complete" or path == "exact":
+        assert str(got_w[0].message) == str(ref_w[0].message)
+    if kind == "quasi" and path == "exact":
+        assert "separates 2940 of the 3000 samples" in str(got_w[0].message)
