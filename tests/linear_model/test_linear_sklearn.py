@@ -40,12 +40,12 @@ def _expected_failed_checks(estimator):
     # on well-posed data for every loss.
     # Only the cases that fail are listed (strict xfail): where the solver path
     # lands on the same point of the valley for both fits, the check passes
-    # (huber, poisson, tweedie; squared_log_error on CSR data).
+    # (huber, poisson, tweedie).
     if estimator.penalty is not None:
         return {}
     reason = "30 features, 15 samples, no penalty: the optimum is not unique"
-    dense = {"gamma", "log_cosh", "pseudo_huber", "squared_epsilon_insensitive", "squared_log_error"}
-    sparse = dense - {"squared_log_error"}
+    dense = {"gamma", "log_cosh", "pseudo_huber", "squared_epsilon_insensitive"}
+    sparse = dense
     failed = {}
     if estimator.loss in dense:
         failed["check_sample_weight_equivalence_on_dense_data"] = reason
