@@ -71,22 +71,6 @@ class MLELinearModel(LossParamsMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def set_params(self, **params):
-        """Set parameters; ``loss__<name>`` works with a loss given as a string too
-        (the string is resolved into a loss object first), so a grid search can
-        tune ``{"loss": ["focal"], "loss__gamma": [1, 2]}``."""
-        nested = {k[len("loss__"):]: v for k, v in params.items() if k.startswith("loss__")}
-        rest = {k: v for k, v in params.items() if not k.startswith("loss__")}
-        super().set_params(**rest)
-        if nested:
-            loss = get_loss(self.loss)  # a clone: a user's loss object is never mutated
-            try:
-                loss.set_params(**nested)
-            except ValueError as exc:
-                raise ValueError(f"Invalid parameter for loss {loss.name!r}: {exc}") from None
-            self.loss = loss
-        return self
-
     # ------------------------------------------------------------ loss / penalty
     def _resolve_loss(self):
         loss = get_loss(self.loss)
