@@ -127,7 +127,28 @@ def _inv_psd(G):
     return _inv(G)
 
 
-def _covariance(kind, cov_type, obj, coef, loss):
+def _inference_parts(obj, coef, args):
+    """One block's log-likelihood (nan when the likelihood cannot give it; 0 when
+    not asked) followed by its covariance pieces (``kind`` "glm" or "m"; none for
+    None): the inference at the optimum in one pass."""
+    lik, scale, kind, loss = args
+    loglik = 0.0
+    if lik is not None:
+        try:
+            with np.errstate(all="ignore"):
+                from skloss._dask._linear import _block_loglik
+
+                loglik = _block_loglik(obj, coef, (lik, scale))
+        except (NotImplementedError, ValueError):
+            loglik = np.nan
+    if kind is None:
+        return (loglik,)
+    with np.errstate(all="ignore"):
+        parts = _glm_parts(obj, coef, (loss,)) if kind == "glm" else _m_parts(obj, coef, (loss,))
+    return (loglik,) + tuple(parts)
+
+
+def _covariance(kind, cov_type, obj, coef, loss, parts=None):
     from skloss.linear_model._linear_inference import _hc1, _inv, glm_power
 
     n = obj.weight_sum
@@ -135,7 +156,7 @@ def _covariance(kind, cov_type, obj, coef, loss):
     df_resid = n - k
     info = {"df_resid": df_resid, "use_t": False, "dispersion": None}
     if kind == "glm":
-        GW, Gu, pearson = obj.block_sum(_glm_parts, coef, (loss,))
+        GW, Gu, pearson = parts if parts is not None else obj.block_sum(_glm_parts, coef, (loss,))
         bread = _inv_psd(GW)
         if cov_type == "nonrobust":
             if glm_power(loss) == 1:
@@ -151,7 +172,7 @@ def _covariance(kind, cov_type, obj, coef, loss):
         else:
             cov = _hc1(bread @ Gu @ bread, n, k, cov_type)
     else:
-        A, B, psi2, dpsi = obj.block_sum(_m_parts, coef, (loss,))
+        A, B, psi2, dpsi = parts if parts is not None else obj.block_sum(_m_parts, coef, (loss,))
         A_inv = _inv(A)
         if cov_type == "nonrobust":
             if df_resid <= 0:
@@ -166,9 +187,8 @@ def _covariance(kind, cov_type, obj, coef, loss):
 
 def regression_inference_attrs(est, obj, coef, loss, scale, penalised, feature_names):
     """``loglik_``, ``aic_``, ``bic_`` and the covariance attributes of
-    :class:`MLELinearRegression`, as its in-memory fit defines them."""
-    from ._linear import _block_loglik
-
+    :class:`MLELinearRegression`, as its in-memory fit defines them.  The summed
+    log-likelihood and the covariance's Gram matrices are reduced in one pass."""
     out = {"loglik_": None, "aic_": None, "bic_": None}
     try:
         lik = loss.likelihood
@@ -176,20 +196,30 @@ def regression_inference_attrs(est, obj, coef, loss, scale, penalised, feature_n
         lik = None
     n_obs = obj.weight_sum
     p = obj.n_features
+    # what the one pass at the optimum reduces: the log-likelihood (if any) ...
+    lik_arg, k_lik = None, None
     if lik is not None:
         has_scale = bool(getattr(lik, "has_scale", False))
-        k = p + int(est.fit_intercept) + int(has_scale)
+        k_lik = p + int(est.fit_intercept) + int(has_scale)
         if not (has_scale and scale is None):
             if has_scale and scale == 0.0:
-                out.update(est._loglik_attrs(np.inf, k, n_obs))
+                out.update(est._loglik_attrs(np.inf, k_lik, n_obs))
             else:
-                try:
-                    with np.errstate(all="ignore"):
-                        loglik = float(obj.block_sum(_block_loglik, coef, (lik, scale if has_scale else None)))
-                    out.update(est._loglik_attrs(loglik, k, n_obs))
-                except (NotImplementedError, ValueError):
-                    pass
+                lik_arg = (lik, scale if has_scale else None)
+    # ... and the covariance's pieces (if a covariance is asked and defined)
     ct = est.cov_type
+    kind = est._cov_kind(loss) if ct is not None else None
+    k = p + int(est.fit_intercept)
+    cov_kind = kind if (kind in ("glm", "m") and not (ct == "auto" and n_obs <= k)) else None
+    parts = None
+    if lik_arg is not None or cov_kind is not None:
+        got = obj.block_sum(_inference_parts, coef,
+                            (None if lik_arg is None else lik_arg[0], None if lik_arg is None else lik_arg[1],
+                             cov_kind, loss))
+        got = got if isinstance(got, tuple) else (got,)
+        if lik_arg is not None and not np.isnan(got[0]):
+            out.update(est._loglik_attrs(float(got[0]), k_lik, n_obs))
+        parts = got[1:] if cov_kind is not None else None
     k = p + int(est.fit_intercept)
     coef_names = (["intercept"] if est.fit_intercept else []) + [str(s) for s in feature_names]
     out.update({"cov_type_": None, "covariance_": None, "bse_": None, "dispersion_": None,
@@ -197,7 +227,6 @@ def regression_inference_attrs(est, obj, coef, loss, scale, penalised, feature_n
                 "_penalised": bool(penalised)})
     if ct is None:
         return out
-    kind = est._cov_kind(loss)
     auto = ct == "auto"
     if kind not in ("glm", "m"):
         if auto:
@@ -218,7 +247,7 @@ def regression_inference_attrs(est, obj, coef, loss, scale, penalised, feature_n
         )
     try:
         with np.errstate(all="ignore"):
-            cov, info = _covariance(kind, ct, obj, coef, loss)
+            cov, info = _covariance(kind, ct, obj, coef, loss, parts)
     except (ValueError, np.linalg.LinAlgError):
         if auto:
             return out

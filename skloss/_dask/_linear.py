@@ -208,7 +208,7 @@ def fit_logistic(est, X, y, sample_weight=None):
         if mode in ("binary", "multinomial"):
             k_out = 1 if mode == "binary" else n_classes
             obj = DaskLinearObjective(loss, X, y_idx, sw_arg, fit_intercept=est.fit_intercept, n_outputs=k_out,
-                                      l2_reg=l2_reg, l1_reg=l1_reg, **pre)
+                                      l2_reg=l2_reg, l1_reg=l1_reg, persist=False, **pre)  # (persisted above)
             objectives.append(obj)
             coef0, fixed, invariant = _logistic_start(est, obj, loss, totals, warm, k_out, penalised)
             res = _run_solver_sep(est, obj, coef0, fixed, loss, penalised)
@@ -220,6 +220,8 @@ def fit_logistic(est, X, y, sample_weight=None):
             W = np.atleast_2d(np.asarray(W, dtype=np.float64))
             b = np.atleast_1d(np.asarray(b, dtype=np.float64)) if est.fit_intercept else np.zeros(k_out)
             n_iter, converged = res.n_iter, res.converged
+            if cov_type is not None:  # (Hessian and score Gram in one pass, if not held already)
+                obj.prefetch_inference(coef, score_gram=cov_type in ("HC0", "HC1"))
             attrs.update(_logistic_inference(est, obj, coef, res, loss, mode, classes, feature_names, cov_type,
                                              penalised, invariant))
         else:
@@ -240,6 +242,8 @@ def fit_logistic(est, X, y, sample_weight=None):
                 n_iter = max(n_iter, res.n_iter)
                 converged = converged and res.converged
                 objective_value += res.objective
+                if cov_type is not None:
+                    obj.prefetch_inference(res.coef, score_gram=cov_type in ("HC0", "HC1"))
                 inf = est._inference_attrs(obj, res.coef, cov_type, output_names=[str(classes[k])],
                                            feature_names=feature_names, penalised=penalised and k == 0)
                 blocks.append(inf["covariance_"])
@@ -414,7 +418,8 @@ def fit_linear(est, X, y, sample_weight=None, offset=None):
         extra["ws"] = sw.sum(dtype=np.float64)
     got = _data_checks(X, yd, sw, off, extra=extra)
     obj = DaskLinearObjective(loss, X, yd, sw, fit_intercept=est.fit_intercept, l2_reg=l2_reg,
-                              l1_reg=l1_reg, offset=off, column_sq=got["colsq"], weight_sum=got.get("ws"))
+                              l1_reg=l1_reg, offset=off, column_sq=got["colsq"], weight_sum=got.get("ws"),
+                              persist=X.dtype != np.float64)  # (persisted above; a float32 X casts y)
     try:
         warm = est._warm_start_coef((p,))
         if warm is not None:

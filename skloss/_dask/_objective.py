@@ -105,6 +105,11 @@ def _run_block(spec, key, op, coef, arg, Xb, yb, swb, offb):
         from skloss.linear_model._inference import _score_gram
 
         return _score_gram(obj, coef)
+    if op == "hessian_score_gram":  # (the covariance's two pieces at the optimum, one pass)
+        from skloss.linear_model._inference import _score_gram
+
+        H = _cache_get(key, coef)
+        return (H() if H is not None else obj.hessian(coef)) * ws, _score_gram(obj, coef)
     if op == "call":
         fn, extra = arg
         return fn(obj, coef, extra)
@@ -225,6 +230,14 @@ class DaskLinearObjective:
         self._spec = (loss, self.fit_intercept, self.n_outputs)
         self.n_evaluations = 0
         self.n_round_trips = 0
+        # Round trips saved on the client: the summed data Hessian and score Gram of
+        # the last point they were reduced at, and whether the solver asks for the
+        # full Hessian at the points of its value-gradient passes ("eager": then each
+        # such pass reduces the Hessian too, one round trip instead of two)
+        self._hess_sum = None  # (coef bytes, summed data Hessian)
+        self._gram_sum = None  # (coef bytes, summed score Gram)
+        self._last_vgh = None  # coef bytes of the last value_grad_hessian pass
+        self._eager = False
 
     # --------------------------------------------------------------- layout
     n_coef = LinearObjective.n_coef  # (the layout and penalty helpers are the in-memory ones)
@@ -294,20 +307,54 @@ class DaskLinearObjective:
         """``(value, grad, H)`` with ``H()`` the Hessian at ``coef``: the workers keep
         the per-sample curvature of this pass, so ``H()`` is one Gram product per block."""
         self.n_evaluations += 1
-        f, g = self.map_blocks_reduce("vgh", coef)
-        scale = 1.0 / self.weight_sum
         c = np.array(coef, dtype=np.float64)
+        key = c.tobytes()
+        if self._eager:  # (the solver uses full Hessians: reduce it in this pass)
+            f, g, H = self.map_blocks_reduce("vg_hessian", c)
+            self._hess_sum = (key, np.asarray(H, dtype=np.float64))
+        else:
+            f, g = self.map_blocks_reduce("vgh", c)
+        self._last_vgh = key
+        scale = 1.0 / self.weight_sum
         return (float(f) * scale + self.l2_value(coef), self._penalise_grad(g * scale, coef),
                 lambda: self.hessian(c))
 
+    def _data_hessian_sum(self, coef):
+        c = np.ascontiguousarray(coef, dtype=np.float64)
+        key = c.tobytes()
+        if self._hess_sum is not None and self._hess_sum[0] == key:
+            return self._hess_sum[1].copy()
+        if key == self._last_vgh:
+            self._eager = True  # (asked at a pass's point: the next passes bring it along)
+        H = np.asarray(self.map_blocks_reduce("hessian", c), dtype=np.float64)
+        self._hess_sum = (key, H)
+        return H.copy()
+
     def hessian(self, coef):
         """Full Hessian of the smooth objective (n_coef x n_coef)."""
-        H = np.asarray(self.map_blocks_reduce("hessian", coef), dtype=np.float64) / self.weight_sum
-        return self._penalise_hess(H)
+        return self._penalise_hess(self._data_hessian_sum(coef) / self.weight_sum)
 
     def data_hessian(self, coef):
         """Hessian of the summed weighted loss (no penalty): the observed information."""
-        return np.asarray(self.map_blocks_reduce("hessian", coef), dtype=np.float64)
+        return self._data_hessian_sum(coef)
+
+    def prefetch_inference(self, coef, score_gram=False):
+        """Reduce, in one pass, the covariance's pieces at ``coef`` that are not
+        held yet: the data Hessian and (``score_gram=True``, for a sandwich) the
+        score Gram; later ``data_hessian`` / ``score_gram`` calls at ``coef`` are free."""
+        c = np.ascontiguousarray(coef, dtype=np.float64)
+        key = c.tobytes()
+        have_h = self._hess_sum is not None and self._hess_sum[0] == key
+        have_b = self._gram_sum is not None and self._gram_sum[0] == key
+        if score_gram and not have_b:
+            if have_h:
+                self._gram_sum = (key, np.asarray(self.map_blocks_reduce("score_gram", c), dtype=np.float64))
+            else:
+                H, B = self.map_blocks_reduce("hessian_score_gram", c)
+                self._hess_sum = (key, np.asarray(H, dtype=np.float64))
+                self._gram_sum = (key, np.asarray(B, dtype=np.float64))
+        elif not have_h:
+            self._data_hessian_sum(c)
 
     def hessp_factory(self, coef):
         """``(value, grad, hessp)``.  Up to 1500 coefficients the Hessian itself is
@@ -317,7 +364,9 @@ class DaskLinearObjective:
         scale = 1.0 / self.weight_sum
         l2, k = self.l2_reg, self.n_features * self.n_outputs
         if self.n_coef <= _DENSE_HESSP_MAX:
-            f, g, H = self.map_blocks_reduce("vg_hessian", coef)
+            c = np.ascontiguousarray(coef, dtype=np.float64)
+            f, g, H = self.map_blocks_reduce("vg_hessian", c)
+            self._hess_sum = (c.tobytes(), np.asarray(H, dtype=np.float64))
             H = self._penalise_hess(np.asarray(H, dtype=np.float64) * scale)
 
             def hessp(v):
@@ -349,7 +398,12 @@ class DaskLinearObjective:
     def score_gram(self, coef):
         """``B = sum_i s_i g_i g_i^T`` over the per-sample gradients of the packed
         coefficients (the meat of the sandwich covariance), reduced block-wise."""
-        return np.asarray(self.map_blocks_reduce("score_gram", coef), dtype=np.float64)
+        c = np.ascontiguousarray(coef, dtype=np.float64)
+        if self._gram_sum is not None and self._gram_sum[0] == c.tobytes():
+            return self._gram_sum[1].copy()
+        B = np.asarray(self.map_blocks_reduce("score_gram", c), dtype=np.float64)
+        self._gram_sum = (c.tobytes(), B)
+        return B.copy()
 
     def scores(self, coef):
         raise NotImplementedError(
@@ -439,11 +493,16 @@ class DaskLinearObjective:
             client = None
         if client is not None:
             try:
-                client.run(clear_cache, self._token)
+                client.run(_clear_cache_async, self._token, wait=False)  # (no round trip waited for)
                 return
             except Exception:  # (a closing cluster: the workers' memory goes with it)
                 return
         clear_cache(self._token)
+
+
+async def _clear_cache_async(token):
+    # (a coroutine: what Client.run(..., wait=False) runs, fire-and-forget)
+    return clear_cache(token)
 
 
 def _block_column_squares(obj, coef, extra):
