@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from ._objective import DaskLinearObjective
+from ._objective import DaskLinearObjective, subsample_rows, subsample_wanted
 from ._utils import checked_compute, dask_rows, dask_vector
 
 __all__ = ["fit_logistic", "fit_linear", "fit_distribution", "supported_losses"]
@@ -137,6 +137,55 @@ def _probe(obj, k_out):
                            n_outputs=k_out)
 
 
+def _label_block(Xb, yb, swb):
+    """A block's classes with their counts, weight sums and (weighted) column sums
+    of squares; finiteness of X and the weights' checks."""
+    labels, inv = np.unique(np.asarray(yb).ravel(), return_inverse=True)
+    k = labels.size
+    counts = np.bincount(inv, minlength=k)
+    X2 = np.asarray(Xb, dtype=np.float64) ** 2
+    s = None if swb is None else np.asarray(swb, dtype=np.float64).ravel()
+    wsums = counts.astype(np.float64) if s is None else np.bincount(inv, weights=s, minlength=k)
+    colsq = np.empty((k, Xb.shape[1]))
+    for j in range(k):
+        rows = inv == j
+        colsq[j] = X2[rows].sum(axis=0) if s is None else s[rows] @ X2[rows]
+    out = {"labels": labels, "counts": counts, "wsums": wsums, "colsq": colsq,
+           "X_finite": bool(np.isfinite(Xb).all())}
+    if s is not None:
+        out["sw_finite"] = bool(np.isfinite(s).all())
+        out["sw_min"] = float(s.min()) if s.size else np.inf
+    return out
+
+
+def _label_pass(X, labels, sw, rows):
+    """:func:`_label_block` over the blocks and the rows ``rows`` of ``X``,
+    ``labels``, ``sw`` (None: none), in one round trip; the blocks' results merged."""
+    import dask
+    from dask import delayed
+
+    run = delayed(_label_block, pure=True)
+    xs, ys = X.to_delayed().ravel().tolist(), labels.to_delayed().ravel().tolist()
+    ss = [None] * len(xs) if sw is None else sw.to_delayed().ravel().tolist()
+    tasks = [run(xs[i], ys[i], ss[i]) for i in range(len(xs))]
+    extra = [] if rows is None else [X[rows], labels[rows], None if sw is None else sw[rows]]
+    got = dask.compute(*tasks, *extra)
+    blocks, sub = got[:len(tasks)], (got[len(tasks):] if rows is not None else None)
+    classes = np.unique(np.concatenate([b["labels"] for b in blocks]))
+    k, p = classes.size, X.shape[1]
+    stats = {"classes": classes, "counts": np.zeros(k, dtype=np.int64), "wsums": np.zeros(k),
+             "colsq": np.zeros((k, p)), "X_finite": True, "sw_finite": True, "sw_min": np.inf}
+    for b in blocks:
+        at = np.searchsorted(classes, b["labels"])
+        stats["counts"][at] += b["counts"]
+        stats["wsums"][at] += b["wsums"]
+        stats["colsq"][at] += b["colsq"]
+        stats["X_finite"] &= b["X_finite"]
+        stats["sw_finite"] &= b.get("sw_finite", True)
+        stats["sw_min"] = min(stats["sw_min"], b.get("sw_min", np.inf))
+    return stats, sub
+
+
 def _compute(*arrays):
     import dask
 
@@ -156,7 +205,14 @@ def fit_logistic(est, X, y, sample_weight=None):
     chunks = X.chunks[0]
     n, p = (int(s) for s in X.shape)
     labels = dask_vector(y, chunks, name="y", dtype=None)
-    classes = np.asarray(da.unique(labels).compute())
+    sw = dask_vector(sample_weight, chunks, name="sample_weight", dtype=X.dtype)
+    X, labels, sw = dask.persist(X, labels, sw)
+    # one pass: the classes, their counts, weight sums and column sums of squares
+    # (so class weights, class totals and the column scales follow on the client),
+    # the data checks, and the strided subsample the solvers will ask for
+    rows = subsample_rows(n, p, X.dtype) if subsample_wanted(n, p + 1) else None
+    stats, sub_rows = _label_pass(X, labels, sw, rows)
+    classes = stats["classes"]
     if classes.dtype.kind == "f" and not np.all(np.isfinite(classes)):
         raise ValueError("Input y contains NaN or infinity.")
     if classes.dtype.kind == "f" and np.any(classes != np.round(classes)):
@@ -166,26 +222,41 @@ def fit_logistic(est, X, y, sample_weight=None):
     if n_classes < 2:
         raise ValueError(f"{type(est).__name__} needs samples of at least 2 classes in the data; "
                          f"got 1 class ({classes[0]!r}).")
+    if not stats["X_finite"]:
+        raise ValueError("Input X contains NaN or infinity.")
+    if sw is not None:
+        if not stats["sw_finite"]:
+            raise ValueError("sample_weight contains NaN or infinity.")
+        if stats["sw_min"] < 0:
+            raise ValueError("Negative values in data passed to `sample_weight`.")
     y_idx = labels.map_blocks(_encode_labels, classes, X.dtype, dtype=X.dtype)
-    sw = dask_vector(sample_weight, chunks, name="sample_weight", dtype=X.dtype)
+    cw = None
     if est.class_weight is not None:
         if est.class_weight == "balanced":
-            counts = np.asarray(da.bincount(y_idx.astype(np.intp), minlength=n_classes).compute(), dtype=float)
-            cw = n / (n_classes * counts)
+            cw = n / (n_classes * stats["counts"].astype(float))
         else:
-            cw = compute_class_weight(est.class_weight, classes=classes, y=classes)
+            cw = np.asarray(compute_class_weight(est.class_weight, classes=classes, y=classes), dtype=float)
+        if np.any(cw < 0) or not np.all(np.isfinite(cw)):
+            raise ValueError("Negative values in data passed to `sample_weight`.")
         base = sw if sw is not None else da.ones(n, chunks=(chunks,), dtype=X.dtype)
         sw = base * y_idx.map_blocks(_class_weights, np.asarray(cw), X.dtype, dtype=X.dtype)
-    X, y_idx, sw = dask.persist(X, y_idx, sw)
+    y_idx, sw = dask.persist(y_idx, sw)
     unit_weights = sample_weight is None and est.class_weight is None
     sw_arg = None if unit_weights else sw
-    # weighted class totals (the intercept-only start is exact from them) and the
-    # column scales, in the pass of the checks
-    totals = da.bincount(y_idx.astype(np.intp), weights=sw, minlength=n_classes) if sw is not None else \
-        da.bincount(y_idx.astype(np.intp), minlength=n_classes)
-    got = _data_checks(X, None, sw, extra={"totals": totals, "colsq": _column_sq(X, sw_arg)})
-    totals = np.asarray(got["totals"], dtype=np.float64)
-    pre = {"column_sq": got["colsq"], "weight_sum": float(totals.sum()) if sw_arg is not None else None}
+    # weighted class totals (the intercept-only start is exact from them) and the column scales
+    factor = np.ones(n_classes) if cw is None else cw
+    totals = (stats["counts"].astype(float) if sw is None else stats["wsums"] * factor)
+    if sw is not None and not totals.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum.")
+    colsq = factor @ stats["colsq"]
+    pre = {"column_sq": colsq, "weight_sum": float(totals.sum()) if sw_arg is not None else None}
+    sub = None
+    if sub_rows is not None:  # (the subsample's labels and weights, encoded on the client)
+        Xs, ls, ss = sub_rows
+        ys = _encode_labels(np.asarray(ls), classes, X.dtype)
+        if cw is not None:
+            ss = (np.ones(ys.size, dtype=X.dtype) if ss is None else ss) * _class_weights(ys, cw, X.dtype)
+        sub = (Xs, ys, None if unit_weights else ss)
     l1_reg, l2_reg = est._penalty_strengths()
     feature_names = _feature_names(est, names, p)
     if n_classes == 2:
@@ -210,6 +281,8 @@ def fit_logistic(est, X, y, sample_weight=None):
             obj = DaskLinearObjective(loss, X, y_idx, sw_arg, fit_intercept=est.fit_intercept, n_outputs=k_out,
                                       l2_reg=l2_reg, l1_reg=l1_reg, persist=False, **pre)  # (persisted above)
             objectives.append(obj)
+            if sub is not None:
+                obj.adopt_subsample(*sub)
             coef0, fixed, invariant = _logistic_start(est, obj, loss, totals, warm, k_out, penalised)
             res = _run_solver_sep(est, obj, coef0, fixed, loss, penalised)
             coef, objective_value = res.coef, res.objective
@@ -232,6 +305,8 @@ def fit_logistic(est, X, y, sample_weight=None):
                 obj = DaskLinearObjective(loss, X, yk, sw_arg, fit_intercept=est.fit_intercept, n_outputs=1,
                                           l2_reg=l2_reg, l1_reg=l1_reg, **pre)
                 objectives.append(obj)
+                if sub is not None:
+                    obj.adopt_subsample(sub[0], (sub[1] == k).astype(X.dtype), sub[2])
                 wk = None if warm is None else (warm[0][k:k + 1], warm[1][k:k + 1])
                 two = np.array([totals.sum() - totals[k], totals[k]])
                 coef0, _, _ = _logistic_start(est, obj, loss, two, wk, 1, penalised)
@@ -416,10 +491,20 @@ def fit_linear(est, X, y, sample_weight=None, offset=None):
     extra = {"colsq": _column_sq(X, sw)}
     if sw is not None:
         extra["ws"] = sw.sum(dtype=np.float64)
+    m = max(10000, 20 * (p + 1))
+    rows = subsample_rows(n, p, X.dtype) if (n >= 4 * m or subsample_wanted(n, p + 1)) else None
+    if rows is not None:  # (the strided subsample the start and the solvers ask for, in the same pass)
+        extra.update({"sub_X": X[rows], "sub_y": yd[rows]})
+        if sw is not None:
+            extra["sub_sw"] = sw[rows]
+        if off is not None:
+            extra["sub_off"] = off[rows]
     got = _data_checks(X, yd, sw, off, extra=extra)
     obj = DaskLinearObjective(loss, X, yd, sw, fit_intercept=est.fit_intercept, l2_reg=l2_reg,
                               l1_reg=l1_reg, offset=off, column_sq=got["colsq"], weight_sum=got.get("ws"),
                               persist=X.dtype != np.float64)  # (persisted above; a float32 X casts y)
+    if rows is not None:
+        obj.adopt_subsample(got["sub_X"], got["sub_y"], got.get("sub_sw"), got.get("sub_off"))
     try:
         warm = est._warm_start_coef((p,))
         if warm is not None:
@@ -428,7 +513,6 @@ def fit_linear(est, X, y, sample_weight=None, offset=None):
             coef0 = np.zeros(obj.n_coef)
             solver = resolve_solver(est.solver, loss, l1_reg=l1_reg, l2_reg=l2_reg, sparse=False, n_outputs=1,
                                     n_coef=obj.n_coef)
-            m = max(10000, 20 * (p + 1))
             sub = obj.subsample(max(m, _START_ROWS)) if n >= 4 * m else None
             if est.fit_intercept:
                 src = sub if sub is not None and not isinstance(sub, DaskLinearObjective) else None

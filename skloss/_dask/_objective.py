@@ -456,28 +456,35 @@ class DaskLinearObjective:
         cached = getattr(self, "_sub", None)
         if cached is not None and cached[0] == m:
             return cached[1]
-        row_bytes = (self.n_features + 3) * self.dtype.itemsize
-        cap = max(1000, min(1 << 25, self.n_samples * row_bytes // 16) // row_bytes)
+        cap = subsample_cap(self.n_samples, self.n_features, self.dtype)
         target = min(m, cap)
         big = getattr(self, "_big_sub", None)
         if big is None:
             # the first request fetches the capped subsample; every later one is
             # strided from it in memory (no round trip, no second copy)
-            stride = max(1, self.n_samples // cap)
-            rows = slice(0, self.n_samples, stride)
+            rows = subsample_rows(self.n_samples, self.n_features, self.dtype)
             parts = [self.X[rows], self.y[rows],
                      None if self.sample_weight is None else self.sample_weight[rows],
                      None if self.offset is None else self.offset[rows]]
-            Xs, ys, ss, os_ = dask.compute(*parts)
-            big = LinearObjective(self.loss, np.ascontiguousarray(Xs), ys, ss, offset=os_,
-                                  fit_intercept=self.fit_intercept, n_outputs=self.n_outputs,
-                                  l2_reg=self.l2_reg, l1_reg=self.l1_reg)
-            self._big_sub = big
+            big = self.adopt_subsample(*dask.compute(*parts))
         sub = big.subsample(target) if 2 * target <= big.n_samples else big
         if sub.weight_sum <= 0:
             sub = self
         self._sub = (m, sub)
         return sub
+
+    def adopt_subsample(self, Xs, ys, ss=None, os_=None):
+        """Hold the rows ``subsample_rows(...)`` of the data (fetched by the caller,
+        e.g. in the pass of the data checks) as the capped subsample: the later
+        ``subsample`` requests are then served without a round trip."""
+        big = LinearObjective(self.loss, np.ascontiguousarray(Xs, dtype=self.dtype), np.asarray(ys, dtype=self.dtype),
+                              None if ss is None else np.asarray(ss, dtype=self.dtype),
+                              offset=None if os_ is None else np.asarray(os_, dtype=self.dtype),
+                              fit_intercept=self.fit_intercept, n_outputs=self.n_outputs,
+                              l2_reg=self.l2_reg, l1_reg=self.l1_reg)
+        self._big_sub = big
+        self._sub = None
+        return big
 
     # ------------------------------------------------------------ clean-up
     def close(self):
@@ -503,6 +510,22 @@ class DaskLinearObjective:
 async def _clear_cache_async(token):
     # (a coroutine: what Client.run(..., wait=False) runs, fire-and-forget)
     return clear_cache(token)
+
+
+def subsample_cap(n, p, dtype):
+    """Rows of the capped subsample: a sixteenth of the data and at most 32 MB."""
+    row_bytes = (int(p) + 3) * np.dtype(dtype).itemsize
+    return max(1000, min(1 << 25, int(n) * row_bytes // 16) // row_bytes)
+
+
+def subsample_rows(n, p, dtype):
+    """The evenly strided rows (a slice) of the capped subsample."""
+    return slice(0, int(n), max(1, int(n) // subsample_cap(n, p, dtype)))
+
+
+def subsample_wanted(n, n_coef):
+    """Whether the solvers will ask for a subsample (the rule of their problem scale)."""
+    return int(n) > 4 * max(10000, 20 * int(n_coef))
 
 
 def _block_column_squares(obj, coef, extra):
