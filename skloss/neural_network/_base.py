@@ -41,7 +41,7 @@ from skloss.utils._state import keeps_state_on_error
 
 from . import _network
 from ._optimizers import make_optimizer
-from ._output import compiled_route, kernel_params, output_form
+from ._output import compiled_route, kernel_params, output_form, read_only
 
 # Minibatch matrix products smaller than this many multiply-adds run on one BLAS
 # thread: on the 2-core benchmark machine, shared with other jobs, two OpenBLAS
@@ -694,13 +694,18 @@ def _input_arrays(X, dtype):
     array with empty CSR arrays, or an empty dense array with X's CSR arrays."""
     no_index = np.empty(0, np.int64)
     if sp.issparse(X):
-        return (
+        arrays = (
             np.empty((0, X.shape[1]), dtype),
             np.ascontiguousarray(X.data, dtype=dtype),
             np.ascontiguousarray(X.indices, dtype=np.int64),
             np.ascontiguousarray(X.indptr, dtype=np.int64),
         )
-    return (X, np.empty(0, dtype), no_index, no_index)
+    else:
+        arrays = (X, np.empty(0, dtype), no_index, no_index)
+    # read-only views always: numba types a read-only array apart from a writable
+    # one, and a memory-mapped X (joblib workers, scikit-learn's checks) would
+    # otherwise compile the whole epoch driver a second time
+    return tuple(read_only(a) for a in arrays)
 
 
 def _workspace(batch, sizes, y_cols, dtype, X):

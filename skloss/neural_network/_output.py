@@ -72,18 +72,26 @@ def loss_kernel(loss, form):
     return kernel if isinstance(kernel, Dispatcher) else None
 
 
+def read_only(a):
+    """A read-only view: the epoch drivers type their inputs read-only always, so a
+    read-only X or y (a memory map in a joblib worker) compiles nothing new."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 def _elementwise(X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
                  kernel, params, work):
     pointer = _net.kernel_pointer(kernel, theta.dtype, multiclass=False)
-    return _net.elementwise_epoch(X, Y.reshape(-1), sw, perm, theta, grad, s1, s2, sizes, act,
-                                  opt, hyper, counters, pointer, params, work)
+    return _net.elementwise_epoch(X, read_only(Y.reshape(-1)), read_only(sw), perm, theta, grad,
+                                  s1, s2, sizes, act, opt, hyper, counters, pointer, params, work)
 
 
 def _multiclass(X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
                 kernel, params, work):
     pointer = _net.kernel_pointer(kernel, theta.dtype, multiclass=True)
-    return _net.multiclass_epoch(X, Y.reshape(-1), sw, perm, theta, grad, s1, s2, sizes, act,
-                                 opt, hyper, counters, pointer, params, work)
+    return _net.multiclass_epoch(X, read_only(Y.reshape(-1)), read_only(sw), perm, theta, grad,
+                                 s1, s2, sizes, act, opt, hyper, counters, pointer, params, work)
 
 
 def compiled_route(loss, form):
