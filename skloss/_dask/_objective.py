@@ -231,13 +231,12 @@ class DaskLinearObjective:
         self.n_evaluations = 0
         self.n_round_trips = 0
         # Round trips saved on the client: the summed data Hessian and score Gram of
-        # the last point they were reduced at, and whether the solver asks for the
-        # full Hessian at the points of its value-gradient passes ("eager": then each
-        # such pass reduces the Hessian too, one round trip instead of two)
+        # the last point they were reduced at (a second request at that point, e.g.
+        # the inference's at the optimum, is free).  (Reducing the Hessian in every
+        # value-gradient pass was measured slower: most line-search points never
+        # need it, and its Gram product costs more than a round trip on a LocalCluster.)
         self._hess_sum = None  # (coef bytes, summed data Hessian)
         self._gram_sum = None  # (coef bytes, summed score Gram)
-        self._last_vgh = None  # coef bytes of the last value_grad_hessian pass
-        self._eager = False
 
     # --------------------------------------------------------------- layout
     n_coef = LinearObjective.n_coef  # (the layout and penalty helpers are the in-memory ones)
@@ -305,16 +304,11 @@ class DaskLinearObjective:
 
     def value_grad_hessian(self, coef):
         """``(value, grad, H)`` with ``H()`` the Hessian at ``coef``: the workers keep
-        the per-sample curvature of this pass, so ``H()`` is one Gram product per block."""
+        the per-sample curvature of this pass, so ``H()`` is one Gram product per block
+        (a round trip only when the solver asks for it; held on the client after)."""
         self.n_evaluations += 1
         c = np.array(coef, dtype=np.float64)
-        key = c.tobytes()
-        if self._eager:  # (the solver uses full Hessians: reduce it in this pass)
-            f, g, H = self.map_blocks_reduce("vg_hessian", c)
-            self._hess_sum = (key, np.asarray(H, dtype=np.float64))
-        else:
-            f, g = self.map_blocks_reduce("vgh", c)
-        self._last_vgh = key
+        f, g = self.map_blocks_reduce("vgh", c)
         scale = 1.0 / self.weight_sum
         return (float(f) * scale + self.l2_value(coef), self._penalise_grad(g * scale, coef),
                 lambda: self.hessian(c))
@@ -324,8 +318,6 @@ class DaskLinearObjective:
         key = c.tobytes()
         if self._hess_sum is not None and self._hess_sum[0] == key:
             return self._hess_sum[1].copy()
-        if key == self._last_vgh:
-            self._eager = True  # (asked at a pass's point: the next passes bring it along)
         H = np.asarray(self.map_blocks_reduce("hessian", c), dtype=np.float64)
         self._hess_sum = (key, H)
         return H.copy()
