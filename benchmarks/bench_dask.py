@@ -76,15 +76,38 @@ def make_data(n, p, chunk_rows, seed=0):
     return X, y_bin, y_poi
 
 
+class CountTrips:
+    """Blocking client -> cluster round trips (``Client.get``: every compute) in the block."""
+
+    def __enter__(self):
+        from distributed import Client
+
+        self.n = 0
+        self._get = get = Client.get
+
+        def counting(client, *a, **k):
+            self.n += 1
+            return get(client, *a, **k)
+
+        Client.get = counting
+        return self
+
+    def __exit__(self, *exc):
+        from distributed import Client
+
+        Client.get = self._get
+
+
 def run_skloss(kind, X, y):
     from skloss import MLELinearRegression, MLELogisticRegression
 
     est = MLELogisticRegression() if kind == "logistic" else MLELinearRegression(loss="poisson")
-    with PeakRSS() as mem:
+    with PeakRSS() as mem, CountTrips() as trips:
         t0 = time.perf_counter()
         est.fit(X, y)
         seconds = time.perf_counter() - t0
     coef = np.r_[np.ravel(est.coef_), np.ravel(est.intercept_)]
+    est.round_trips = trips.n
     return seconds, coef, mem.growth, est
 
 
@@ -156,7 +179,8 @@ def main():
                     best = got
             seconds, coef, growth, est = best
             rows.append(("skloss (dask)", seconds, coef, growth, f"{est.n_iter_} it"))
-            print(f"  {kind}: skloss dask {seconds:.2f} s", flush=True)
+            print(f"  {kind}: skloss dask {seconds:.2f} s ({est.n_iter_} Newton iterations, "
+                  f"{est.round_trips} blocking round trips)", flush=True)
             for solver in args.solvers:
                 s, beta, g = run_dask_glm(kind, solver, X1, y)
                 coef = np.r_[beta[:p], beta[p]]
