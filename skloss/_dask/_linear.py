@@ -571,7 +571,12 @@ def fit_distribution(est, X, sample_weight=None):
         raise ValueError(f"MLEDistribution needs at least 2 samples; got n_samples = {n}.")
     sw = dask_vector(sample_weight, chunks, name="sample_weight", dtype=np.float64)
     X, sw = dask.persist(X, sw)
-    _data_checks(X, None, sw)
+    # the checks and every column's strided subsample (the start, the scale's bracket) in one pass
+    rows = subsample_rows(n, 0, np.float64)
+    extra = {"sub_X": X[rows]}
+    if sw is not None:
+        extra["sub_sw"] = sw[rows]
+    got = _data_checks(X, None, sw, extra=extra)
     has_scale = bool(getattr(lik, "has_scale", False))
     raw, scale = np.empty(p), np.empty(p)
     loglik = 0.0
@@ -579,6 +584,8 @@ def fit_distribution(est, X, sample_weight=None):
     for j in range(p):
         xj = X[:, j].map_blocks(_validate_y_block, loss, dtype=np.float64)
         obj = DaskLinearObjective(loss, empty, xj, sw, fit_intercept=True)
+        obj.adopt_subsample(np.empty((got["sub_X"].shape[0], 0)), _validate_y_block(got["sub_X"][:, j], loss),
+                            got.get("sub_sw"))
         try:
             sub = obj.subsample(_START_ROWS)
             if isinstance(sub, DaskLinearObjective):  # (never: a column subsample is small)
