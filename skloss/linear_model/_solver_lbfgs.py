@@ -62,13 +62,19 @@ def lbfgs(obj, c0, tol, max_iter, verbose, free, scale=None):
         cache.update(x=u, f=f, g=g)
         return f / fs, gf / (af * fs)
 
+    iterates = [x0, x0]  # (the last two: the last accepted step tells separation apart)
+
+    def record(xk):
+        iterates[:] = [iterates[1], np.array(xk)]
+
     with single_thread_blas():
         res = minimize(
-            fun, x0, jac=True, method="L-BFGS-B",
+            fun, x0, jac=True, method="L-BFGS-B", callback=record,
             options={"maxiter": max_iter, "maxfun": max(15000, 4 * max_iter), "gtol": tol,
                      "ftol": 64 * np.finfo(float).eps, "maxcor": 30},
         )
     c = expand(free, res.x / af, c0)
+    last_step = expand(free, (iterates[1] - iterates[0]) / af, np.zeros_like(c0))
     if cache["x"] is not None and np.array_equal(cache["x"], res.x):
         f, g = cache["f"], cache["g"]
     else:
@@ -78,5 +84,7 @@ def lbfgs(obj, c0, tol, max_iter, verbose, free, scale=None):
     eps = float(np.finfo(obj.dtype).eps)
     converged = opt <= tol or (msg.startswith("relative reduction") and opt <= max(tol, 1e3 * eps))
     log(verbose, f"lbfgs: {res.nit} iterations, {n_calls[0]} evaluations, optimality={opt:.3e}, f={f:.12g}")
-    return SolverResult(c, obj.total_value(c) if obj.l1_reg else f, int(res.nit), bool(converged),
-                        "lbfgs", msg, opt)
+    out = SolverResult(c, obj.total_value(c) if obj.l1_reg else f, int(res.nit), bool(converged),
+                       "lbfgs", msg, opt)
+    out.extra["last_step"] = last_step if res.nit > 0 else None
+    return out
