@@ -35,6 +35,12 @@ __all__ = ["DaskLinearObjective"]
 # products) up to this many coefficients; per-product round trips beyond
 _DENSE_HESSP_MAX = 1500
 
+# up to this many coefficients the value-gradient pass reduces the Hessian too (its
+# Gram product costs less than the pass itself, e.g. MLEDistribution's one-coefficient
+# fits); beyond, only when asked (measured: at 21 coefficients, reducing it at every
+# line-search point was slower than the extra round trips)
+_EAGER_HESSIAN_MAX = 4
+
 # ----------------------------------------------------------------- worker side
 _CACHE = OrderedDict()  # (token, block) -> (coef bytes, callable)
 _CACHE_MAX = 1024
@@ -232,9 +238,7 @@ class DaskLinearObjective:
         self.n_round_trips = 0
         # Round trips saved on the client: the summed data Hessian and score Gram of
         # the last point they were reduced at (a second request at that point, e.g.
-        # the inference's at the optimum, is free).  (Reducing the Hessian in every
-        # value-gradient pass was measured slower: most line-search points never
-        # need it, and its Gram product costs more than a round trip on a LocalCluster.)
+        # the inference's at the optimum, is free; see also _EAGER_HESSIAN_MAX)
         self._hess_sum = None  # (coef bytes, summed data Hessian)
         self._gram_sum = None  # (coef bytes, summed score Gram)
 
@@ -308,7 +312,11 @@ class DaskLinearObjective:
         (a round trip only when the solver asks for it; held on the client after)."""
         self.n_evaluations += 1
         c = np.array(coef, dtype=np.float64)
-        f, g = self.map_blocks_reduce("vgh", c)
+        if self.n_coef <= _EAGER_HESSIAN_MAX:  # (a tiny Hessian: cheaper than a round trip)
+            f, g, H = self.map_blocks_reduce("vg_hessian", c)
+            self._hess_sum = (c.tobytes(), np.asarray(H, dtype=np.float64))
+        else:
+            f, g = self.map_blocks_reduce("vgh", c)
         scale = 1.0 / self.weight_sum
         return (float(f) * scale + self.l2_value(coef), self._penalise_grad(g * scale, coef),
                 lambda: self.hessian(c))
