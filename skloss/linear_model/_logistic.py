@@ -264,6 +264,13 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         check_weight_values(sw, "sample_weight (times class_weight)")
         if not np.any(sw > 0):
             raise ValueError("sample_weight (times class_weight) must have a positive entry.")
+        weighted = classes[np.bincount(y_idx, weights=sw, minlength=n_classes) > 0]
+        if weighted.size < 2:
+            # (no finite model: the intercept, never penalised, runs off to infinity)
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes with positive "
+                f"sample_weight (times class_weight); only class {weighted[0]!r} has any."
+            )
         unit_weights = sample_weight is None and self.class_weight is None
         sw_arg = None if unit_weights else sw
         l1_reg, l2_reg = self._penalty_strengths()

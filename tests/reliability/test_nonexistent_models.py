@@ -109,3 +109,17 @@ def test_perceptron_docs_no_longer_recommend_a_penalty():
     text = (pathlib.Path(__file__).parents[2] / "docs" / "user_guide" / "logistic.rst").read_text()
     assert "Add a penalty or use another loss for a\nuseful classifier" not in text
     assert "does **not** make the perceptron useful" in text
+
+
+def test_one_class_left_after_weights_is_an_error_not_a_failed_fit():
+    # only one class carries weight: the unpenalised intercept has no finite
+    # optimum even under a penalty; a clear error, the previous fit intact
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = np.repeat([0, 1], 20)
+    est = MLELogisticRegression(penalty="l1", alpha=0.01).fit(X, y)
+    coef = est.coef_.copy()
+    sw = np.where(y == 1, 1.0, 0.0)
+    with pytest.raises(ValueError, match="at least 2 classes with positive sample_weight"):
+        est.fit(X, y, sample_weight=sw)
+    np.testing.assert_array_equal(est.coef_, coef)
