@@ -33,7 +33,10 @@ ESTIMATORS = [
 
 
 def _expected_failed_checks(estimator):
-    failed = dict(_SGD_XFAIL)
+    # (only where it fails: on the checks' data the other configurations train to
+    # the same predictions from weighted and from repeated rows within the checks'
+    # tolerance; the focal network with Adam does not)
+    failed = dict(_SGD_XFAIL) if estimator.optimizer == "adam" and estimator.loss != "absolute_error" else {}
     if estimator.__sklearn_tags__().target_tags.positive_only:
         failed["check_regressor_multioutput"] = (
             "the check's targets are negative and it does not apply the positive_only tag; "
@@ -47,6 +50,6 @@ def _expected_failed_checks(estimator):
 # ConvergenceWarning (max_iter reached, or the growth safeguard on the checks'
 # unscaled data), which these API checks do not test.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks, xfail_strict=True)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
