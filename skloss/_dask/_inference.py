@@ -45,7 +45,7 @@ def dask_mle_scale(obj, coef, loss):
     if lik is None or not getattr(lik, "has_scale", False):
         return None
     sub = obj.subsample(20000)
-    if type(sub).__name__ == "DaskLinearObjective":
+    if hasattr(sub, "block_sum"):  # (still a distributed objective: no in-memory rows)
         return None
     s0 = mle_scale(loss, sub.y, sub.raw_prediction(coef), sub.sample_weight)
     if s0 is None or not s0 > 0:

@@ -36,16 +36,21 @@ def supported_losses(task):
     return [name for name in available_losses(task) if _smooth_fit(get_loss(name))]
 
 
+def _joint_scale(loss):
+    # (a likelihood whose scale is fitted jointly with the coefficients: Student-t)
+    return bool(getattr(loss.likelihood, "joint_scale", False))
+
+
 def _smooth_fit(loss):
-    return bool(loss.is_smooth) and loss.name != "student_t"
+    return bool(loss.is_smooth) and not _joint_scale(loss)
 
 
 def _require_supported(est, loss, extra=""):
     if _smooth_fit(loss):
         return
     names = ", ".join(supported_losses(loss.task))
-    if loss.name == "student_t":
-        why = ("loss 'student_t' is a joint fit of the coefficients and the scale from an exact "
+    if _joint_scale(loss):
+        why = (f"loss {loss.name!r} is a joint fit of the coefficients and the scale from an exact "
                "least-absolute-deviations start, which needs the data in memory")
     else:
         why = (f"loss {loss.name!r} is not smooth (is_smooth=False): its exact solvers (linear "
@@ -440,10 +445,7 @@ def _logistic_inference(est, obj, coef, res, loss, mode, classes, feature_names,
     likelihood = loss.likelihood
     n_obs = obj.weight_sum
     n_params = coef.size - (obj.n_features + obj.fit_intercept if mode == "multinomial" else 0)
-    if likelihood is not None and type(loss).__name__ == "LogLoss":
-        data = res.objective - obj.l2_value(res.coef) - obj.l1_value(res.coef)
-        attrs.update(est._loglik_attrs(-data * obj.weight_sum, n_params, n_obs))
-    elif likelihood is not None:
+    if likelihood is not None:  # (the full log-likelihood, block-wise: any loss)
         loglik = float(obj.block_sum(_block_loglik, coef, (likelihood, None)))
         attrs.update(est._loglik_attrs(loglik, n_params, n_obs))
     else:
@@ -611,12 +613,11 @@ def fit_distribution(est, X, sample_weight=None):
         scale[j] = s if has_scale else np.nan
     n_obs = float(n if sw is None else obj.weight_sum)
     k = p * (1 + int(has_scale))
-    shape = {}
-    for name in ("df", "quantile", "power"):
-        if name in loss.get_params():
-            shape[name] = float(loss.get_params()[name])
-    if lik.name == "Gamma" or (lik.name == "Tweedie" and float(loss.power) == 2):
-        shape["shape"] = 1.0 / scale
+    # the likelihood's own (fixed) shape parameters, as the in-memory fit reports them
+    shape = {name: float(value) for name, value in lik.get_params().items()
+             if isinstance(value, (int, float, np.number)) and not isinstance(value, bool)}
+    if lik.variance_power == 2.0 and has_scale:
+        shape["shape"] = 1.0 / scale  # gamma: shape = 1 / dispersion
     attrs = {"loss_": loss, "raw_location_": raw,
              "location_": np.asarray(loss.inverse_link(raw), dtype=np.float64),
              "scale_": scale if has_scale else None, "shape_params_": shape, "loglik_": float(loglik),
