@@ -9,9 +9,9 @@ maximisation of the summed log-likelihood (the likelihood's own ``loglik`` on
 each block), evaluated on a grid of scales per round trip.
 """
 
-import warnings
-
 import numpy as np
+
+from skloss.linear_model._inference import warn_penalised_inference
 
 __all__ = ["dask_mle_scale", "regression_inference_attrs"]
 
@@ -238,13 +238,7 @@ def regression_inference_attrs(est, obj, coef, loss, scale, penalised, feature_n
         if n_obs <= k:
             return out
     if penalised and not auto:
-        warnings.warn(
-            "The standard errors of a penalised fit ignore the penalty: they are those of "
-            "the unpenalised model at the penalised estimate. Use penalty=None for valid "
-            "inference.",
-            UserWarning,
-            stacklevel=4,
-        )
+        warn_penalised_inference(stacklevel=4)
     try:
         with np.errstate(all="ignore"):
             cov, info = _covariance(kind, ct, obj, coef, loss, parts)

@@ -43,7 +43,8 @@ from skloss.losses import Loss, get_loss
 
 from skloss.utils._loss_params import LossParamsMixin
 
-from ._inference import COV_TYPES, covariance, information_criteria, label_intervals, summary_table, wald
+from ._inference import (COV_TYPES, covariance, information_criteria, label_intervals, summary_table, wald,
+                         warn_penalised_inference)
 from ._solvers import SOLVERS, resolve_solver, solve
 
 __all__ = ["MLELinearModel"]
@@ -222,13 +223,7 @@ class MLELinearModel(LossParamsMixin, BaseEstimator):
                 reason = f"loss {self.loss_.name!r} has no Hessian, so no asymptotic covariance"
             raise ValueError(f"No covariance was computed for this fit ({reason}).")
         if getattr(self, "_inference_penalised", False):
-            warnings.warn(
-                "The standard errors of a penalised fit ignore the penalty: they are those of "
-                "the unpenalised likelihood at the penalised estimate (the shrinkage bias is not "
-                "accounted for). Use penalty=None for valid inference.",
-                UserWarning,
-                stacklevel=3,
-            )
+            warn_penalised_inference(stacklevel=3)
 
     def conf_int(self, alpha=0.05):
         """Wald confidence intervals of ``params_``.

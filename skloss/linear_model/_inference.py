@@ -114,6 +114,18 @@ def _score_gram(objective, coef):
     return (S * s[:, None]).T @ S
 
 
+def warn_penalised_inference(stacklevel):
+    """The one warning of every MLE estimator whose standard errors come from a
+    penalised fit (``stacklevel`` counted from the caller of this function)."""
+    warnings.warn(
+        "The standard errors of a penalised fit ignore the penalty: they are those of the "
+        "unpenalised likelihood at the penalised estimate (the shrinkage bias is not "
+        "accounted for). Use penalty=None for valid inference.",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
 def wald(params, cov, alpha=0.05):
     """Wald table columns: ``coef, std_err, z, p_value, ci_low, ci_high``."""
     if not (0.0 < float(alpha) < 1.0):

@@ -76,7 +76,7 @@ from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
 from ._exact import _Design
-from ._inference import label_intervals, rename_columns, summary_table
+from ._inference import label_intervals, rename_columns, summary_table, warn_penalised_inference
 from ._lstsq import _rcond
 
 __all__ = ["RegressionInferenceMixin", "variance_power", "hall_sheather", "regression_covariance"]
@@ -422,13 +422,7 @@ class RegressionInferenceMixin:
             if n_obs <= k or (kind == "joint-scale" and scale is not None and scale <= 0):
                 return out
         if penalised and not auto:
-            warnings.warn(
-                "The standard errors of a penalised fit ignore the penalty: they are those of "
-                "the unpenalised model at the penalised estimate. Use penalty=None for valid "
-                "inference.",
-                UserWarning,
-                stacklevel=4,
-            )
+            warn_penalised_inference(stacklevel=4)
         try:
             with np.errstate(all="ignore"):
                 cov, info = regression_covariance(kind, ct, X, y, raw, sw, loss=loss,
@@ -460,13 +454,7 @@ class RegressionInferenceMixin:
 
     def _check_penalised_inference(self):
         if getattr(self, "_penalised", False) and self.cov_type == "auto":
-            warnings.warn(
-                "The standard errors of a penalised fit ignore the penalty: they are those of "
-                "the unpenalised model at the penalised estimate. Use penalty=None for valid "
-                "inference.",
-                UserWarning,
-                stacklevel=3,
-            )
+            warn_penalised_inference(stacklevel=3)
 
     def conf_int(self, alpha=0.05):
         """Wald confidence intervals of ``params_`` (Student's t with
