@@ -17,6 +17,7 @@ Elsewhere the signs are scikit-learn's: ``d/dr |y - r| = sign(r - y)``.
 
 import numpy as np
 
+from ..utils._quantile import weighted_quantile
 from ._base import Loss
 from ._capabilities import Interval
 from ._likelihood import (
@@ -58,33 +59,6 @@ def _weighted_mean(y, sw):
     if sw is None:
         return float(np.mean(y))
     return float(np.dot(sw, y) / np.sum(sw))
-
-
-def _weighted_quantile(y, sw, q):
-    """A minimiser of ``sum_i sw_i * pinball_q(y_i - c)`` over ``c``.
-
-    When the minimisers form an interval (the cumulative weight hits ``q``
-    exactly), its midpoint is returned: for unit weights and ``q = 0.5`` this is
-    ``np.median``.
-    """
-    y = np.asarray(y, dtype=np.float64)
-    if sw is None:
-        w = np.ones_like(y)
-    else:
-        w = np.asarray(sw, dtype=np.float64)
-        keep = w > 0
-        y, w = y[keep], w[keep]
-    if y.size == 0 or not np.sum(w) > 0:
-        raise ValueError("The weighted quantile needs at least one sample with a positive weight.")
-    order = np.argsort(y, kind="stable")
-    y, w = y[order], w[order]
-    cw = np.cumsum(w)
-    target = q * cw[-1]
-    k = int(np.searchsorted(cw, target * (1 - 1e-12), side="left"))
-    k = min(k, y.shape[0] - 1)
-    if k < y.shape[0] - 1 and abs(cw[k] - target) <= 1e-12 * cw[-1]:
-        return 0.5 * (y[k] + y[k + 1])
-    return float(y[k])
 
 
 def _log_of_mean(y, sw):
@@ -161,7 +135,7 @@ class AbsoluteError(_RegressionLoss):
         return Laplace()
 
     def _init_scalar(self, y, sw):
-        return _weighted_quantile(y, sw, 0.5)
+        return weighted_quantile(y, sw, 0.5)
 
 
 class HuberLoss(_RegressionLoss):
@@ -320,7 +294,7 @@ class QuantileLoss(_RegressionLoss):
 
     def _init_scalar(self, y, sw):
         self._validate_params()
-        return _weighted_quantile(y, sw, float(self.quantile))
+        return weighted_quantile(y, sw, float(self.quantile))
 
 
 PinballLoss = QuantileLoss
