@@ -159,6 +159,9 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
     ridge = np.zeros(design.m)
     ridge[: design.p] = l2_reg
     prev = np.inf
+    # (the objective moves by log c when y is in c times its units: tests on it are
+    # taken relative to its value at the start's scale, so they are scale-free)
+    shift = float(np.log(sigma))
     val = _t_objective(beta, np.log(sigma), design, y, omega, df, l2_reg)[0] + l1_reg * float(
         np.abs(beta[: design.p]).sum())
     n_iter = 0
@@ -185,7 +188,7 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
         val += l1_reg * float(np.abs(beta[: design.p]).sum())
         if verbose > 1:
             print(f"  student_t EM {n_iter}: objective {val:.12g}  sigma {sigma:.6g}")
-        if prev - val <= 1e-10 * max(1.0, abs(val)):
+        if prev - val <= 1e-10 * max(1.0, abs(val - shift)):
             break
         prev = val
 
@@ -195,22 +198,33 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
         intercept = float(beta[design.p]) if fit_intercept else 0.0
         return coef, intercept, sigma, prev if np.isfinite(prev) else val, n_iter, n_iter < max_iter
 
-    # L-BFGS polish on (beta, log sigma)
+    # L-BFGS polish on (beta, log sigma), in the problem's own units so that the
+    # stopping test is scale-free: beta_j = t_j sigma0 / d_j (d_j the root-mean-square
+    # of column j, 1 for the intercept), and the objective less log sigma0; then the
+    # fit is equivariant to the units of X and y
+    sigma0 = max(sigma, 1e-300)
+    if design.sparse:
+        d = np.sqrt(np.asarray(X.multiply(X).mean(axis=0)).ravel())
+    else:
+        d = np.sqrt(np.mean(X * X, axis=0)) if X.shape[0] else np.ones(design.p)
+    d = np.where(np.isfinite(d) & (d > 0), d, 1.0)
+    units = sigma0 / np.append(d, np.ones(m - design.p))
+    shift = float(np.log(sigma0))
 
     def fun(theta):
-        v, gb, ge = _t_objective(theta[:m], theta[m], design, y, omega, df, l2_reg)
-        return v, np.append(gb, ge)
+        v, gb, ge = _t_objective(theta[:m] * units, theta[m], design, y, omega, df, l2_reg)
+        return v - shift, np.append(gb * units, ge)
 
-    theta0 = np.append(beta, np.log(max(sigma, 1e-300)))
+    theta0 = np.append(beta / units, np.log(sigma0))
     res = optimize.minimize(fun, theta0, jac=True, method="L-BFGS-B",
                             options={"maxiter": 1000, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
     theta = res.x if res.fun <= fun(theta0)[0] else theta0
     grad = fun(theta)[1]
     converged = bool(np.max(np.abs(grad)) <= max(tol, 1e-6) * 10)
-    beta, sigma = theta[:m], float(np.exp(theta[m]))
+    beta, sigma = theta[:m] * units, float(np.exp(theta[m]))
     coef = beta[: design.p].copy()
     intercept = float(beta[design.p]) if fit_intercept else 0.0
-    objective = fun(theta)[0]
+    objective = fun(theta)[0] + shift
     return coef, intercept, sigma, objective, n_iter + int(res.nit), converged
 
 
