@@ -602,24 +602,28 @@ class _NumpyLogLoss:
             loss = np.logaddexp(0.0, r) - t * r
             p = expit(r)
             return loss, p - t, (p * (1.0 - p) if want_h else None), None
-        # (plain NumPy log-sum-exp: scipy.special.logsumexp's array-API layer cost
-        # more than the arithmetic on small problems with many classes)
+        # (plain NumPy log-sum-exp, in place: scipy.special.logsumexp's array-API
+        # layer and the temporaries cost more than the arithmetic on small
+        # problems with many classes)
         n, k = r.shape
         rows = np.arange(n)
         yi = y.astype(np.intp)
         m = r.max(axis=1)
-        P = np.exp(r - m[:, None])
+        P = np.subtract(r, m[:, None])
+        np.exp(P, out=P)
         s = P.sum(axis=1)
-        P /= s[:, None]
-        lse = m + np.log(s)
-        loss = lse - (1.0 - eps) * r[rows, yi]
+        P *= (1.0 / s)[:, None]
+        loss = np.log(s)
+        loss += m
+        loss -= (1.0 - eps) * r[rows, yi]
         if eps:
             loss -= (eps / k) * r.sum(axis=1)
-        G = P.copy()
+        H = P * (1.0 - P) if want_h else None
+        G = P.copy() if want_h else P  # (the gradient overwrites P unless it is kept)
         G[rows, yi] -= 1.0 - eps
         if eps:
             G -= eps / k
-        return loss, G, (P * (1.0 - P) if want_h else None), P
+        return loss, G, H, (P if want_h else None)
 
     @staticmethod
     def _weigh(a, sw, dtype):
