@@ -141,6 +141,10 @@ class Newton:
         self.damp = 0.0  # Levenberg-Marquardt damping (0: none)
         self.fresh_ratio = 1.0  # gradient reduction of the last fresh factorisation's step
         self.fresh_opt = 1.0  # the optimality that step started from
+        # an objective whose every pass also reduces the full Hessian (a distributed one,
+        # where a pass is a round trip and its Hessian costs little more): full Hessians
+        # at every iterate, quadratic convergence, no row subsample, no polishing pass
+        self.in_pass = bool(getattr(obj, "hessian_in_pass", False)) and method == "cholesky"
 
     # --------------------------------------------------------------- costs
     def _costs(self):
@@ -155,7 +159,7 @@ class Newton:
 
     def _polish_pays(self, method):
         """Whether a last fresh Newton step costs no more than one pass over X."""
-        if method != "cholesky":
+        if method != "cholesky" or self.in_pass:
             return False
         pc, hc, _ = self._costs()
         return hc <= pc or hc + pc <= THRESHOLDS["cheap_step_flops"]
@@ -198,6 +202,9 @@ class Newton:
         accepted step whose gradient measure fell by ``ratio``."""
         if fresh:
             self.fresh_ratio, self.fresh_opt = ratio, opt_new / ratio if ratio > 0 else opt_new
+        if self.in_pass:
+            self.solver_fn = None  # (the full Hessian came with the pass: always fresh)
+            return
         if self.sub is not None and self.obj.n_outputs == 1 and fresh and ratio > 0.7:
             # the subsample misleads (e.g. few rows carry the curvature)
             self.sub = None
@@ -313,7 +320,7 @@ class Newton:
             raise NonFinite("objective or its gradient at the start")
         if not sc.has_f0:
             sc.set_f0(f)
-        if method == "cholesky" and obj.n_samples > 0:
+        if method == "cholesky" and obj.n_samples > 0 and not self.in_pass:
             rows = hessian_rows(obj.n_samples, obj.n_coef)
             if rows < obj.n_samples:
                 # close to the optimum (presolved) a larger subsample, an eighth of the rows
