@@ -162,6 +162,7 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
     # (the objective moves by log c when y is in c times its units: tests on it are
     # taken relative to its value at the start's scale, so they are scale-free)
     shift = float(np.log(sigma))
+    negligible = 1e-12 * float(np.max(np.abs(y - np.median(y)))) if y.size else 0.0
     val = _t_objective(beta, np.log(sigma), design, y, omega, df, l2_reg)[0] + l1_reg * float(
         np.abs(beta[: design.p]).sum())
     n_iter = 0
@@ -182,7 +183,9 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
                 beta = la.lstsq(G, rhs, check_finite=False)[0]
         r = y - design.matvec(beta)
         sigma = float(np.sqrt(np.sum(wts * r * r)))
-        if sigma <= 0:
+        if sigma <= negligible:
+            # the fit interpolates the data (the likelihood has no maximum; the estimator
+            # announces it): stop before r / sigma overflows
             break
         val = _t_objective(beta, np.log(sigma), design, y, omega, df, l2_reg)[0]
         val += l1_reg * float(np.abs(beta[: design.p]).sum())

@@ -3,12 +3,14 @@ every regression loss, pipelines, grid searches over losses, metadata routing of
 offsets, pickling, pandas, sparse and float32 input, and bad input."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -54,9 +56,36 @@ def _expected_failed_checks(estimator):
     return failed
 
 
+def _expected_warnings(estimator, check_name):
+    """The warnings scikit-learn's checks provoke on purpose with their toy data, as
+    ``(category, message regex)``."""
+    loss = get_loss(estimator.loss)
+    out = []
+    if check_name.startswith("check_sample_weight"):
+        # 16 samples on 2 distinct rows, or 15 samples x 30 features: a t model that
+        # interpolates the data (no maximum of the likelihood), an epsilon tube holding
+        # every residual (no curvature), a Poisson fit in a valley without a minimum
+        if getattr(loss.likelihood, "joint_scale", False):
+            out.append((ConvergenceWarning, "the model interpolates the data"))
+        out.append((UserWarning, "information matrix is singular"))
+        if estimator.penalty is None:
+            out.append((ConvergenceWarning, r"did not converge: it stopped after \d+ iterations"))
+    return out
+
+
 @parametrize_with_checks(_estimators(), expected_failed_checks=_expected_failed_checks, xfail_strict=True)
 def test_sklearn_compatible(estimator, check):
-    check(estimator)
+    name = getattr(check, "func", check).__name__
+    if name == "check_regressors_train" and estimator.penalty is None:
+        # the check sets alpha = 0.01 on every linear regressor: without a penalty that
+        # is ignored, and the fit says so
+        with pytest.warns(UserWarning, match="penalty=None ignores alpha=0.01"):
+            check(estimator)
+        return
+    with warnings.catch_warnings():
+        for category, message in _expected_warnings(estimator, name):
+            warnings.filterwarnings("ignore", message=f".*{message}", category=category)
+        check(estimator)
 
 
 # ------------------------------------------------------------------ helpers

@@ -13,12 +13,14 @@ squared-error fit.
 
 import importlib.util
 import math
+import warnings
 
 import numpy as np
 import pytest
 from sklearn.linear_model import QuantileRegressor
 
 from skloss import MLELinearRegression, MLELogisticRegression
+from skloss.linear_model import TrivialOptimumWarning
 from skloss.losses import Interval, LogLoss, PoissonLoss, StudentT, get_loss, make_loss
 
 # ------------------------------------------------------------ regression twins
@@ -489,9 +491,18 @@ PWL_BINARY = [
 def test_piecewise_linear_binary_twin_is_fitted_exactly(builtin, twin, penalty):
     X, y = _classification_data(n=300)
     kw = {"penalty": penalty, "alpha": 0.01}
-    ref = MLELogisticRegression(builtin, cov_type=None, **kw).fit(X, y)
-    est = MLELogisticRegression(make_loss(task="classification", is_smooth=False, link="sign", name="hinge", **twin),
-                                cov_type=None, **kw).fit(X, y)
+    with warnings.catch_warnings(record=True) as ref_warned:
+        warnings.simplefilter("always")
+        ref = MLELogisticRegression(builtin, cov_type=None, **kw).fit(X, y)
+    with warnings.catch_warnings(record=True) as est_warned:
+        warnings.simplefilter("always")
+        est = MLELogisticRegression(make_loss(task="classification", is_smooth=False, link="sign", name="hinge",
+                                              **twin), cov_type=None, **kw).fit(X, y)
+    # the perceptron's optimum is the trivial w = 0 under any penalty: announced, for the
+    # twin as for the built-in; the hinge fits without a warning
+    expected = [TrivialOptimumWarning] if builtin.name == "perceptron" else []
+    assert [w.category for w in ref_warned] == expected
+    assert [w.category for w in est_warned] == expected
     assert est.objective_ == pytest.approx(ref.objective_, rel=1e-8, abs=1e-12)
     np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-5)
 
