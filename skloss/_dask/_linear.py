@@ -148,15 +148,21 @@ def _label_block(Xb, yb, swb):
     labels, inv = np.unique(np.asarray(yb).ravel(), return_inverse=True)
     k = labels.size
     counts = np.bincount(inv, minlength=k)
-    X2 = np.asarray(Xb, dtype=np.float64) ** 2
+    X = np.asarray(Xb, dtype=np.float64)
     s = None if swb is None else np.asarray(swb, dtype=np.float64).ravel()
     wsums = counts.astype(np.float64) if s is None else np.bincount(inv, weights=s, minlength=k)
-    colsq = np.empty((k, Xb.shape[1]))
-    for j in range(k):
-        rows = inv == j
-        colsq[j] = X2[rows].sum(axis=0) if s is None else s[rows] @ X2[rows]
-    out = {"labels": labels, "counts": counts, "wsums": wsums, "colsq": colsq,
-           "X_finite": bool(np.isfinite(Xb).all())}
+    X2 = X * X
+    if k <= 16:  # (the classes' weighted indicator columns times the squares: one BLAS product)
+        onehot = np.zeros((X.shape[0], k))
+        onehot[np.arange(X.shape[0]), inv] = 1.0 if s is None else s
+        colsq = onehot.T @ X2
+    else:
+        colsq = np.empty((k, X.shape[1]))
+        for j in range(k):
+            rows = inv == j
+            colsq[j] = X2[rows].sum(axis=0) if s is None else s[rows] @ X2[rows]
+    finite = bool(np.isfinite(colsq).all()) or bool(np.isfinite(X).all())  # (squares may overflow)
+    out = {"labels": labels, "counts": counts, "wsums": wsums, "colsq": colsq, "X_finite": finite}
     if s is not None:
         out["sw_finite"] = bool(np.isfinite(s).all())
         out["sw_min"] = float(s.min()) if s.size else np.inf
@@ -289,6 +295,8 @@ def fit_logistic(est, X, y, sample_weight=None):
             if sub is not None:
                 obj.adopt_subsample(*sub)
             coef0, fixed, invariant = _logistic_start(est, obj, loss, totals, warm, k_out, penalised)
+            if loss.likelihood is not None:  # (the log-likelihood in every Newton pass)
+                obj.also = (_block_loglik, (loss.likelihood, None))
             res = _run_solver_sep(est, obj, coef0, fixed, loss, penalised)
             coef, objective_value = res.coef, res.objective
             if mode == "multinomial" and invariant:
@@ -432,8 +440,10 @@ def _logistic_start(est, obj, loss, totals, warm, k_out, penalised):
 
 
 def _block_loglik(obj, coef, args):
+    from ._inference import _raw
+
     likelihood, scale = args
-    raw = obj.raw_prediction(coef)
+    raw = _raw(obj, coef)
     if scale is None:
         return float(likelihood.loglik(obj.y, raw, sample_weight=obj.sample_weight))
     return float(likelihood.loglik(obj.y, raw, scale, obj.sample_weight))
@@ -446,7 +456,10 @@ def _logistic_inference(est, obj, coef, res, loss, mode, classes, feature_names,
     n_obs = obj.weight_sum
     n_params = coef.size - (obj.n_features + obj.fit_intercept if mode == "multinomial" else 0)
     if likelihood is not None:  # (the full log-likelihood, block-wise: any loss)
-        loglik = float(obj.block_sum(_block_loglik, coef, (likelihood, None)))
+        loglik = obj.also_value(coef) if obj.also is not None else None  # (from the last pass)
+        if loglik is None:
+            loglik = obj.block_sum(_block_loglik, coef, (likelihood, None))
+        loglik = float(loglik)
         attrs.update(est._loglik_attrs(loglik, n_params, n_obs))
     else:
         attrs.update({"loglik_": None, "aic_": None, "bic_": None})
@@ -534,6 +547,9 @@ def fit_linear(est, X, y, sample_weight=None, offset=None):
                         coef0 = pre.coef
                 except (ValueError, np.linalg.LinAlgError):
                     pass
+        from ._inference import dask_mle_scale, inference_also, regression_inference_attrs
+
+        obj.also = inference_also(est, obj, loss)  # (the inference's pieces in every Newton pass)
         res = est._run_solver(obj, coef0)
         w, b = obj.split(res.coef)
         coef = np.array(w, dtype=np.float64)
@@ -541,12 +557,10 @@ def fit_linear(est, X, y, sample_weight=None, offset=None):
         attrs = {"loss_": loss, "solver_": res.solver, "coef_": coef.astype(X.dtype, copy=False),
                  "intercept_": intercept, "n_iter_": int(res.n_iter), "converged_": bool(res.converged),
                  "objective_": float(res.objective)}
-        from ._inference import dask_mle_scale, regression_inference_attrs
-
-        scale = dask_mle_scale(obj, res.coef, loss)
+        scale, loglik = dask_mle_scale(obj, res.coef, loss, with_loglik=True)
         attrs["scale_"] = scale
         attrs.update(regression_inference_attrs(est, obj, res.coef, loss, scale, l1_reg + l2_reg > 0,
-                                                _feature_names(est, names, p)))
+                                                _feature_names(est, names, p), loglik=loglik))
     finally:
         obj.close()
     attrs.update(_input_attrs(names, p))
@@ -554,14 +568,95 @@ def fit_linear(est, X, y, sample_weight=None, offset=None):
 
 
 # ===================================================================== distribution
+def _column_objective(loss, obj, j):
+    """Column ``j`` of a block as the intercept-only objective of ``loss``."""
+    from skloss.linear_model._objective import LinearObjective
+
+    x = np.asarray(loss.validate_y(np.asarray(obj.X[:, j], dtype=np.float64)), dtype=np.float64)
+    return LinearObjective(loss, np.empty((x.size, 0)), x, obj.sample_weight, fit_intercept=True)
+
+
+def _dist_block_newton(obj, coef, args):
+    """Each listed column's summed loss, gradient and Hessian at its location."""
+    loss, raws, cols = args
+    out = np.zeros((len(cols), 3))
+    for i, j in enumerate(cols):
+        o = _column_objective(loss, obj, j)
+        ws = o.weight_sum
+        if ws > 0:
+            f, g, H = o.value_grad_hessian(np.array([raws[i]]))
+            out[i] = (f * ws, g[0] * ws, H()[0, 0] * ws)
+    return out
+
+
+def _dist_block_logliks(obj, coef, args):
+    """Each listed column's summed log-likelihood at its location and at each of its
+    scales (``scales[i]`` an array, or None for a likelihood without a scale)."""
+    loss, lik, raws, scales, cols = args
+    out = []
+    with np.errstate(all="ignore"):
+        for i, j in enumerate(cols):
+            o = _column_objective(loss, obj, j)
+            raw = np.full(o.n_samples, raws[i])
+            if scales[i] is None:
+                out.append(np.array([float(lik.loglik(o.y, raw, None, o.sample_weight))]))
+                continue
+            vals = np.empty(len(scales[i]))
+            for k, sc in enumerate(scales[i]):
+                try:
+                    vals[k] = float(lik.loglik(o.y, raw, sc, o.sample_weight))
+                except (ValueError, FloatingPointError, OverflowError):
+                    vals[k] = -np.inf
+            out.append(vals)
+    return np.vstack(out)
+
+
+def _lockstep_newton(obj, loss, r, max_iter=100):
+    """The intercept-only optimum of every column at once: one-dimensional Newton
+    per column, all columns in each round trip (a column stops once its Newton step
+    is below 1e-7 of its location, after taking it: at the quadratic rate the error
+    left is of the order of that step squared).  An increase of a column's loss
+    halves its step.  Returns the locations and the columns that did not converge."""
+    p = r.size
+    done = np.zeros(p, dtype=bool)
+    prev = [None] * p  # (location, summed loss) of the last accepted point
+    step = np.zeros(p)
+    for _ in range(max_iter):
+        cols = np.flatnonzero(~done)
+        if cols.size == 0:
+            break
+        got = np.asarray(obj.block_sum(_dist_block_newton, np.zeros(1), (loss, r[cols], cols)))
+        for i, j in enumerate(cols):
+            f, g, H = got[i]
+            if prev[j] is not None and not (np.isfinite(f) and f <= prev[j][1] + 1e-13 * abs(prev[j][1])):
+                step[j] *= 0.5  # (the loss went up: back-track from the last accepted point)
+                r[j] = prev[j][0] + step[j]
+                if abs(step[j]) <= 1e-12 * max(1.0, abs(prev[j][0])):
+                    r[j], done[j] = prev[j][0], True
+                continue
+            if not (np.isfinite(g) and np.isfinite(H) and H > 0):
+                done[j] = True
+                r[j] = np.nan  # (no Newton step: the caller falls back)
+                continue
+            prev[j] = (r[j], f)
+            step[j] = -g / H
+            r[j] += step[j]
+            if abs(step[j]) <= 1e-7 * max(1.0, abs(prev[j][0])):
+                done[j] = True
+    return r, np.flatnonzero(~done | ~np.isfinite(r))
+
+
 def fit_distribution(est, X, sample_weight=None):
-    """:meth:`MLEDistribution.fit` on dask inputs: per column, the constant that
-    minimises the mean loss (Newton on block sums), then the scale."""
+    """:meth:`MLEDistribution.fit` on dask inputs: every column's location (the
+    constant that minimises its mean loss) by one-dimensional Newton steps, all
+    columns in each round trip, then every column's scale by :func:`scale_search`,
+    all columns in each round trip (the log-likelihood comes with it; one more
+    round trip gives it for a likelihood without a scale)."""
     import dask
 
-    from skloss.linear_model._solvers import solve
+    from skloss.linear_model._scale import mle_scale
 
-    from ._inference import dask_mle_scale
+    from ._inference import scale_search
 
     est._validate_params()
     loss, lik = est._resolve()
@@ -578,40 +673,50 @@ def fit_distribution(est, X, sample_weight=None):
     extra = {"sub_X": X[rows]}
     if sw is not None:
         extra["sub_sw"] = sw[rows]
+        extra["ws"] = sw.sum(dtype=np.float64)
     got = _data_checks(X, None, sw, extra=extra)
     has_scale = bool(getattr(lik, "has_scale", False))
-    raw, scale = np.empty(p), np.empty(p)
-    loglik = 0.0
-    empty = X[:, :0]
-    for j in range(p):
-        xj = X[:, j].map_blocks(_validate_y_block, loss, dtype=np.float64)
-        obj = DaskLinearObjective(loss, empty, xj, sw, fit_intercept=True)
-        obj.adopt_subsample(np.empty((got["sub_X"].shape[0], 0)), _validate_y_block(got["sub_X"][:, j], loss),
-                            got.get("sub_sw"))
-        try:
-            sub = obj.subsample(_START_ROWS)
-            if isinstance(sub, DaskLinearObjective):  # (never: a column subsample is small)
-                sub = None
-            if sub is not None and sub is not obj:
-                r0 = float(loss.init_raw_prediction(sub.y, sub.sample_weight))
-            else:
-                ys, ss = _compute(xj, sw)
-                r0 = float(loss.init_raw_prediction(ys, ss))
-            res = solve(obj, np.array([r0]), "newton-cholesky" if loss.has_hessian else "lbfgs",
-                        tol=1e-12, max_iter=100)
-            r = float(res.coef[0])
-            s = dask_mle_scale(obj, res.coef, loss) if has_scale else None
-            if has_scale and not (s is not None and s > 0 and np.isfinite(s)):
-                raise ValueError(
-                    f"Column {j} has a maximum-likelihood scale of {s!r} (a constant column, or an "
-                    "exact fit): the distribution is degenerate.")
-            with np.errstate(all="ignore"):
-                loglik += float(obj.block_sum(_block_loglik, res.coef, (lik, s if has_scale else None)))
-        finally:
-            obj.close()
-        raw[j] = r
-        scale[j] = s if has_scale else np.nan
-    n_obs = float(n if sw is None else obj.weight_sum)
+    sub_sw = got.get("sub_sw")
+    sub_cols = [np.asarray(_validate_y_block(got["sub_X"][:, j], loss)) for j in range(p)]  # (domain errors)
+    r0 = np.array([float(loss.init_raw_prediction(c, sub_sw)) for c in sub_cols])
+    # (the block objective only carries the rows: every block function reads its columns)
+    from skloss.losses import get_loss
+
+    obj = DaskLinearObjective(get_loss("squared_error"), X, X[:, 0], sw, fit_intercept=True, persist=False,
+                              weight_sum=got.get("ws"))
+    try:
+        raw, failed = _lockstep_newton(obj, loss, r0.copy())
+        for j in failed:  # (never seen: a column without a Newton step; the shared solver)
+            raw[j] = _solve_column(loss, X, sw, j, r0[j])
+        if has_scale:
+            starts = [mle_scale(loss, c, np.full(c.size, raw[j]), sub_sw) for j, c in enumerate(sub_cols)]
+
+            def evaluate(scales):
+                cols = [j for j in range(p) if scales[j] is not None]
+                vals = obj.block_sum(_dist_block_logliks, np.zeros(1),
+                                     (loss, lik, raw[cols], [scales[j] for j in cols], cols))
+                out = [None] * p
+                for i, j in enumerate(cols):
+                    out[j] = vals[i]
+                return out
+
+            found = scale_search(starts, evaluate)
+            scale = np.array([np.nan if s is None else s for s, _ in found])
+            logliks = np.array([np.nan if v is None else v for _, v in found])
+            for j in range(p):
+                s = found[j][0]
+                if not (s is not None and s > 0 and np.isfinite(s)):
+                    raise ValueError(
+                        f"Column {j} has a maximum-likelihood scale of {s!r} (a constant column, or an "
+                        "exact fit): the distribution is degenerate.")
+        else:
+            scale = np.full(p, np.nan)
+            logliks = np.asarray(obj.block_sum(_dist_block_logliks, np.zeros(1),
+                                               (loss, lik, raw, [None] * p, list(range(p))))).ravel()
+        loglik = float(np.sum(logliks))
+    finally:
+        obj.close()
+    n_obs = float(n if sw is None else got["ws"])
     k = p * (1 + int(has_scale))
     # the likelihood's own (fixed) shape parameters, as the in-memory fit reports them
     shape = {name: float(value) for name, value in lik.get_params().items()
@@ -625,3 +730,16 @@ def fit_distribution(est, X, sample_weight=None):
     attrs.update(_input_attrs(names, p))
     return _finish(est, attrs, names)
 
+
+def _solve_column(loss, X, sw, j, r0):
+    """One column's location by the shared solver on its own dask objective."""
+    from skloss.linear_model._solvers import solve
+
+    xj = X[:, j].map_blocks(_validate_y_block, loss, dtype=np.float64)
+    obj = DaskLinearObjective(loss, X[:, :0], xj, sw, fit_intercept=True)
+    try:
+        res = solve(obj, np.array([r0]), "newton-cholesky" if loss.has_hessian else "lbfgs", tol=1e-12,
+                    max_iter=100)
+    finally:
+        obj.close()
+    return float(res.coef[0])
