@@ -76,33 +76,12 @@ def make_data(n, p, chunk_rows, seed=0):
     return X, y_bin, y_poi
 
 
-class CountTrips:
-    """Blocking client -> cluster round trips (``Client.get``: every compute) in the block."""
-
-    def __enter__(self):
-        from distributed import Client
-
-        self.n = 0
-        self._get = get = Client.get
-
-        def counting(client, *a, **k):
-            self.n += 1
-            return get(client, *a, **k)
-
-        Client.get = counting
-        return self
-
-    def __exit__(self, *exc):
-        from distributed import Client
-
-        Client.get = self._get
-
-
 def run_skloss(kind, X, y):
     from skloss import MLELinearRegression, MLELogisticRegression
+    from skloss._dask._utils import CountRoundTrips
 
     est = MLELogisticRegression() if kind == "logistic" else MLELinearRegression(loss="poisson")
-    with PeakRSS() as mem, CountTrips() as trips:
+    with PeakRSS() as mem, CountRoundTrips() as trips:
         t0 = time.perf_counter()
         est.fit(X, y)
         seconds = time.perf_counter() - t0

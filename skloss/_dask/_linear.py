@@ -126,12 +126,6 @@ def _data_checks(X, y=None, sw=None, off=None, extra=None):
     return {k[len("extra:"):]: v for k, v in got.items() if k.startswith("extra:")}
 
 
-def _column_sq(X, sw):
-    """Weighted column sums of squares (the solvers' units), lazily."""
-    X2 = X.astype(np.float64) ** 2
-    return X2.sum(axis=0) if sw is None else (X2 * sw.astype(np.float64)[:, None]).sum(axis=0)
-
-
 def _probe(obj, k_out):
     """A small in-memory objective on the first rows (shape questions, not fitting)."""
     from skloss.linear_model._objective import LinearObjective
@@ -195,6 +189,55 @@ def _label_pass(X, labels, sw, rows):
         stats["sw_finite"] &= b.get("sw_finite", True)
         stats["sw_min"] = min(stats["sw_min"], b.get("sw_min", np.inf))
     return stats, sub
+
+
+def _regression_block(Xb, yb, swb, offb):
+    """A block's (weighted) column sums of squares and the checks of its values."""
+    X = np.asarray(Xb, dtype=np.float64)
+    s = None if swb is None else np.asarray(swb, dtype=np.float64).ravel()
+    X2 = X * X
+    colsq = X2.sum(axis=0) if s is None else s @ X2
+    out = {"colsq": colsq, "X_finite": bool(np.isfinite(colsq).all()) or bool(np.isfinite(X).all()),
+           "y_finite": bool(np.isfinite(np.asarray(yb)).all())}
+    if s is not None:
+        out.update(sw_finite=bool(np.isfinite(s).all()), sw_min=float(s.min()) if s.size else np.inf,
+                   ws=float(s.sum()))
+    if offb is not None:
+        out["off_finite"] = bool(np.isfinite(np.asarray(offb)).all())
+    return out
+
+
+def _regression_checks(X, y, sw, off, rows):
+    """:func:`_regression_block` over the blocks and the rows ``rows`` of ``X``, ``y``,
+    ``sw``, ``off`` (None: none), in one round trip; raises on bad values."""
+    import dask
+    from dask import delayed
+
+    run = delayed(_regression_block, pure=True)
+    parts = [a.to_delayed().ravel().tolist() if a is not None else [None] * X.numblocks[0]
+             for a in (X, y, sw, off)]
+    tasks = [run(*(part[i] for part in parts)) for i in range(X.numblocks[0])]
+    extra = [] if rows is None else [a if a is None else a[rows] for a in (X, y, sw, off)]
+    got = dask.compute(*tasks, *extra)
+    blocks, sub = got[:len(tasks)], (got[len(tasks):] if rows is not None else None)
+    if not all(b["X_finite"] for b in blocks):
+        raise ValueError("Input X contains NaN or infinity.")
+    if not all(b["y_finite"] for b in blocks):
+        raise ValueError("Input y contains NaN or infinity.")
+    stats = {"colsq": np.sum([b["colsq"] for b in blocks], axis=0)}
+    if sw is not None:
+        if not all(b["sw_finite"] for b in blocks):
+            raise ValueError("sample_weight contains NaN or infinity.")
+        if min(b["sw_min"] for b in blocks) < 0:
+            raise ValueError("Negative values in data passed to `sample_weight`.")
+        stats["ws"] = float(np.sum([b["ws"] for b in blocks]))
+        if not stats["ws"] > 0:
+            raise ValueError("sample_weight must have a positive sum.")
+    if off is not None and not all(b["off_finite"] for b in blocks):
+        raise ValueError("offset contains NaN or infinity.")
+    if sub is not None:
+        stats.update(sub_X=sub[0], sub_y=sub[1], sub_sw=sub[2], sub_off=sub[3])
+    return stats
 
 
 def _compute(*arrays):
@@ -503,18 +546,11 @@ def fit_linear(est, X, y, sample_weight=None, offset=None):
     sw = dask_vector(sample_weight, chunks, name="sample_weight", dtype=np.float64)
     off = dask_vector(offset, chunks, name="offset", dtype=np.float64)
     X, yd, sw, off = dask.persist(X, yd, sw, off)
-    extra = {"colsq": _column_sq(X, sw)}
-    if sw is not None:
-        extra["ws"] = sw.sum(dtype=np.float64)
     m = max(10000, 20 * (p + 1))
+    # one pass, one task per block: the checks, the column scales, the weight sum and
+    # the strided subsample the start and the solvers ask for
     rows = subsample_rows(n, p, X.dtype) if (n >= 4 * m or subsample_wanted(n, p + 1)) else None
-    if rows is not None:  # (the strided subsample the start and the solvers ask for, in the same pass)
-        extra.update({"sub_X": X[rows], "sub_y": yd[rows]})
-        if sw is not None:
-            extra["sub_sw"] = sw[rows]
-        if off is not None:
-            extra["sub_off"] = off[rows]
-    got = _data_checks(X, yd, sw, off, extra=extra)
+    got = _regression_checks(X, yd, sw, off, rows)
     obj = DaskLinearObjective(loss, X, yd, sw, fit_intercept=est.fit_intercept, l2_reg=l2_reg,
                               l1_reg=l1_reg, offset=off, column_sq=got["colsq"], weight_sum=got.get("ws"),
                               persist=X.dtype != np.float64)  # (persisted above; a float32 X casts y)

@@ -275,7 +275,8 @@ class DaskLinearObjective:
 
     def _near_end(self, c):
         """Whether the step from the last Newton point to ``c`` moved the raw prediction
-        by at most 1e-3 (a bound on its RMS change, in the link's units: scale-free):
+        by at most 1e-3 (its RMS change as for uncorrelated columns, in the link's
+        units: scale-free):
         Newton's steps shrink quadratically, so the pass that certifies convergence
         follows such a step; earlier passes skip the ``also`` reduction (a miss costs
         one more pass for the inference, never a wrong answer)."""
@@ -289,7 +290,8 @@ class DaskLinearObjective:
         if W.size:
             if self._column_rms is None:  # (the column scales unknown: no guess)
                 return False
-            moved = float(np.max(W @ np.asarray(self._column_rms, dtype=np.float64)[:W.shape[1]]))
+            rms = np.asarray(self._column_rms, dtype=np.float64)[:W.shape[1]]
+            moved = float(np.max(np.sqrt((W * W) @ (rms * rms))))
         if self.fit_intercept:
             moved += float(np.max(np.abs(b)))
         return moved <= 1e-3

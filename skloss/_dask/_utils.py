@@ -7,7 +7,7 @@ module and it carries a task graph), so checking an input never imports dask.
 import numpy as np
 
 __all__ = ["is_dask_collection", "any_dask", "dask_rows", "dask_vector", "checked_compute",
-           "EXTRA_HINT"]
+           "CountRoundTrips", "EXTRA_HINT"]
 
 EXTRA_HINT = 'install the optional dependencies with pip install "skloss[dask]"'
 
@@ -105,3 +105,27 @@ def checked_compute(checks):
     keys = list(checks)
     values = dask.compute(*[checks[k] for k in keys])
     return {k: (v.item() if hasattr(v, "item") and np.ndim(v) == 0 else v) for k, v in zip(keys, values)}
+
+
+class CountRoundTrips:
+    """Context manager counting the blocking client -> cluster round trips
+    (``distributed.Client.get``: every ``compute``) made inside it, in ``.n``
+    (the benchmark's and the tests' measure of a fit's latency cost)."""
+
+    def __enter__(self):
+        from distributed import Client
+
+        self.n, self._get = 0, Client.get
+        get = self._get
+
+        def counting(client, *args, **kwargs):
+            self.n += 1
+            return get(client, *args, **kwargs)
+
+        Client.get = counting
+        return self
+
+    def __exit__(self, *exc):
+        from distributed import Client
+
+        Client.get = self._get

@@ -15,6 +15,7 @@ da = pytest.importorskip("dask.array", reason=REASON)
 pytest.importorskip("distributed", reason=REASON)
 
 from skloss import MLEDistribution, MLELinearRegression, MLELogisticRegression  # noqa: E402
+from skloss._dask._utils import CountRoundTrips  # noqa: E402
 
 N, P, CHUNK = 3000, 4, 700  # (five row blocks, the last one short)
 
@@ -33,28 +34,6 @@ def _data(seed=0):
 
 def _d(a):
     return da.from_array(a, chunks=(CHUNK,) + a.shape[1:])
-
-
-class _CountTrips:
-    """Blocking client -> cluster round trips (``Client.get``: every compute) in the block."""
-
-    def __enter__(self):
-        from distributed import Client
-
-        self.n, self._get = 0, Client.get
-        get = self._get
-
-        def counting(client, *a, **k):
-            self.n += 1
-            return get(client, *a, **k)
-
-        Client.get = counting
-        return self
-
-    def __exit__(self, *exc):
-        from distributed import Client
-
-        Client.get = self._get
 
 
 def _same_fit(a, b, names=("coef_", "intercept_", "bse_", "loglik_", "aic_", "bic_", "scale_", "dispersion_")):
@@ -149,7 +128,7 @@ def test_distribution_matches_in_memory(client, loss):
     rng = np.random.default_rng(4)
     X = rng.gamma(2.0, 1.5, size=(N, 2)) if loss == "gamma" else rng.poisson(3.0, size=(N, 2)).astype(float)
     ref = MLEDistribution(loss=loss).fit(X)
-    with _CountTrips() as trips:
+    with CountRoundTrips() as trips:
         got = MLEDistribution(loss=loss).fit(_d(X))
     _same_fit(got, ref, ("raw_location_", "location_", "scale_", "loglik_", "aic_", "bic_"))
     # every column in each round trip: the checks, the Newton passes (3 measured), the
@@ -288,7 +267,7 @@ def test_many_rows_fit_matches_in_memory_with_few_round_trips(client, case):
         args, kw = (y,), {"sample_weight": sw}
         dargs, dkw = (da.from_array(y, chunks=12000),), {"sample_weight": swd}
     ref = make().fit(X, *args, **kw)
-    with _CountTrips() as trips:
+    with CountRoundTrips() as trips:
         got = make().fit(Xd, *dargs, **dkw)
     _same_fit(got, ref)
     # (measured: 5-6 for one fit -- the checks, 4 Newton passes carrying the Hessian and
