@@ -120,3 +120,33 @@ def test_summary_prints_a_header_and_the_whole_table(frame):
             for name in est.param_names_:
                 assert name in text
             assert f"{est.loglik_:.6g}" in text
+
+
+def test_custom_loss_hyperparameters_are_tunable_in_a_grid():
+    # make_loss(params=...) passes each hyperparameter to the scalar functions, so a
+    # ``loss__<param>`` grid tunes a custom loss as it tunes a built-in one; the
+    # reference is the built-in Huber loss at the same delta
+    from skloss.losses import make_loss
+
+    def loss(y, r, delta):
+        u = abs(y - r)
+        return 0.5 * u * u if u <= delta else delta * (u - 0.5 * delta)
+
+    def grad(y, r, delta):
+        u = r - y
+        return u if abs(u) <= delta else (delta if u > 0 else -delta)
+
+    def hess(y, r, delta):
+        return 1.0 if abs(r - y) <= delta else 0.0
+
+    custom = make_loss(loss, grad, hess, params={"delta": 1.0}, name="my_huber")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(150, 2))
+    y = X @ [1.0, -1.0] + rng.standard_t(2, 150)
+    grid = GridSearchCV(MLELinearRegression(custom, cov_type=None), {"loss__delta": [0.4, 3.0]}, cv=3).fit(X, y)
+    ref = GridSearchCV(MLELinearRegression(get_loss("huber"), cov_type=None), {"loss__delta": [0.4, 3.0]},
+                       cv=3).fit(X, y)
+    np.testing.assert_allclose(grid.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"], rtol=1e-6)
+    assert grid.best_params_ == ref.best_params_
+    assert grid.best_estimator_.loss_.delta == ref.best_params_["loss__delta"]
+    np.testing.assert_allclose(grid.best_estimator_.coef_, ref.best_estimator_.coef_, atol=1e-6)
