@@ -2,11 +2,14 @@
 
 On a 2-worker ``distributed.LocalCluster`` (separate processes), a dask array of
 ``--rows`` x ``--cols`` float64 (default 2,000,000 x 25: 400 MB) generated on the
-workers in row chunks, with a binary log-loss target and a Poisson target:
+workers in row chunks, with a binary log-loss target and a Poisson target, persisted
+on the workers before any timing (for both tools: dask-glm's design with its column
+of ones is persisted too):
 
 * skloss on the dask array (``MLELogisticRegression`` / ``MLELinearRegression(loss="poisson")``):
-  time to its converged fit, and the client process's peak resident-memory growth
-  during the fit (sampled every 2 ms);
+  time to its converged fit (checks and standard errors included), its blocking
+  round trips (``CountRoundTrips``), and the client process's peak resident-memory
+  growth during the fit (sampled every 2 ms);
 * dask-glm 0.4's ``newton``, ``lbfgs`` and ``admm`` (unpenalised, with a column of
   ones for the intercept, tolerances tight enough to reach 1e-6 where they can;
   ADMM is capped at 10 iterations: each is a local L-BFGS fit on every chunk, and

@@ -309,8 +309,12 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             W = np.atleast_2d(np.asarray(W, dtype=np.float64))
             b = np.atleast_1d(np.asarray(b, dtype=np.float64)) if self.fit_intercept else np.zeros(k_out)
             n_iter, converged = res.n_iter, res.converged
-            attrs.update(self._likelihood_inference(obj, coef, loss, mode, classes, feature_names, cov_type,
-                                                    sw_arg, penalised, res))
+            # (at a trivial optimum there is no information to invert: no covariance
+            # is computed, and the block below reports NaN standard errors)
+            trivial = _trivial_optimum(loss, W, b, y_idx, n_classes)
+            attrs.update(self._likelihood_inference(obj, coef, loss, mode, classes, feature_names,
+                                                    None if trivial else cov_type, sw_arg, penalised, res))
+            attrs["cov_type_"] = cov_type
         else:  # one-vs-rest: K independent binary fits (the K-score form is separable)
             Ws, bs, n_iter, converged, objective_value = [], [], 0, True, 0.0
             blocks, params, names = [], [], []
@@ -341,7 +345,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
                           "cov_type_": cov_type,
                           "bse_": None if cov is None else np.sqrt(np.maximum(np.diag(cov), 0.0)),
                           "loglik_": None, "aic_": None, "bic_": None})
-        if _trivial_optimum(loss, W, b, y_idx, n_classes):
+        if trivial if mode in ("binary", "multinomial") else _trivial_optimum(loss, W, b, y_idx, n_classes):
             note = (f"w = 0, b = 0 is the optimum: every sample's {loss.name!r} loss is zero "
                     "there (a loss without a margin), with or without a penalty; the fit says "
                     "nothing about the data and has no standard errors")
@@ -354,10 +358,10 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             W, b = np.zeros_like(W), np.zeros_like(b)
             if attrs.get("params_") is not None:
                 attrs["params_"] = np.zeros_like(attrs["params_"])
-            cov = attrs.get("covariance_")
-            if cov is not None:
-                attrs["covariance_"] = np.full_like(cov, np.nan)
-                attrs["bse_"] = np.full(cov.shape[0], np.nan)
+            if cov_type is not None and attrs.get("params_") is not None:
+                k = attrs["params_"].size
+                attrs["covariance_"] = np.full((k, k), np.nan)
+                attrs["bse_"] = np.full(k, np.nan)
             attrs["_inference_note"] = note
         else:
             attrs["_inference_note"] = None

@@ -40,6 +40,7 @@ import time
 
 import numpy as np
 
+from ..losses._capabilities import kinks_of
 from ._solver_common import NonFinite, ProblemScale, SolverResult, overflow_error, quiet_blas
 from ._solver_lbfgs import lbfgs
 from ._solver_newton import Newton
@@ -93,6 +94,10 @@ def solve(objective, coef0, solver, *, tol=1e-6, max_iter=1000, verbose=0, fixed
             nnz=objective.X.nnz if objective.sparse else None)
     free = None if fixed is None or not np.any(fixed) else ~np.asarray(fixed, dtype=bool)
     start = time.perf_counter()
+    done = _start_if_minimiser(objective, coef0)
+    if done is not None:
+        done.extra["seconds"] = time.perf_counter() - start
+        return done
     try:
         with quiet_blas(objective), np.errstate(over="ignore", invalid="ignore"):
             res = _dispatch(objective, coef0, solver, tol, max_iter, verbose, free, fixed)
@@ -102,6 +107,45 @@ def solve(objective, coef0, solver, *, tol=1e-6, max_iter=1000, verbose=0, fixed
         raise overflow_error(objective, "solution")
     res.extra["seconds"] = time.perf_counter() - start
     return res
+
+
+def _loss_minimum(loss, n_outputs):
+    """The minimum of the loss over the raw scores, the same for every sample, when
+    the loss declares a form that gives it (else None): a convex piecewise-linear
+    loss ``max_j (s_j u + c_j)`` attains it at a kink (unbounded below when every
+    slope has one sign); a Crammer-Singer form ``max(0, ...)`` has minimum 0."""
+    if n_outputs > 1:
+        return 0.0 if loss.multiclass_margin is not None else None
+    pieces = loss._normalised_pieces()
+    if pieces is None or min(a for a, _ in pieces) > 0 or max(a for a, _ in pieces) < 0:
+        return None
+    if len(pieces) == 1:  # (one piece of slope 0: a constant)
+        return float(pieces[0][1])
+    return min(max(a * u + c for a, c in pieces) for u in kinks_of(pieces))
+
+
+def _start_if_minimiser(objective, coef0):
+    """A result when ``coef0`` is provably a global minimiser, else None.
+
+    It is when the penalty is at its minimum there (every penalised coefficient is
+    zero, or there is no penalty) and every sample's loss is at the loss's
+    minimum over all raw scores: no point can do better on either term (the
+    perceptron at ``w = 0``, whose loss is zero for every sample there, under
+    any penalty).  One pass over ``X``, counted as one iteration.
+    """
+    lower = _loss_minimum(objective.loss, objective.n_outputs)
+    if lower is None:
+        return None
+    penalised = objective.penalised_mask()
+    if (objective.l1_reg or objective.l2_reg) and np.any(coef0[penalised] != 0.0):
+        return None
+    value = objective.data_value(coef0)
+    if not value <= lower + 4.0 * np.finfo(float).eps * max(1.0, abs(lower)):
+        return None
+    # (n_iter 1: the pass that certified it; scikit-learn expects n_iter_ >= 1)
+    return SolverResult(coef0.copy(), objective.total_value(coef0), 1, True, "start",
+                        "the start is a global minimiser: every sample's loss is at its minimum "
+                        "and the penalty at zero", 0.0)
 
 
 def _exact(objective, coef0, tol, max_iter, verbose, fixed):
