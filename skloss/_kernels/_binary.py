@@ -33,11 +33,15 @@ from ._math import _exp, _log1p01, _sigmoid_parts, _weight  # noqa: E402,F401
 # loss = log(1 + exp(r)) - t r ;  grad = sigma(r) - t ;  hess = p (1 - p)
 
 
-@njit(inline="always")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _logistic_point(t, r):
     # loss, gradient, hessian from one e = exp(-|r|); the gradient is formed
     # from e so that sigma(r) - 1 keeps its relative precision for large r.
-    # Select-only control flow: the loops below vectorise.
+    # Select-only control flow: the loops below vectorise.  Compiled once on its
+    # own (IEEE arithmetic, fastmath=False stated so that no caller's flags are
+    # inherited) and inlined by LLVM into every loop that calls it: inlining it
+    # at the numba level into the five loops of the driver made ``log_loss``
+    # compile in 4.2 s CPU instead of 1.3 s, at the same speed.
     e = _exp(-abs(r))
     inv = 1.0 / (1.0 + e)
     lp = _log1p01(e)
@@ -125,7 +129,7 @@ def kl_divergence(y, raw, sw, params, out_loss, out_grad, out_hess):
 # loss = -[y log Phi(r) + (1 - y) log Phi(-r)]
 
 
-@njit(inline="always")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _log_ndtr_mills(x):
     # returns (log Phi(x), M(x) = phi(x) / Phi(x), M(x) (x + M(x)))
     # M(x) (x + M(x)) = -d^2/dx^2 log Phi(x) is in (0, 1).
@@ -159,7 +163,7 @@ def _log_ndtr_mills(x):
     return -0.5 * u * u - _LOG_SQRT2PI - math.log(m), m, c * m
 
 
-@njit(inline="always")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _probit_point(yi, r):
     if yi == 1.0 or yi == 0.0:
         z = 2.0 * yi - 1.0
@@ -443,7 +447,7 @@ def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
 from numba import prange  # noqa: E402
 
 _ROWS_FAST = {"reassoc", "contract", "nsz"}
-_logistic_point_ieee = njit(forceinline=True, error_model="numpy", fastmath=False)(_logistic_point.py_func)
+_logistic_point_ieee = _logistic_point  # (compiled on its own, IEEE arithmetic)
 
 
 _BLOCK = 256  # rows per block: 256 x p values stay in cache from the first loop to the last

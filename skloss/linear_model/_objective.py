@@ -476,10 +476,16 @@ class LinearObjective:
             hessp.diagonal = np.append(diag, float(np.sum(h)) * scale) if self.fit_intercept else diag
             self._last_hessp = (np.array(coef, dtype=np.float64), value, grad, hessp)
             return value, grad, hessp
-        value, grad = self.value_grad(coef)
-        raw = self.raw_prediction(coef)
+        if self._fused and k == 1:
+            # value, gradient and Hessian weights in the one fused pass
+            value, grad, h = self._fused_pass(coef, want_h=True)
+            raw = None
+        else:
+            value, grad = self.value_grad(coef)
+            raw = self.raw_prediction(coef)
         if k == 1:
-            h = self._lossfn.hessian(y, raw, sw)
+            if raw is not None:
+                h = self._lossfn.hessian(y, raw, sw)
 
             def hessp(v):
                 vw, vb = self.split(v)
@@ -534,11 +540,15 @@ class LinearObjective:
         return self._hessian(coef, self.l2_reg)
 
     def _hessian(self, coef, l2_reg):
-        raw = self.raw_prediction(coef)
         X, k, p = self.X, self.n_outputs, self.n_features
         y, sw = self.y, self.sample_weight
         fi = self.fit_intercept
         scale = 1.0 / self.weight_sum
+        if k == 1 and self._fused:
+            # the Hessian weights from the fused pass the solver already compiled,
+            # not from the element-wise kernel family
+            return self._gram(self._fused_pass(coef, want_h=True)[2], l2_reg)
+        raw = self.raw_prediction(coef)
         if k == 1:
             h = np.asarray(self._lossfn.hessian(y, raw, sw), dtype=np.float64)
             return self._gram(h, l2_reg)
@@ -577,6 +587,15 @@ class LinearObjective:
         idx = np.arange(k * p)
         H[idx, idx] += l2_reg
         return H
+
+
+def few_rows_loss(loss, multiclass):
+    """The loss to evaluate on a few rows (a check at the fit, not a pass over the
+    data): its NumPy twin where it has one, so that a fit whose passes run in a
+    fused kernel compiles no element-wise kernel for such a check; else the loss."""
+    if loss.fused_linear_kernel(sparse=False, multiclass=multiclass) in _NUMPY_TWINS:
+        return _NumpyLogLoss(loss)
+    return loss
 
 
 class _NumpyLogLoss:
