@@ -23,7 +23,8 @@ from skloss.utils._state import keeps_state_on_error
 from ._base import MLELinearModel
 from ._solver_exact import has_exact_solver, solve_exact
 from ._linear_inference import RegressionInferenceMixin
-from ._lstsq import least_squares
+from ._lstsq import information_inverse, least_squares
+from ._solver_cd import least_squares_cd
 from ._objective import LinearObjective
 from ._scale import mle_scale, student_t_fit
 from ._solvers import SOLVERS, resolve_solver, solve
@@ -238,9 +239,30 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         path = self._choose_path(loss, l1_reg, l2_reg, sp.issparse(X), p)
         warm = self._warm_start_coef((p,))
         attrs = {"loss_": loss, "solver_": path}
-        if path == "closed-form":
+        gram_inverse = None
+        if path == "gram-cd":
+            # L1 / elastic net on a loss with a constant Hessian: coordinate descent on
+            # one Gram matrix (the objective-based solvers when its check fails)
+            target, weights, factor = _quadratic_form(loss, y, sw, 1.0)
+            out = least_squares_cd(X, target, weights, off, self.fit_intercept, l1_reg * factor,
+                                   l2_reg * factor, float(self.tol), int(self.verbose))
+            if out is None:
+                path = "shared"
+            else:
+                coef, intercept, n_iter, _, (G, xbar, sa) = out
+                converged, objective = True, None
+                attrs["solver_"] = "cd"
+                total = float(n) if weights is None else float(np.sum(weights))
+                info_inv = information_inverse(G, xbar, sa, total, self.fit_intercept)
+                gram_inverse = None if info_inv is None else (weights, info_inv)
+        if path == "gram-cd":
+            pass
+        elif path == "closed-form":
             target, weights, l2_eff = _quadratic_form(loss, y, sw, l2_reg)
-            coef, intercept = least_squares(X, target, weights, off, self.fit_intercept, l2_eff)
+            coef, intercept, info_inv = least_squares(X, target, weights, off, self.fit_intercept, l2_eff,
+                                                      return_inverse=True)
+            # (the inverse information for the covariance, from the same Gram matrix)
+            gram_inverse = None if info_inv is None else (weights, info_inv)
             n_iter, converged, objective = 1, True, None
         elif path == "interior-point":
             # the exact solver shared with MLELogisticRegression (dual coordinate
@@ -331,7 +353,8 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         if "scale_" not in attrs:
             attrs["scale_"] = mle_scale(loss, y, raw, sw)
         attrs.update(self._likelihood_attrs(loss, y, raw, sw, attrs["scale_"], p))
-        attrs.update(self._covariance_attrs(loss, X, y, raw, sw, attrs["scale_"], l1_reg + l2_reg > 0))
+        attrs.update(self._covariance_attrs(loss, X, y, raw, sw, attrs["scale_"], l1_reg + l2_reg > 0,
+                                            gram_inverse=gram_inverse))
         return self._assign(attrs)
 
     def _subsample_start(self, loss, X, y, sw, off, l1_reg, l2_reg, coef0):
@@ -413,6 +436,9 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         if (small and solver in ("auto", "newton", "newton-cholesky") and l1_reg == 0
                 and loss.hessian_is_constant and loss.has_hessian):
             return "closed-form"
+        if (small and solver in ("auto", "cd") and l1_reg > 0 and not sparse
+                and loss.hessian_is_constant and loss.has_hessian):
+            return "gram-cd"
         return "shared"
 
     # --------------------------------------------------------- predict

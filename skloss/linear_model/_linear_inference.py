@@ -228,7 +228,7 @@ def _hc1(cov, n, k, cov_type):
 
 
 def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit_intercept,
-                          scale=None):
+                          scale=None, gram_inverse=None):
     """Covariance of the packed coefficients ``[w, b]`` of a regression fit.
 
     Parameters
@@ -242,6 +242,10 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
     fit_intercept : bool
     scale : float or None
         The Student-t scale (kind ``"joint-scale"``).
+    gram_inverse : (weights, inverse) or None
+        ``inverse = (Xa^T diag(weights) Xa)^{-1}`` already known (the closed-form
+        least squares; ``weights`` None for ones): used where the GLM weights equal
+        ``weights``, instead of forming the Gram matrix again.
 
     Returns
     -------
@@ -264,7 +268,11 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
         dmu = _dmu_deta(loss, raw)
         V = np.ones_like(mu) if power == 0 else mu**power
         W = s * dmu * dmu / V
-        bread = _inv_gram(d, W)
+        known = None
+        if gram_inverse is not None and np.array_equal(
+                W, s if gram_inverse[0] is None else np.asarray(gram_inverse[0], dtype=np.float64)):
+            known = gram_inverse[1]
+        bread = _inv_gram(d, W) if known is None else known
         if cov_type == "nonrobust":
             if power == 1:
                 phi = 1.0
@@ -397,7 +405,7 @@ class RegressionInferenceMixin:
             return "kink"
         return "m" if loss.has_hessian else None
 
-    def _covariance_attrs(self, loss, X, y, raw, sw, scale, penalised):
+    def _covariance_attrs(self, loss, X, y, raw, sw, scale, penalised, gram_inverse=None):
         ct = self.cov_type
         k = X.shape[1] + int(self.fit_intercept)
         names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))
@@ -426,7 +434,8 @@ class RegressionInferenceMixin:
         try:
             with np.errstate(all="ignore"):
                 cov, info = regression_covariance(kind, ct, X, y, raw, sw, loss=loss,
-                                                  fit_intercept=self.fit_intercept, scale=scale)
+                                                  fit_intercept=self.fit_intercept, scale=scale,
+                                                  gram_inverse=gram_inverse)
         except (ValueError, np.linalg.LinAlgError):
             if auto:
                 return out

@@ -5,7 +5,22 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-__all__ = ["least_squares"]
+__all__ = ["least_squares", "centred_gram", "information_inverse"]
+
+# the Cholesky route is taken when LAPACK's estimate of 1 / cond_1 of the equilibrated
+# (ridge-augmented) Gram matrix exceeds this: errors grow like eps * cond(G), so beyond
+# 1e6 the SVD of the design (accurate to cond(X), not its square) keeps 10 digits
+_RCOND_MIN = 1e-6
+# the Gram matrix of the raw (uncentred, unscaled) columns is used only when every
+# entry of its diagonal lies in this range (no overflow / gradual underflow) ...
+_SAFE = (1e-200, 1e200)
+# ... and every column's squared weighted mean is at most this multiple of its weighted
+# variance, so that centring the Gram matrix (S - xbar xbar^T) loses at most one bit;
+# otherwise the centred copy of X is formed first (as every other least-squares code)
+_MEAN_TO_SD2 = 1.0
+
+
+_potrf, _potrs, _pocon = la.lapack.dpotrf, la.lapack.dpotrs, la.lapack.dpocon
 
 
 def _rcond(cho, G):
@@ -14,71 +29,209 @@ def _rcond(cho, G):
     ratio of the factor's diagonal underestimates the condition (Wampler 1)."""
     c, low = cho
     anorm = float(np.max(np.sum(np.abs(G), axis=0))) if G.size else 0.0
-    rc, info = la.lapack.dpocon(c, anorm, uplo="L" if low else "U")
+    rc, info = _pocon(c, anorm, uplo="L" if low else "U")
     return float(rc) if info == 0 else 0.0
 
 
-def least_squares(X, y, sw, offset, fit_intercept, l2_reg):
-    """Closed form of ``mean_s (y - o - X w - b)^2 + l2/2 ||w||^2``.
-
-    Weighted centring removes the intercept; the (ridge-augmented) normal
-    equations are solved by Cholesky on the equilibrated Gram matrix, or by an
-    SVD least-squares solve of the weighted design when that matrix is
-    ill-conditioned (the NIST Longley problem), so the solution is accurate to
-    the conditioning of ``X`` itself rather than its square; a rank-deficient
-    design gets the minimum-norm solution, as ``LinearRegression``.
-    """
-    n, p = X.shape
-    z = y if offset is None else y - offset
-    omega = np.full(n, 1.0 / n) if sw is None else sw / sw.sum()
-    if fit_intercept:
-        xbar = np.asarray(X.T @ omega).ravel()
-        zbar = float(omega @ z)
-    else:
-        xbar, zbar = np.zeros(p), 0.0
-    zc = z - zbar
-    ridge = 0.5 * l2_reg
-    if p == 0:
-        return np.zeros(0), zbar
-    if sp.issparse(X):
-        Xw = X.multiply(omega[:, None]).tocsr()
-        G = np.asarray((X.T @ Xw).toarray()) - np.outer(xbar, xbar)
-        rhs = np.asarray(Xw.T @ zc).ravel()
-        w = _solve_gram(G, rhs, ridge)
-    else:
-        Xf = np.asarray(X, dtype=np.float64)
-        sq = np.sqrt(omega)
-        A = (Xf - xbar) * sq[:, None] if fit_intercept else Xf * sq[:, None]
-        b = zc * sq
-        # units: columns and target scaled to a largest entry of 1 before any product,
-        # so the Gram matrix cannot overflow or underflow (w = sb u / sa)
-        sa = np.max(np.abs(A), axis=0) if n else np.ones(p)
-        sa = np.where((sa > 0) & np.isfinite(sa), sa, 1.0)
-        sb = float(np.max(np.abs(b))) if n else 1.0
-        sb = sb if sb > 0 and np.isfinite(sb) else 1.0
-        As, bs = A / sa, b / sb
-        G = As.T @ As
-        u = _solve_gram(G, As.T @ bs, ridge / sa / sa, fallback=(As, bs), wscale=sa)
-        w = sb * (u / sa)
-    return w, zbar - float(xbar @ w)
-
-
-def _solve_gram(G, rhs, ridge, fallback=None, wscale=None):
+def _cholesky(G):
+    """``(factor, d)`` of the equilibrated ``G / d d^T`` when it is positive definite
+    and well conditioned (``_RCOND_MIN``), else ``(None, d)``; ``factor`` is a lower
+    Cholesky factor for :func:`_cho_solve` (LAPACK directly: the SciPy wrappers'
+    checks cost more than the factorisation at 25 columns)."""
     p = G.shape[0]
     d = np.sqrt(np.maximum(np.diag(G), 0.0))
     d[d == 0] = 1.0
     Gs = G / d[:, None] / d[None, :]
-    Gs[np.diag_indices(p)] += ridge / d**2
+    if not np.all(np.isfinite(Gs)):
+        return None, d
+    c, info = _potrf(Gs, lower=1, clean=1)
+    if info != 0:
+        return None, d
+    if p and not (np.abs(np.diag(c)).min() > 0 and _rcond((c, True), Gs) > _RCOND_MIN):
+        return None, d
+    return (c, True), d
+
+
+def _cho_solve(factor, b):
+    x, info = _potrs(factor[0], b, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"dpotrs failed (info={info})")
+    return x
+
+
+def least_squares(X, y, sw, offset, fit_intercept, l2_reg, return_inverse=False):
+    """Closed form of ``mean_s (y - o - X w - b)^2 + l2/2 ||w||^2``.
+
+    Weighted centring removes the intercept; the (ridge-augmented) normal
+    equations are solved by Cholesky on the equilibrated Gram matrix (one BLAS
+    ``syrk``; with unit weights and columns whose mean is small next to their
+    spread the Gram matrix of ``X`` itself is centred afterwards, no copy of ``X``
+    is made), or by an SVD least-squares solve of the weighted design when that
+    matrix is ill-conditioned (the NIST Longley problem), so the solution is
+    accurate to the conditioning of ``X`` itself rather than its square; a
+    rank-deficient design gets the minimum-norm solution, as ``LinearRegression``.
+
+    With ``return_inverse`` a third value is returned: the inverse of the
+    *unpenalised* information ``Xa^T diag(s) Xa`` of the packed ``[w, b]``
+    (``Xa = [X, 1]`` with an intercept, ``s`` the weights or ones) from the same
+    Gram matrix, or None when that matrix is not well conditioned (the caller
+    then computes it through the design's QR factorisation).
+    """
+    n, p = X.shape
+    z = y if offset is None else y - offset
+    if fit_intercept:
+        zbar = float(np.mean(z)) if sw is None else float(sw @ z) / float(sw.sum())
+    else:
+        zbar = 0.0
+    total = float(n) if sw is None else float(sw.sum())
+    if p == 0:
+        inv = np.full((1, 1), 1.0 / total) if fit_intercept else np.zeros((0, 0))
+        return (np.zeros(0), zbar, inv) if return_inverse else (np.zeros(0), zbar)
+    if sp.issparse(X):
+        omega = np.full(n, 1.0 / n) if sw is None else sw / sw.sum()
+        xbar = np.asarray(X.T @ omega).ravel() if fit_intercept else np.zeros(p)
+        Xw = X.multiply(omega[:, None]).tocsr()
+        G = np.asarray((X.T @ Xw).toarray()) - np.outer(xbar, xbar)
+        rhs = np.asarray(Xw.T @ (z - zbar)).ravel()
+        w = _solve_gram(G, rhs, 0.5 * l2_reg)
+        out = (w, zbar - float(xbar @ w))
+        return out + (None,) if return_inverse else out
+    Xf = np.asarray(X, dtype=np.float64)
+    ridge = 0.5 * l2_reg
+    chol = None
+    if sw is None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            xbar = Xf.mean(axis=0) if fit_intercept else np.zeros(p)
+        G, rhs = _raw_gram(Xf, z - zbar, xbar, n)
+        if G is not None:
+            chol = _cholesky(G + ridge * np.eye(p) if ridge else G)
+            if chol[0] is not None:
+                w = _cho_solve(chol[0], rhs / chol[1]) / chol[1]
+                sa = np.ones(p)
+            else:
+                chol = None
+    if chol is None:
+        # the centred, weighted design scaled to unit largest entries; SVD if the
+        # Gram matrix is ill-conditioned
+        G, rhs, xbar, sa, sb, design = _scaled_gram(Xf, z, zbar, sw, fit_intercept)
+        u, chol = _solve_gram(G, rhs, ridge / sa / sa, fallback=design, wscale=sa, keep_factor=True)
+        w = sb * (u / sa)
+    out = (w, zbar - float(xbar @ w))
+    if not return_inverse:
+        return out
+    return out + (_information_inverse(G, None if ridge else chol, xbar, sa, total, fit_intercept),)
+
+
+def centred_gram(X, z, sw, fit_intercept):
+    """The weighted least-squares problem in the form the L1 solvers use: the
+    centred Gram matrix ``G = Ac^T Ac`` and ``rhs = Ac^T bc`` of the design and
+    target centred with the weights ``omega = s / sum s`` and multiplied by
+    ``sqrt(omega)``, with the columns divided by ``sa`` and the target by ``sb``
+    (coefficients ``w = sb u / sa``; ``sa = 1, sb = 1`` when the Gram matrix of
+    ``X`` itself was safe to use, see :func:`least_squares`).  Dense ``X`` only.
+
+    Returns ``(G, rhs, xbar, zbar, sa, sb, rss0)`` with ``rss0 = ||bc||^2`` (the
+    weighted variance of the target in the scaled units).
+    """
+    Xf = np.asarray(X, dtype=np.float64)
+    n, p = Xf.shape
+    if fit_intercept:
+        zbar = float(np.mean(z)) if sw is None else float(sw @ z) / float(sw.sum())
+    else:
+        zbar = 0.0
+    if sw is None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            xbar = Xf.mean(axis=0) if fit_intercept else np.zeros(p)
+        zc = z - zbar
+        G, rhs = _raw_gram(Xf, zc, xbar, n)
+        if G is not None:
+            rss0 = float(zc @ zc) / n
+            if np.isfinite(rss0):
+                return G, rhs, xbar, zbar, np.ones(p), 1.0, rss0
+    G, rhs, xbar, sa, sb, (A, b) = _scaled_gram(Xf, z, zbar, sw, fit_intercept)
+    return G, rhs, xbar, zbar, sa, sb, float(b @ b)
+
+
+def information_inverse(G, xbar, sa, total, fit_intercept):
+    """Inverse of the unpenalised information ``Xa^T diag(s) Xa`` (packed ``[w, b]``)
+    from :func:`centred_gram`'s ``G``, or None when ``G`` is not well conditioned."""
+    return _information_inverse(G, None, xbar, sa, total, fit_intercept)
+
+
+def _raw_gram(Xf, zc, xbar, n):
+    """``(G, rhs)`` of the unit-weight centred problem from ``X^T X`` (no copy of
+    ``X``), or ``(None, None)`` when that loses accuracy or leaves the safe range."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        S = Xf.T @ Xf
+        S /= n
+        G = S - np.outer(xbar, xbar)
+    dg = np.diag(G)
+    ds = np.diag(S)
+    nz = ds[ds > 0]
+    if not (np.all(np.isfinite(S)) and (nz.size == 0 or (nz.min() >= _SAFE[0] and nz.max() <= _SAFE[1]))
+            and np.all(xbar * xbar <= _MEAN_TO_SD2 * dg)):
+        return None, None
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        rhs = Xf.T @ zc
+        rhs /= n
+    if not np.all(np.isfinite(rhs)):
+        return None, None
+    return G, rhs
+
+
+def _scaled_gram(Xf, z, zbar, sw, fit_intercept):
+    """The Gram matrix of the centred, weighted design with columns and target scaled
+    to a largest entry of 1 (so it cannot overflow or underflow; ``w = sb u / sa``):
+    ``(G, rhs, xbar, sa, sb, (A, b))``."""
+    n, p = Xf.shape
+    omega = np.full(n, 1.0 / n) if sw is None else sw / sw.sum()
+    xbar = np.asarray(Xf.T @ omega).ravel() if fit_intercept else np.zeros(p)
+    sq = np.sqrt(omega)
+    A = Xf - xbar
+    A *= sq[:, None]
+    b = (z - zbar) * sq
+    sa = np.maximum(np.max(A, axis=0), -np.min(A, axis=0)) if n else np.ones(p)
+    sa = np.where((sa > 0) & np.isfinite(sa), sa, 1.0)
+    sb = float(np.max(np.abs(b))) if n else 1.0
+    sb = sb if sb > 0 and np.isfinite(sb) else 1.0
+    A /= sa
+    b /= sb
+    return A.T @ A, A.T @ b, xbar, sa, sb, (A, b)
+
+
+def _information_inverse(G, chol, xbar, sa, total, fit_intercept):
+    """Inverse of ``Xa^T diag(s) Xa`` in packed ``[w, b]`` order from the centred,
+    ``omega``-weighted Gram matrix ``G`` of the columns scaled by ``1 / sa``:
+    the block inverse ``[[Gc^-1, -Gc^-1 xbar], [., 1 + xbar^T Gc^-1 xbar]] / total``."""
+    p = G.shape[0]
+    if chol is None:
+        chol = _cholesky(G)
+    factor, d = chol
+    if factor is None:
+        return None
+    Ginv = _cho_solve(factor, np.eye(p)) / d[:, None] / d[None, :]
+    Ginv = Ginv / sa[:, None] / sa[None, :]
+    Ginv = 0.5 * (Ginv + Ginv.T)
+    if not fit_intercept:
+        return Ginv / total
+    out = np.empty((p + 1, p + 1))
+    gx = Ginv @ xbar
+    out[:p, :p] = Ginv
+    out[:p, p] = -gx
+    out[p, :p] = -gx
+    out[p, p] = 1.0 + float(xbar @ gx)
+    return out / total
+
+
+def _solve_gram(G, rhs, ridge, fallback=None, wscale=None, keep_factor=False):
+    p = G.shape[0]
     ridge = np.broadcast_to(ridge, (p,))
     ridge = ridge if np.any(ridge) else 0.0
-    try:
-        c, low = la.cho_factor(Gs, check_finite=False)
-        diag = np.abs(np.diag(c))
-        # (errors grow like eps * cond(G): beyond 1e6 the SVD of the design keeps 10 digits)
-        if diag.min() > 0 and _rcond((c, low), Gs) > 1e-6:
-            return la.cho_solve((c, low), rhs / d, check_finite=False) / d
-    except la.LinAlgError:
-        pass
+    Gr = G + np.diag(ridge) if np.any(ridge) else G
+    factor, d = chol = _cholesky(Gr)
+    if factor is not None:
+        u = _cho_solve(factor, rhs / d) / d
+        return (u, chol) if keep_factor else u
     if fallback is not None:
         A, b = fallback
         if np.any(ridge):
@@ -88,8 +241,10 @@ def _solve_gram(G, rhs, ridge, fallback=None, wscale=None):
         # of X.  A rank-deficient X has many solutions: the one of minimum norm
         # in w itself (as LinearRegression; unique, so weights and repeated rows
         # agree) is found along the null space of the equilibrated design.
-        return _min_norm(A / d, b, d, 1e-12, wscale)
-    return _min_norm(Gs, rhs / d, d, 1e-13, wscale)
+        u = _min_norm(A / d, b, d, 1e-12, wscale)
+    else:
+        u = _min_norm(Gr / d[:, None] / d[None, :], rhs / d, d, 1e-13, wscale)
+    return (u, (None, d)) if keep_factor else u
 
 
 def _min_norm(As, b, d, cond, wscale=None):

@@ -552,7 +552,9 @@ class LinearObjective:
         if k == 1:
             h = np.asarray(self._lossfn.hessian(y, raw, sw), dtype=np.float64)
             return self._gram(h, l2_reg)
-        if self._fused and not np.any(self.sample_weight < 0 if self.sample_weight is not None else False):
+        # (the softmax cross-entropy, fused or in its NumPy twin on small dense data: two syrk calls)
+        if ((self._fused or (isinstance(self._lossfn, _NumpyLogLoss) and not self.sparse))
+                and not np.any(self.sample_weight < 0 if self.sample_weight is not None else False)):
             return self._softmax_gram(raw, l2_reg)
         # K outputs: block (k, l) = X^T diag(H_i[k, l]) X
         n = raw.shape[0]
