@@ -243,6 +243,11 @@ def fit_table(repeat, with_warmup):
         rows[name] = (c, w, cc, wc)
         print(f"{name:24s} {c:8.2f} {w:8.2f} {cc:8.2f} {wc:8.2f} {c / w:8.2f} {cc / wc:8.2f} "
               f"{med(cold, 'wall'):9.2f} {med(warm, 'wall'):9.2f}", flush=True)
+        # what the cold fit compiled (top-level dispatchers, wall s; a warm
+        # process compiles nothing)
+        compiled = sorted(cold[0]["compiles"].items(), key=lambda kv: -kv[1])
+        print(f"{'':24s} compiled: " + (", ".join(f"{k} {v:.2f}" for k, v in compiled) or "nothing"),
+              flush=True)
     mlp = rows["mlp_digits"]
     print("== targets (wall / cpu)")
     sgd = rows["sgdnet_digits"]
