@@ -36,11 +36,14 @@ __all__ = ["DaskLinearObjective"]
 _DENSE_HESSP_MAX = 1500
 
 # up to this many coefficients every Newton pass (``value_grad_hessian``) reduces the
-# full Hessian with the value and gradient (``hessian_in_pass``): a round trip costs
-# more than the Gram product, and full Hessians at every iterate make Newton converge
-# quadratically from the subsample's start (3 passes instead of 7 with subsampled
-# Hessians, 2,000,000 x 26); beyond, the Hessian is reduced only when asked
-_IN_PASS_MAX = 400
+# full Hessian with the value and gradient (``hessian_in_pass``): full Hessians at
+# every iterate make Newton converge quadratically from the subsample's start (3
+# passes instead of 6-7 with subsampled Hessians, 2,000,000 x 26).  The Gram product
+# grows as n_coef^2 against the pass's n_coef: at 26 coefficients it cost about 1.4
+# passes per block (measured, one thread); by 64 about 3-4, where the round trips
+# it saves no longer pay for it on a local cluster.  Beyond, the Hessian is reduced
+# only when asked (the Newton solver then uses the client's subsample for it)
+_IN_PASS_MAX = 64
 
 # ----------------------------------------------------------------- worker side
 _CACHE = OrderedDict()  # (token, block) -> (coef bytes, callable)

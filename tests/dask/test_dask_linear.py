@@ -274,3 +274,18 @@ def test_many_rows_fit_matches_in_memory_with_few_round_trips(client, case):
     # the inference's pieces, the separation margins on small data -- and 15 for three;
     # with subsampled Hessians 10 and 26; before the passes were merged, 12-13 and 34)
     assert trips.n <= (16 if case == "ovr" else 6), trips.n
+
+
+def test_many_coefficients_fit_without_hessian_in_pass(client):
+    """Beyond _IN_PASS_MAX coefficients the passes reduce no Hessian (the Newton
+    solver asks for it, or uses the client's subsample): the same optimum and
+    standard errors as in memory."""
+    from skloss._dask._objective import _IN_PASS_MAX
+
+    rng = np.random.default_rng(11)
+    p = _IN_PASS_MAX + 6
+    X = rng.normal(size=(4000, p)) / np.sqrt(p)
+    y = (rng.random(4000) < 1 / (1 + np.exp(-(X @ rng.normal(size=p) + 0.3)))).astype(int)
+    ref = MLELogisticRegression().fit(X, y)
+    got = MLELogisticRegression().fit(da.from_array(X, chunks=(1000, p)), da.from_array(y, chunks=1000))
+    _same_fit(got, ref, ("coef_", "intercept_", "bse_", "loglik_"))
