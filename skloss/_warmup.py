@@ -136,9 +136,17 @@ def _tasks():
     """The units of work of :func:`warmup`, biggest first: ``(label, kind, arg)``."""
     from skloss.losses import available_losses
 
+    from skloss.losses import get_loss
+
     tasks = [(f"{package}._warmup()", "subpackage", package) for package in SUBPACKAGES]
     tasks.append(("exact piecewise-linear solvers", "exact", None))
-    tasks += [(f"loss {name!r}", "loss", name) for name in available_losses()]
+    # classification losses compile two forms (binary and K-class, with their
+    # Hessian products): about three times a regression loss, so they go first
+    # and the parallel workers finish together (measured, CPU s: focal 9.5,
+    # brier 8.2, kl_divergence 7.1 against 1-2 for a regression loss)
+    names = available_losses()
+    names = sorted(names, key=lambda name: get_loss(name).task != "classification")
+    tasks += [(f"loss {name!r}", "loss", name) for name in names]
     return tasks
 
 

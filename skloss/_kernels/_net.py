@@ -512,13 +512,16 @@ def multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper
     Xb, yb, swb, acts, deltas, lbuf, ycol, rcol, gcol, bdata, bindices, bindptr = work
     xb = (Xb, bdata, bindices, bindptr, X[3].shape[0] > 0)
     n = perm.shape[0]
+    # one target per row, as a run-time int (the literal 1 would type _gather
+    # apart from the element-wise epoch's call)
+    q = y.shape[0] // n if n > 0 else 1
     batch = lbuf.shape[0]
     weighted = sw.shape[0] > 0
     total = 0.0
     wsum = 0.0
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        _gather(X, y, 1, sw, perm, start, m, xb, yb, swb, weighted)
+        _gather(X, y, q, sw, perm, start, m, xb, yb, swb, weighted)
         _forward(xb, m, batch, theta, sizes, act, acts)
         raw, D, k = _output_views(sizes, batch, m, acts, deltas)
         sw_b = swb[:m] if weighted else swb[:0]
@@ -537,8 +540,11 @@ def multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper
 # ----------------------------------------------------------------- per-batch drivers
 @njit
 def _dense_batch(Xb):
+    # the same types as the epochs' batch tuple (a run-time bool, not the
+    # literal False), so that a process compiling both reuses the compiled
+    # forward and backward passes instead of compiling a second specialisation
     empty = np.empty(0, np.int64)
-    return (Xb, Xb[0, :0], empty, empty, False)
+    return (Xb, Xb[0, :0], empty, empty, empty.shape[0] > 0)
 
 
 @njit(cache=True, nogil=True)
