@@ -166,6 +166,7 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
     val = _t_objective(beta, np.log(sigma), design, y, omega, df, l2_reg)[0] + l1_reg * float(
         np.abs(beta[: design.p]).sum())
     n_iter = 0
+    interpolates = False
     for n_iter in range(1, max_iter + 1):
         z2 = r * r / (sigma * sigma)
         u = (df + 1) / (df + z2)
@@ -185,7 +186,8 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
         sigma = float(np.sqrt(np.sum(wts * r * r)))
         if sigma <= negligible:
             # the fit interpolates the data (the likelihood has no maximum; the estimator
-            # announces it): stop before r / sigma overflows
+            # announces it): stop before r / sigma overflows, and polish nothing
+            interpolates = True
             break
         val = _t_objective(beta, np.log(sigma), design, y, omega, df, l2_reg)[0]
         val += l1_reg * float(np.abs(beta[: design.p]).sum())
@@ -196,10 +198,11 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
         prev = val
 
     m = design.m
-    if l1_reg > 0:
+    if l1_reg > 0 or interpolates:
         coef = beta[: design.p].copy()
         intercept = float(beta[design.p]) if fit_intercept else 0.0
-        return coef, intercept, sigma, prev if np.isfinite(prev) else val, n_iter, n_iter < max_iter
+        return (coef, intercept, sigma, prev if np.isfinite(prev) else val, n_iter,
+                n_iter < max_iter and not interpolates)
 
     # L-BFGS polish on (beta, log sigma), in the problem's own units so that the
     # stopping test is scale-free: beta_j = t_j sigma0 / d_j (d_j the root-mean-square
