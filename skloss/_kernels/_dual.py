@@ -252,3 +252,299 @@ def dual_cd_csr(indptr, indices, data, off, bp, t, K, qd, lam, rho, bc, beta, w,
         hi_old = pmax if pmax > 0.0 else np.inf
         lo_old = pmin if pmin < 0.0 else -np.inf
     return S, bc, sweeps, viol
+
+
+# ------------------------------------------------------------------------------
+# Crammer-Singer multi-class form: sequential dual method
+# ------------------------------------------------------------------------------
+# Primal (divided by lam; C_i = omega_i / lam, e_im = margin [m != y_i]):
+#
+#     min_{W, b} 1/2 ||W||^2 + sum_i C_i max_m (e_im + r_im - r_iy),  r_im = w_m.x_i + b_m
+#
+# Dual (Keerthi, Sundararajan, Chang, Hsieh and Lin 2008): alpha (n, K) with
+# sum_m alpha_im = 0, alpha_im <= C_i [m == y_i], w_m = sum_i alpha_im x_i:
+#
+#     min_alpha  1/2 ||W||^2 + sum_im e_im alpha_im  (+ b_c.s + rho/2 ||s||^2)
+#
+# s_m = sum_i alpha_im.  The intercept's constraint s = 0 is relaxed by the
+# proximal term (method of multipliers): b = b_c + rho s.  The sub-problem of
+# one sample is isotropic (Hessian (||x_i||^2 + rho) I), solved exactly by a
+# sort of its K shifted gradients.
+
+
+@njit(inline="always")
+def _cs_subproblem(G, cls, na, yloc, Ci, Aq, alpha_i, newa, D):
+    """Exact minimiser of Aq/2 ||d||^2 + G.d over the active classes ``cls[:na]``
+    (``yloc`` the position of the true class), with sum(alpha + d) = 0 over the
+    active classes and alpha_m + d_m <= C_m; the new values go to ``newa``."""
+    if Aq <= 0.0:
+        # linear sub-problem (x_i = 0, no intercept): a vertex
+        best = 0.0
+        arg = -1
+        gy = G[yloc]
+        for a in range(na):
+            if a != yloc and G[a] - gy > best:
+                best = G[a] - gy
+                arg = a
+        for a in range(na):
+            newa[a] = 0.0
+        if arg >= 0:
+            newa[yloc] = Ci
+            newa[arg] = -Ci
+        return
+    for a in range(na):
+        D[a] = G[a] - Aq * alpha_i[cls[a]]
+    D[yloc] += Aq * Ci
+    # sort D[:na] descending (insertion sort: na is small)
+    for a in range(1, na):
+        v = D[a]
+        j = a - 1
+        while j >= 0 and D[j] < v:
+            D[j + 1] = D[j]
+            j -= 1
+        D[j + 1] = v
+    acc = D[0] - Aq * Ci
+    r = 1
+    while r < na and acc < r * D[r]:
+        acc += D[r]
+        r += 1
+    beta = acc / r
+    for a in range(na):
+        Bm = G[a] - Aq * alpha_i[cls[a]]
+        v = (beta - Bm) / Aq
+        cap = Ci if a == yloc else 0.0
+        newa[a] = v if v < cap else cap
+
+
+@njit(inline="always")
+def _cs_violation(G, cls, na, yloc, Ci, alpha_i):
+    # max_m G_m - min_{m: alpha_m < C_m} G_m over the active classes
+    gmax = -np.inf
+    gmin = np.inf
+    for a in range(na):
+        g = G[a]
+        if g > gmax:
+            gmax = g
+        cap = Ci if a == yloc else 0.0
+        if alpha_i[cls[a]] < cap and g < gmin:
+            gmin = g
+    return gmax, gmin
+
+
+@njit(inline="always")
+def _cs_shrink(G, cls, na, yloc, alpha_i, gmin):
+    # drop the classes m != y at their bound 0 whose gradient is below every free
+    # one (they would not move); the true class stays at position yloc
+    a = 0
+    while a < na:
+        if a != yloc and alpha_i[cls[a]] == 0.0 and G[a] < gmin:
+            na -= 1
+            if yloc == na:
+                yloc = a
+            tmp = cls[a]
+            cls[a] = cls[na]
+            cls[na] = tmp
+            g = G[a]
+            G[a] = G[na]
+            G[na] = g
+        else:
+            a += 1
+    return na, yloc
+
+
+@njit(cache=True)
+def cs_dual_cd_dense(X, y, C, qd, margin, rho, bc, alpha, Wt, s, tol, max_sweeps, seed, shrinking, move):
+    """Sweeps of the Crammer-Singer sequential dual method on dense ``X``.
+
+    ``y`` (n,) int64 classes, ``C`` (n,) = omega / lam (0: row left out), ``qd``
+    (n,) ``||x_i||^2``, ``bc`` (K,) the proximal centre of the intercepts (moved to
+    ``b = bc + rho s`` after each sweep when ``move``), ``alpha`` (n, K), ``Wt`` (p,
+    K) = X^T alpha, ``s`` (K,) = column sums of alpha; all modified in place.
+    Stops when a sweep over every row has ``max_i (max_m G_im - min_{free m}
+    G_im) <= tol``.  Returns ``(sweeps, violation)``.
+    """
+    n, p = X.shape
+    K = Wt.shape[1]
+    idx = np.arange(n)
+    state = np.uint64(seed) * np.uint64(2654435761) + np.uint64(88172645463325252)
+    m = 0
+    for i in range(n):
+        if C[i] > 0.0:
+            idx[m] = i
+            m += 1
+    n_live = m
+    cls = np.empty((n, K), dtype=np.int64)
+    nact = np.full(n, K, dtype=np.int64)
+    ypos = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        for k in range(K):
+            cls[i, k] = k
+        ypos[i] = y[i]
+    G = np.empty(K)
+    newa = np.empty(K)
+    D = np.empty(K)
+    b = np.empty(K)
+    viol = np.inf
+    sweeps = 0
+    eps_shrink = max(10.0 * tol, 1.0) if shrinking else tol
+    full = True
+    while sweeps < max_sweeps:
+        sweeps += 1
+        state = _shuffle(idx, m, state)
+        worst = 0.0
+        for k in range(K):
+            b[k] = bc[k] + rho * s[k]
+        j = 0
+        while j < m:
+            i = idx[j]
+            na = nact[i]
+            yl = ypos[i]
+            for a in range(na):
+                G[a] = 0.0
+            for f in range(p):
+                xf = X[i, f]
+                if xf != 0.0:
+                    for a in range(na):
+                        G[a] += xf * Wt[f, cls[i, a]]
+            for a in range(na):
+                k = cls[i, a]
+                G[a] += (margin if a != yl else 0.0) + b[k]
+            gmax, gmin = _cs_violation(G, cls[i], na, yl, C[i], alpha[i])
+            if shrinking:
+                na, yl = _cs_shrink(G, cls[i], na, yl, alpha[i], gmin)
+                nact[i] = na
+                ypos[i] = yl
+                if na <= 1:
+                    m -= 1
+                    idx[j] = idx[m]
+                    idx[m] = i
+                    continue
+            if gmax - gmin > worst:
+                worst = gmax - gmin
+            if gmax - gmin > 1e-14 * (1.0 + abs(gmax)):
+                _cs_subproblem(G, cls[i], na, yl, C[i], qd[i] + rho, alpha[i], newa, D)
+                for a in range(na):
+                    k = cls[i, a]
+                    d = newa[a] - alpha[i, k]
+                    if d != 0.0:
+                        alpha[i, k] = newa[a]
+                        s[k] += d
+                        b[k] += rho * d
+                        for f in range(p):
+                            Wt[f, k] += d * X[i, f]
+            j += 1
+        viol = worst
+        if move:
+            for k in range(K):
+                bc[k] = bc[k] + rho * s[k]
+        if viol <= eps_shrink:
+            if full and viol <= tol:
+                break
+            # every row and class again, then a tighter shrinking threshold
+            m = n_live
+            for i in range(n):
+                nact[i] = K
+            for i in range(n):
+                for k in range(K):
+                    cls[i, k] = k
+                ypos[i] = y[i]
+            eps_shrink = max(0.5 * eps_shrink, tol)
+            full = True
+        else:
+            full = not shrinking
+    return sweeps, viol
+
+
+@njit(cache=True)
+def cs_dual_cd_csr(indptr, indices, data, y, C, qd, margin, rho, bc, alpha, Wt, s, tol, max_sweeps, seed,
+                   shrinking, move):
+    """:func:`cs_dual_cd_dense` on a CSR matrix."""
+    n = y.shape[0]
+    K = Wt.shape[1]
+    idx = np.arange(n)
+    state = np.uint64(seed) * np.uint64(2654435761) + np.uint64(88172645463325252)
+    m = 0
+    for i in range(n):
+        if C[i] > 0.0:
+            idx[m] = i
+            m += 1
+    n_live = m
+    cls = np.empty((n, K), dtype=np.int64)
+    nact = np.full(n, K, dtype=np.int64)
+    ypos = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        for k in range(K):
+            cls[i, k] = k
+        ypos[i] = y[i]
+    G = np.empty(K)
+    newa = np.empty(K)
+    D = np.empty(K)
+    b = np.empty(K)
+    viol = np.inf
+    sweeps = 0
+    eps_shrink = max(10.0 * tol, 1.0) if shrinking else tol
+    full = True
+    while sweeps < max_sweeps:
+        sweeps += 1
+        state = _shuffle(idx, m, state)
+        worst = 0.0
+        for k in range(K):
+            b[k] = bc[k] + rho * s[k]
+        j = 0
+        while j < m:
+            i = idx[j]
+            na = nact[i]
+            yl = ypos[i]
+            for a in range(na):
+                G[a] = 0.0
+            for q in range(indptr[i], indptr[i + 1]):
+                xf = data[q]
+                f = indices[q]
+                for a in range(na):
+                    G[a] += xf * Wt[f, cls[i, a]]
+            for a in range(na):
+                k = cls[i, a]
+                G[a] += (margin if a != yl else 0.0) + b[k]
+            gmax, gmin = _cs_violation(G, cls[i], na, yl, C[i], alpha[i])
+            if shrinking:
+                na, yl = _cs_shrink(G, cls[i], na, yl, alpha[i], gmin)
+                nact[i] = na
+                ypos[i] = yl
+                if na <= 1:
+                    m -= 1
+                    idx[j] = idx[m]
+                    idx[m] = i
+                    continue
+            if gmax - gmin > worst:
+                worst = gmax - gmin
+            if gmax - gmin > 1e-14 * (1.0 + abs(gmax)):
+                _cs_subproblem(G, cls[i], na, yl, C[i], qd[i] + rho, alpha[i], newa, D)
+                for a in range(na):
+                    k = cls[i, a]
+                    d = newa[a] - alpha[i, k]
+                    if d != 0.0:
+                        alpha[i, k] = newa[a]
+                        s[k] += d
+                        b[k] += rho * d
+                        for q in range(indptr[i], indptr[i + 1]):
+                            Wt[indices[q], k] += d * data[q]
+            j += 1
+        viol = worst
+        if move:
+            for k in range(K):
+                bc[k] = bc[k] + rho * s[k]
+        if viol <= eps_shrink:
+            if full and viol <= tol:
+                break
+            m = n_live
+            for i in range(n):
+                nact[i] = K
+            for i in range(n):
+                for k in range(K):
+                    cls[i, k] = k
+                ypos[i] = y[i]
+            eps_shrink = max(0.5 * eps_shrink, tol)
+            full = True
+        else:
+            full = not shrinking
+    return sweeps, viol

@@ -74,6 +74,10 @@ _STAGE_SWEEPS = 50
 # dual CD: the intercept's proximal weight relative to the mean ||x_i||^2 / l2
 # (measured on hinge + L2, 2,000 x 25: 0.1 needs the fewest sweeps of 1e-3..1)
 _RHO = 0.1
+# Crammer-Singer dual CD without a certificate falls back to HiGHS's QP only up to
+# this many (row, class) pairs: HiGHS's QP needs 88 s and stops at its iteration
+# limit at 2,000 x 4 (25 features)
+_CS_HIGHS_MAX = 2000
 
 
 @functools.cache
@@ -127,7 +131,13 @@ def choose_method(n_samples, n_coef, *, l1_reg, l2_reg, n_outputs=1, nnz=None):
         Stored entries of a sparse ``X`` (None: dense).
     """
     if n_outputs > 1:
-        return "highs"
+        # Crammer-Singer + L2: the interior point of ._exact_multiclass (about 30
+        # factorisations of a K (p + 1) matrix; the dual CD needs tens of thousands of
+        # sweeps for a tight gap on noisy data); the LP (L1, none) goes to HiGHS
+        if not (l2_reg > 0 and l1_reg == 0):
+            return "highs"
+        # (a K (p + 1) square matrix per iteration: beyond _IPM_MAX_COLS, the sweeps)
+        return "interior-point" if n_outputs * n_coef <= _IPM_MAX_COLS else "dual-cd"
     if l2_reg > 0 and l1_reg == 0:
         # a sweep costs one pass over X (n p or nnz) and a few dozen sweeps reach
         # the active set; the alternatives cost an (p + 1)^2 factorisation per
@@ -176,8 +186,8 @@ def solve_exact(objective, coef0, *, tol=1e-10, max_iter=1000, verbose=0, fixed=
     # three-fold on 2 cores (hinge + L2, 20,000 x 25: 0.32 s -> 0.09 s)
     with _threadpool_controller().limit(limits=1, user_api="blas"):
         if objective.n_outputs > 1:
-            coef, n_iter, ok, method, msg = _highs_multiclass(objective, c0, fixed, verbose)
-            certified = ok
+            coef, n_iter, ok, certified, method, msg = _multiclass(objective, c0, tol, max_iter, verbose, fixed,
+                                                                    method)
         else:
             coef, n_iter, ok, certified, method, msg = _single(objective, c0, tol, max_iter, verbose, fixed,
                                                                 method)
@@ -288,6 +298,44 @@ def _single(obj, c0, tol, max_iter, verbose, fixed, method=None):
         if m == "interior-point" and converged and D.design.m > 200:
             break  # a converged interior point is within its gap; HiGHS would not be cheaper
     return D.expand(beta), n_total, converged, certified, m, "; ".join(notes)
+
+
+def _multiclass(obj, c0, tol, max_iter, verbose, fixed, method=None):
+    """Crammer-Singer (K scores): the interior point (or dual CD when asked) for L2
+    without L1, certified by a duality gap; HiGHS for the linear programmes (L1,
+    no penalty), for fixed weights, and when the others stop uncertified on a
+    small problem."""
+    from ._exact_multiclass import cs_dual_cd, cs_interior_point
+
+    n, K, p, fi = obj.n_samples, obj.n_outputs, obj.n_features, obj.fit_intercept
+    nnz = obj.X.nnz if sp.issparse(obj.X) else None
+    l2_only = obj.l2_reg > 0 and obj.l1_reg == 0
+    if method is None or (method in ("dual-cd", "interior-point") and not l2_only):
+        method = choose_method(n, p + fi, l1_reg=obj.l1_reg, l2_reg=obj.l2_reg, n_outputs=K, nnz=nnz)
+    held = None
+    if fixed is not None:
+        idx = np.flatnonzero(fixed)
+        if fi and idx.size == 1 and idx[0] >= K * p:
+            # one intercept held (the reference class): the loss sees score
+            # differences, so solve freely and shift the intercepts
+            held = (int(idx[0]) - K * p, float(c0[idx[0]]))
+        elif method != "highs":
+            method = "highs"  # weights held: HiGHS holds them as bounds
+    notes = []
+    if method in ("dual-cd", "interior-point"):
+        run = cs_dual_cd if method == "dual-cd" else cs_interior_point
+        W, b, n_it, certified, msg = run(obj, tol=tol, max_iter=max_iter, verbose=verbose)
+        if certified or n * K > _CS_HIGHS_MAX:
+            if fi:
+                b = b - b.mean()
+                if held is not None:
+                    b = b + (held[1] - b[held[0]])
+            coef = np.concatenate([np.ravel(W), b]) if fi else np.ravel(W).copy()
+            return coef, n_it, certified, certified, method, msg
+        notes.append(f"{method}: {msg}")
+    coef, n_iter, ok, m, msg = _highs_multiclass(obj, c0, fixed, verbose)
+    notes.append(f"{m}: {msg}")
+    return coef, n_iter, ok, ok, m, "; ".join(notes)
 
 
 def _least_squares_start(D):
@@ -734,3 +782,4 @@ def _pwl_dual_qp(prob, iteration_limit=None):
     w, _ = _unpack(prob, full)
     del hi
     return w, iters
+
