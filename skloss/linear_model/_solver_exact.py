@@ -28,9 +28,14 @@ Methods (chosen by :func:`choose_method`, a deterministic cost model)
     primal-dual interior point on the hinge form, then the crossover
     (:mod:`._exact`; Portnoy & Koenker's Frisch-Newton method for quantile
     regression).
+``"interior-point"`` / ``"dual-cd"`` with K outputs (Crammer-Singer + L2, no L1)
+    :mod:`._exact_multiclass`: an interior point reduced to the ``K (p + 1)``
+    coefficients (up to ``_IPM_MAX_COLS`` of them), else the sequential dual
+    coordinate descent; both stop on a relative duality gap ``<= tol`` whose
+    lower bound stays valid with unpenalised intercepts.
 ``"highs"``
-    K outputs (Crammer-Singer), or wide problems: the linear programme, or the
-    dual of the quadratic programme, solved by HiGHS (shipped with SciPy).
+    K outputs with L1 or no penalty, or wide problems: the linear programme, or
+    the dual of the quadratic programme, solved by HiGHS (shipped with SciPy).
 
 A method that fails to certify its answer hands over to the next one
 (dual-cd -> interior point or HiGHS -> ...); an iteration limit never raises: the
