@@ -633,7 +633,7 @@ class _NumpyLogLoss:
         P = np.subtract(r, m[:, None])
         np.exp(P, out=P)
         s = P.sum(axis=1)
-        P *= (1.0 / s)[:, None]
+        P /= s[:, None]
         loss = np.log(s)
         loss += m
         loss -= (1.0 - eps) * r[rows, yi]
