@@ -75,6 +75,7 @@ import scipy.linalg as la
 from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._quantile import weighted_quantile
 from ._exact import _Design
 from ._inference import label_intervals, rename_columns, summary_table, warn_penalised_inference
 from ._lstsq import _rcond
@@ -196,22 +197,13 @@ def _epanechnikov(u):
     return np.where(np.abs(u) <= 1.0, 0.75 * (1.0 - u * u), 0.0)
 
 
-def _weighted_percentile(e, s, q):
-    if np.all(s == s[0]):
-        return float(np.percentile(e, q))
-    order = np.argsort(e)
-    cw = np.cumsum(s[order])
-    pos = q / 100.0 * (cw[-1] - s[order][0]) + s[order][0]
-    return float(np.interp(pos, cw, e[order]))
-
-
 def _kernel_bandwidth(e, s, tau):
     n = float(s.sum())
     hb = hall_sheather(n, tau)
     hb = min(hb, 0.999 * min(tau, 1.0 - tau))  # keep tau +- h inside (0, 1)
     mean = float(s @ e) / n
     sd = np.sqrt(float(s @ (e - mean) ** 2) / max(n - 1.0, 1.0))
-    iqr = _weighted_percentile(e, s, 75) - _weighted_percentile(e, s, 25)
+    iqr = weighted_quantile(e, s, 0.75, method="linear") - weighted_quantile(e, s, 0.25, method="linear")
     spread = min(sd, iqr / 1.34) if iqr > 0 else sd
     h = spread * (stats.norm.ppf(tau + hb) - stats.norm.ppf(tau - hb))
     if not h > 0:

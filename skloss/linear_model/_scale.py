@@ -41,6 +41,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 from scipy import optimize, special, stats
 
+from ..utils._quantile import weighted_quantile
 from ._exact import _Design
 
 __all__ = ["mle_scale", "student_t_fit", "student_t_logpdf"]
@@ -148,7 +149,7 @@ def student_t_fit(X, y, df, *, sample_weight=None, offset=None, fit_intercept=Tr
         beta = np.asarray(coef0, dtype=np.float64).copy()
     r = y - design.matvec(beta)
     if scale0 is None:
-        med = _weighted_median(np.abs(r), omega)
+        med = weighted_quantile(np.abs(r), omega, 0.5)
         sigma = med / stats.t.ppf(0.75, df) if med > 0 else float(np.sqrt(omega @ (r * r)))
     else:
         sigma = float(scale0)
@@ -251,10 +252,3 @@ def _lasso_step(X, y, wts, sigma, beta, fit_intercept, l1_reg, l2_reg, tol):
                           l1_reg=l1_reg / c, l2_reg=l2_reg / c)
     res = solve(obj, beta, "prox-newton", tol=max(tol, 1e-12), max_iter=200)
     return res.coef
-
-
-def _weighted_median(values, weights):
-    order = np.argsort(values)
-    cw = np.cumsum(weights[order])
-    idx = int(np.searchsorted(cw, 0.5 * cw[-1]))
-    return float(values[order][min(idx, values.shape[0] - 1)])
