@@ -28,13 +28,13 @@ Methods (chosen by :func:`choose_method`, a deterministic cost model)
     primal-dual interior point on the hinge form, then the crossover
     (:mod:`._exact`; Portnoy & Koenker's Frisch-Newton method for quantile
     regression).
-``"interior-point"`` / ``"dual-cd"`` with K outputs (Crammer-Singer + L2, no L1)
+``"interior-point"`` / ``"dual-cd"`` with K outputs (Crammer-Singer)
     :mod:`._exact_multiclass`: an interior point reduced to the ``K (p + 1)``
-    coefficients (up to ``_IPM_MAX_COLS`` of them), else the sequential dual
-    coordinate descent; both stop on a relative duality gap ``<= tol`` whose
+    coefficients (up to ``_IPM_MAX_COLS`` of them; L2, L1 or elastic net), else
+    the sequential dual coordinate descent (L2 without L1); both stop on a relative duality gap ``<= tol`` whose
     lower bound stays valid with unpenalised intercepts.
 ``"highs"``
-    K outputs with L1 or no penalty, or wide problems: the linear programme, or
+    K outputs without a penalty, wide K-output problems with L1, and fixed weights: the linear programme, or
     the dual of the quadratic programme, solved by HiGHS (shipped with SciPy).
 
 A method that fails to certify its answer hands over to the next one
@@ -83,6 +83,11 @@ _RHO = 0.1
 # this many (row, class) pairs: HiGHS's QP needs 88 s and stops at its iteration
 # limit at 2,000 x 4 (25 features)
 _CS_HIGHS_MAX = 2000
+# ... and is tried first up to this many (row, class) pairs: instant there, and its
+# active-set answer is exact in the coefficients too (the interior point's are
+# within ~1e-8 of each other at a 1e-14 gap: weighted and repeated rows of
+# scikit-learn's 15-row checks then differ by 2e-7 relative in the scores)
+_CS_HIGHS_FIRST = 100
 
 
 @functools.cache
@@ -136,13 +141,16 @@ def choose_method(n_samples, n_coef, *, l1_reg, l2_reg, n_outputs=1, nnz=None):
         Stored entries of a sparse ``X`` (None: dense).
     """
     if n_outputs > 1:
-        # Crammer-Singer + L2: the interior point of ._exact_multiclass (about 30
-        # factorisations of a K (p + 1) matrix; the dual CD needs tens of thousands of
-        # sweeps for a tight gap on noisy data); the LP (L1, none) goes to HiGHS
-        if not (l2_reg > 0 and l1_reg == 0):
+        # Crammer-Singer with L2, L1 or both: the interior point of ._exact_multiclass
+        # (about 15-35 factorisations of a K (p + 1) matrix; the dual CD needs tens of
+        # thousands of sweeps for a tight gap on noisy data); no penalty: HiGHS's LP
+        # (a K (p + 1) square matrix per iteration: beyond _IPM_MAX_COLS, the sweeps
+        # for L2, HiGHS otherwise)
+        if n_samples * n_outputs <= _CS_HIGHS_FIRST:
             return "highs"
-        # (a K (p + 1) square matrix per iteration: beyond _IPM_MAX_COLS, the sweeps)
-        return "interior-point" if n_outputs * n_coef <= _IPM_MAX_COLS else "dual-cd"
+        if (l1_reg > 0 or l2_reg > 0) and n_outputs * n_coef <= _IPM_MAX_COLS:
+            return "interior-point"
+        return "dual-cd" if l2_reg > 0 and l1_reg == 0 else "highs"
     if l2_reg > 0 and l1_reg == 0:
         # a sweep costs one pass over X (n p or nnz) and a few dozen sweeps reach
         # the active set; the alternatives cost an (p + 1)^2 factorisation per
@@ -315,7 +323,8 @@ def _multiclass(obj, c0, tol, max_iter, verbose, fixed, method=None):
     n, K, p, fi = obj.n_samples, obj.n_outputs, obj.n_features, obj.fit_intercept
     nnz = obj.X.nnz if sp.issparse(obj.X) else None
     l2_only = obj.l2_reg > 0 and obj.l1_reg == 0
-    if method is None or (method in ("dual-cd", "interior-point") and not l2_only):
+    penalised = obj.l2_reg > 0 or obj.l1_reg > 0
+    if method is None or (method == "dual-cd" and not l2_only) or (method == "interior-point" and not penalised):
         method = choose_method(n, p + fi, l1_reg=obj.l1_reg, l2_reg=obj.l2_reg, n_outputs=K, nnz=nnz)
     held = None
     if fixed is not None:
@@ -340,6 +349,10 @@ def _multiclass(obj, c0, tol, max_iter, verbose, fixed, method=None):
         notes.append(f"{method}: {msg}")
     coef, n_iter, ok, m, msg = _highs_multiclass(obj, c0, fixed, verbose)
     notes.append(f"{m}: {msg}")
+    first = len(notes) == 1
+    if not ok and first and penalised and (fixed is None or held is not None) and K * (p + fi) <= _IPM_MAX_COLS:
+        # HiGHS tried first and stopped (iteration limit): the interior point
+        return _multiclass(obj, c0, tol, max_iter, verbose, fixed, "interior-point")
     return coef, n_iter, ok, ok, m, "; ".join(notes)
 
 

@@ -309,4 +309,7 @@ def test_cost_model_is_deterministic_and_documented():
     assert choose_method(10**4, 5001, l1_reg=1e-3, l2_reg=0.0) == "highs"
     assert choose_method(10**4, 26, l1_reg=0.0, l2_reg=1e-3, n_outputs=3) == "interior-point"
     assert choose_method(10**4, 501, l1_reg=0.0, l2_reg=1e-3, n_outputs=3) == "dual-cd"
-    assert choose_method(10**4, 26, l1_reg=1e-3, l2_reg=1e-3, n_outputs=3) == "highs"
+    assert choose_method(10**4, 26, l1_reg=1e-3, l2_reg=1e-3, n_outputs=3) == "interior-point"
+    assert choose_method(10**4, 501, l1_reg=1e-3, l2_reg=0.0, n_outputs=3) == "highs"
+    assert choose_method(10**4, 26, l1_reg=0.0, l2_reg=0.0, n_outputs=3) == "highs"
+    assert choose_method(30, 26, l1_reg=0.0, l2_reg=1e-3, n_outputs=3) == "highs"
