@@ -382,6 +382,8 @@ def table_rst(rows, header_note=""):
     if "--note" in argv:  # (the note is printed once, as text)
         i = argv.index("--note")
         argv = argv[:i] + argv[i + 2:]
+    # (no path of this machine in the published table: files by their name only)
+    argv = [os.path.basename(a) if os.path.isabs(a) else a for a in argv]
     out.append(f"Run of {stamp} on {platform.machine()} ({os.cpu_count()} cores, shared; "
                f"``{' '.join(argv) or 'full sweep'}``). {header_note}")
     out.append("")
