@@ -338,7 +338,11 @@ def fit_logistic(est, X, y, sample_weight=None):
             if sub is not None:
                 obj.adopt_subsample(*sub)
             coef0, fixed, invariant = _logistic_start(est, obj, loss, totals, warm, k_out, penalised)
-            if loss.likelihood is not None:  # (the log-likelihood in every Newton pass)
+            # the log-likelihood: -n times the data term where the loss is the negative
+            # log-likelihood (no pass), else block-wise in the last Newton pass
+            obj.loglik_is_objective = (loss.likelihood is not None and sub is not None
+                                       and _loss_is_nll(loss, sub[1], k_out))
+            if loss.likelihood is not None and not obj.loglik_is_objective:
                 obj.also = (_block_loglik, (loss.likelihood, None))
             res = _run_solver_sep(est, obj, coef0, fixed, loss, penalised)
             coef, objective_value = res.coef, res.objective
@@ -482,6 +486,26 @@ def _logistic_start(est, obj, loss, totals, warm, k_out, penalised):
     return coef0, fixed, invariant
 
 
+def _loss_is_nll(loss, y, k_out):
+    """Whether the loss equals the likelihood's negative log-density, constants
+    included (the log loss without label smoothing), checked on targets ``y`` (the
+    client's subsample) at spread raw scores: the log-likelihood is then ``-n`` times
+    the objective's data term, and no pass computes it."""
+    if y is None or len(y) == 0:
+        return False
+    y = np.asarray(y, dtype=np.float64)[:256]
+    k = max(int(k_out), 1)
+    grid = 4.0 * np.sin(1.0 + np.arange(y.size * k, dtype=np.float64))
+    raw = grid if k == 1 else grid.reshape(y.size, k)
+    with np.errstate(all="ignore"):
+        try:
+            nll = -np.asarray(loss.likelihood.logpdf(y, raw), dtype=np.float64)
+            value = np.asarray(loss.loss(y, raw), dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+    return bool(np.allclose(value, nll, rtol=1e-10, atol=1e-12))
+
+
 def _block_loglik(obj, coef, args):
     from ._inference import _raw
 
@@ -500,6 +524,8 @@ def _logistic_inference(est, obj, coef, res, loss, mode, classes, feature_names,
     n_params = coef.size - (obj.n_features + obj.fit_intercept if mode == "multinomial" else 0)
     if likelihood is not None:  # (the full log-likelihood, block-wise: any loss)
         loglik = obj.also_value(coef) if obj.also is not None else None  # (from the last pass)
+        if loglik is None and getattr(obj, "loglik_is_objective", False):
+            loglik = -(res.objective - obj.l2_value(res.coef) - obj.l1_value(res.coef)) * obj.weight_sum
         if loglik is None:
             loglik = obj.block_sum(_block_loglik, coef, (likelihood, None))
         loglik = float(loglik)
