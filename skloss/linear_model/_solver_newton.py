@@ -158,11 +158,14 @@ class Newton:
         return pc, hc, full
 
     def _polish_pays(self, method):
-        """Whether a last fresh Newton step costs no more than one pass over X."""
+        """Whether a last fresh Newton step (a Hessian and a pass) is cheap: its Hessian
+        costs at most half a pass over X, or the whole step is negligible.  (At a
+        Hessian of about one pass -- Poisson 200,000 x 50 on a 25,000-row subsample --
+        the polish added a fifth to the fit for digits beyond tol.)"""
         if method != "cholesky" or self.in_pass:
             return False
         pc, hc, _ = self._costs()
-        return hc <= pc or hc + pc <= THRESHOLDS["cheap_step_flops"]
+        return hc <= 0.5 * pc or hc + pc <= THRESHOLDS["cheap_step_flops"]
 
     # ------------------------------------------------------ factorisation
     def _factorise(self, c, Hfun):
