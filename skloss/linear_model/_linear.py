@@ -112,7 +112,9 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
     n_iter_ : int
     converged_ : bool
     solver_ : str
-        The solver that ran.
+        The solver that ran; ``"start"`` when the start was certified optimal
+        without iterating (every sample's loss at the loss's minimum, the penalty
+        at zero).
     certified_ : bool
         Only after the interior-point solver: whether the crossover verified
         the optimality conditions at an exact vertex (see the user guide).

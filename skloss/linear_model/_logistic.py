@@ -160,6 +160,10 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
     n_iter_ : int
         Solver iterations (the largest over one-vs-rest fits).
     converged_ : bool
+    solver_ : str
+        The solver that ran; ``"start"`` when the start was certified optimal
+        without iterating (the perceptron at ``w = 0``: every sample's loss at the
+        loss's minimum, the penalty at zero).
     multi_class_ : {"binary", "multinomial", "ovr"}
         Binary (one score), the loss's multi-class form, or one-vs-rest.
     loglik_, aic_, bic_ : float or None
