@@ -163,19 +163,42 @@ def _label_block(Xb, yb, swb):
     return out
 
 
-def _label_pass(X, labels, sw, rows):
-    """:func:`_label_block` over the blocks and the rows ``rows`` of ``X``,
-    ``labels``, ``sw`` (None: none), in one round trip; the blocks' results merged."""
+def _block_and_rows(fn, first, step, *arrays):
+    """``fn(*arrays)`` and the rows ``first::step`` of each array (None stays None):
+    a block's checks and its share of the strided subsample, in one task."""
+    picked = tuple(None if a is None else np.asarray(a)[first::step].copy() for a in arrays)
+    return fn(*arrays), picked
+
+
+def _blocks_and_rows(fn, block_args, row_chunks, rows):
+    """``fn`` over the row blocks (``block_args``: one tuple of delayed blocks each)
+    and, when ``rows`` (a ``slice(0, n, step)``) is given, those rows of every array,
+    cut on the workers block by block and joined on the client in row order: one
+    round trip, no gather of the subsample through a worker.  Returns ``(results,
+    subsample)`` (``subsample``: a tuple of arrays or None per array; None without
+    ``rows``)."""
     import dask
     from dask import delayed
 
-    run = delayed(_label_block, pure=True)
+    if rows is None:
+        run = delayed(fn, pure=True)
+        return dask.compute(*[run(*args) for args in block_args]), None
+    step = int(rows.step or 1)
+    starts = np.concatenate([[0], np.cumsum(row_chunks)[:-1]]).astype(int)
+    run = delayed(_block_and_rows, pure=True)
+    got = dask.compute(*[run(fn, int((-start) % step), step, *args) for start, args in zip(starts, block_args)])
+    results = [g[0] for g in got]
+    sub = tuple(None if got[0][1][j] is None else np.concatenate([g[1][j] for g in got])
+                for j in range(len(block_args[0])))
+    return results, sub
+
+
+def _label_pass(X, labels, sw, rows):
+    """:func:`_label_block` over the blocks and the rows ``rows`` of ``X``,
+    ``labels``, ``sw`` (None: none), in one round trip; the blocks' results merged."""
     xs, ys = X.to_delayed().ravel().tolist(), labels.to_delayed().ravel().tolist()
     ss = [None] * len(xs) if sw is None else sw.to_delayed().ravel().tolist()
-    tasks = [run(xs[i], ys[i], ss[i]) for i in range(len(xs))]
-    extra = [] if rows is None else [X[rows], labels[rows], None if sw is None else sw[rows]]
-    got = dask.compute(*tasks, *extra)
-    blocks, sub = got[:len(tasks)], (got[len(tasks):] if rows is not None else None)
+    blocks, sub = _blocks_and_rows(_label_block, list(zip(xs, ys, ss)), X.chunks[0], rows)
     classes = np.unique(np.concatenate([b["labels"] for b in blocks]))
     k, p = classes.size, X.shape[1]
     stats = {"classes": classes, "counts": np.zeros(k, dtype=np.int64), "wsums": np.zeros(k),
@@ -210,16 +233,9 @@ def _regression_block(Xb, yb, swb, offb):
 def _regression_checks(X, y, sw, off, rows):
     """:func:`_regression_block` over the blocks and the rows ``rows`` of ``X``, ``y``,
     ``sw``, ``off`` (None: none), in one round trip; raises on bad values."""
-    import dask
-    from dask import delayed
-
-    run = delayed(_regression_block, pure=True)
     parts = [a.to_delayed().ravel().tolist() if a is not None else [None] * X.numblocks[0]
              for a in (X, y, sw, off)]
-    tasks = [run(*(part[i] for part in parts)) for i in range(X.numblocks[0])]
-    extra = [] if rows is None else [a if a is None else a[rows] for a in (X, y, sw, off)]
-    got = dask.compute(*tasks, *extra)
-    blocks, sub = got[:len(tasks)], (got[len(tasks):] if rows is not None else None)
+    blocks, sub = _blocks_and_rows(_regression_block, list(zip(*parts)), X.chunks[0], rows)
     if not all(b["X_finite"] for b in blocks):
         raise ValueError("Input X contains NaN or infinity.")
     if not all(b["y_finite"] for b in blocks):
