@@ -16,8 +16,6 @@ coefficients and the scale from an exact least-absolute-deviations start: both
 raise a ``ValueError`` naming what is supported.
 """
 
-import warnings
-
 import numpy as np
 
 from ._objective import DaskLinearObjective, subsample_rows, subsample_wanted
@@ -430,35 +428,10 @@ def fit_logistic(est, X, y, sample_weight=None):
 
 
 def _run_solver_sep(est, obj, coef0, fixed, loss, penalised):
-    """The in-memory ``_run_solver_sep`` on a dask objective: solve; on separable
-    data (unpenalised, a loss that may lack a minimiser) warn about separation
-    (a ``SeparationWarning``, the in-memory text) instead of non-convergence."""
-    from skloss.linear_model._logistic import SeparationWarning
-
+    """The in-memory ``_run_solver_sep`` with the dask objective's separation test."""
     from ._separation import detect_separation
 
-    if penalised or not bool(loss.may_lack_minimiser):
-        return est._run_solver(obj, coef0, fixed)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = est._run_solver(obj, coef0, fixed)
-    separated = detect_separation(obj, res.coef, loss, fixed, res.extra.get("last_step"))
-    for w in caught:
-        if separated and "did not converge" in str(w.message):
-            continue
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if separated:
-        warnings.warn(
-            f"Perfect or quasi-complete separation: {separated}. The maximum-likelihood "
-            f"estimate of the unpenalised {loss.name!r} model does not exist (some coefficients "
-            "diverge to infinity); the coefficients returned are finite but arbitrary. Fit "
-            "with a penalty instead: penalty='l2' with alpha > 0.",
-            SeparationWarning,
-            stacklevel=4,
-        )
-        res.converged = True
-        res.message = "separation"
-    return res
+    return est._run_solver_sep(obj, coef0, fixed, loss, penalised, detect=detect_separation, stacklevel=4)
 
 
 def _shift_invariant(est, loss, obj, k_out, coef0):
@@ -509,17 +482,12 @@ def _loss_is_nll(loss, y, k_out):
     the objective's data term, and no pass computes it."""
     if y is None or len(y) == 0:
         return False
+    from skloss.linear_model._logistic import loss_equals_nll
+
     y = np.asarray(y, dtype=np.float64)[:256]
     k = max(int(k_out), 1)
     grid = 4.0 * np.sin(1.0 + np.arange(y.size * k, dtype=np.float64))
-    raw = grid if k == 1 else grid.reshape(y.size, k)
-    with np.errstate(all="ignore"):
-        try:
-            nll = -np.asarray(loss.likelihood.logpdf(y, raw), dtype=np.float64)
-            value = np.asarray(loss.loss(y, raw), dtype=np.float64)
-        except (TypeError, ValueError):
-            return False
-    return bool(np.allclose(value, nll, rtol=1e-10, atol=1e-12))
+    return loss_equals_nll(loss, loss.likelihood, y, grid if k == 1 else grid.reshape(y.size, k))
 
 
 def _block_loglik(obj, coef, args):

@@ -66,9 +66,18 @@ def _loss_is_the_nll(loss, likelihood, obj, coef, rows=256):
     Xm = obj.X[:m]
     raw = np.asarray(Xm @ (w.T if obj.n_outputs > 1 else w), dtype=np.float64) + np.asarray(b, dtype=np.float64)
     y = np.asarray(obj.y[:m], dtype=np.float64)
+    return loss_equals_nll(few_rows_loss(loss, obj.n_outputs > 1), likelihood, y, raw)
+
+
+def loss_equals_nll(loss, likelihood, y, raw):
+    """Whether ``loss(y, raw)`` equals ``-likelihood.logpdf(y, raw)`` (constants
+    included) at these targets and raw scores."""
     with np.errstate(all="ignore"):
-        nll = -np.asarray(likelihood.logpdf(y, raw), dtype=np.float64)
-        value = np.asarray(few_rows_loss(loss, obj.n_outputs > 1).loss(y, raw), dtype=np.float64)
+        try:
+            nll = -np.asarray(likelihood.logpdf(y, raw), dtype=np.float64)
+            value = np.asarray(loss.loss(y, raw), dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
     return bool(np.allclose(value, nll, rtol=1e-10, atol=1e-12))
 
 
@@ -448,19 +457,25 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             )
         return ct
 
-    def _run_solver_sep(self, obj, coef0, fixed, loss, penalised):
+    def _run_solver_sep(self, obj, coef0, fixed, loss, penalised, detect=None, stacklevel=3):
         """Solve; on separable data (unpenalised, loss without finite minimiser) warn
-        about separation instead of non-convergence."""
+        about separation instead of non-convergence.  ``detect(obj, coef, loss,
+        fixed, last_step)`` tells separation (default: the in-memory test; a dask
+        objective passes its own)."""
         prone = (not penalised) and bool(loss.may_lack_minimiser)
         if not prone:
             return self._run_solver(obj, coef0, fixed)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = self._run_solver(obj, coef0, fixed)
-        with quiet_blas(obj):  # (no spinning BLAS threads left to slow numba passes)
-            separated = _detect_separation(obj, res.coef, loss, fixed, res.extra.get("last_step"))
+        last_step = res.extra.get("last_step")
+        if detect is None:
+            with quiet_blas(obj):  # (no spinning BLAS threads left to slow numba passes)
+                separated = _detect_separation(obj, res.coef, loss, fixed, last_step)
+        else:
+            separated = detect(obj, res.coef, loss, fixed, last_step)
         for w in caught:
-            if separated and issubclass(w.category, Warning) and "did not converge" in str(w.message):
+            if separated and "did not converge" in str(w.message):
                 continue
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if separated:
@@ -470,7 +485,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
                 "diverge to infinity); the coefficients returned are finite but arbitrary. Fit "
                 "with a penalty instead: penalty='l2' with alpha > 0.",
                 SeparationWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
             res.converged = True
             res.message = "separation"

@@ -123,7 +123,7 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
     from skloss._kernels._cd import glm_cd_csc
 
     from ._solver_common import NonFinite, ProblemScale, SolverResult, log
-    from ._solver_prox import l1_subgradient, prox_newton
+    from ._solver_prox import composite_line_search, l1_subgradient, prox_newton
 
     if obj.n_outputs != 1 or (free is not None and not np.all(free)):
         return prox_newton(obj, c, tol, max_iter, verbose, free, scale)
@@ -178,24 +178,14 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
         if obj.fit_intercept:
             d[p] = db[0]
         dec = float(g @ d) + obj.l1_value(c + d) - obj.l1_value(c)
-        accepted = False
-        if dec < -1e-2 * eps * sc.fmag(F):
-            t = 1.0
-            for _ in range(40):
-                c_new = c + t * d
-                f_new, g_new = obj.value_grad(c_new)
-                F_new = f_new + obj.l1_value(c_new)
-                if np.isfinite(F_new) and F_new <= F + 1e-4 * t * dec:
-                    accepted = True
-                    break
-                t *= 0.5
-        if not accepted:
+        step = composite_line_search(obj, c, d, F, dec) if dec < -1e-2 * eps * sc.fmag(F) else None
+        if step is None:
             # (flat or badly scaled model) proximal Newton on the full Hessian finishes
             res = prox_newton(obj, c, tol, max(1, max_iter - n_iter), verbose, free, sc)
             res.n_iter += n_iter
             res.solver = "cd+prox-newton"
             return res
-        c, f, g, F = c_new, f_new, g_new, F_new
+        t, c, f, g, F = step
         opt = optimality(g, c)
         inner_tol = max(0.01 * inner_tol, 1e-3) if t == 1.0 else inner_tol
         log(verbose, f"cd iter {n_iter}: F={F:.15g} optimality={opt:.3e} step={t:g} sweeps={sweeps}")

@@ -57,6 +57,22 @@ def _direction(H, g, c, pen, l1, tol, cd):
     return d
 
 
+def composite_line_search(obj, c, d, F, delta):
+    """Armijo backtracking on the full objective (smooth part plus L1 term) along
+    ``d`` from ``c`` (objective ``F``, predicted decrease ``delta < 0``):
+    ``(t, c_new, f_new, g_new, F_new)`` of the first step length (1, 1/2, ...) that
+    decreases enough, or None after 40 halvings."""
+    t = 1.0
+    for _ in range(40):
+        c_new = c + t * d
+        f_new, g_new = obj.value_grad(c_new)
+        F_new = f_new + obj.l1_value(c_new)
+        if np.isfinite(F_new) and F_new <= F + 1e-4 * t * delta:
+            return t, c_new, f_new, g_new, F_new
+        t *= 0.5
+    return None
+
+
 def prox_newton(obj, c, tol, max_iter, verbose, free, scale=None):
     from skloss._kernels._linear import quadratic_l1_cd
 
@@ -112,16 +128,10 @@ def prox_newton(obj, c, tol, max_iter, verbose, free, scale=None):
                 if opt <= tol:
                     break
                 continue
-            t = 1.0
-            for _ in range(40):
-                c_new = c + t * d
-                f_new, g_new = obj.value_grad(c_new)
-                F_new = f_new + obj.l1_value(c_new)
-                if np.isfinite(F_new) and F_new <= F + 1e-4 * t * delta:
-                    accepted = True
-                    break
-                t *= 0.5
-            if accepted:
+            step = composite_line_search(obj, c, d, F, delta)
+            if step is not None:
+                accepted = True
+                t, c_new, f_new, g_new, F_new = step
                 break
             msg_fail = "line search failed"
         if not accepted:
