@@ -352,40 +352,9 @@ def _cs_shrink(G, cls, na, yloc, alpha_i, gmin):
     return na, yloc
 
 
-@njit(inline="always")
-def _cs_row_times(X, indptr, indices, data, sparse, i, Wt, cls, na, G):
-    # G[a] += x_i . Wt[:, cls[i, a]] for the first na classes of row i
-    if sparse:
-        for q in range(indptr[i], indptr[i + 1]):
-            xf = data[q]
-            f = indices[q]
-            for a in range(na):
-                G[a] += xf * Wt[f, cls[i, a]]
-    else:
-        for f in range(X.shape[1]):
-            xf = X[i, f]
-            if xf != 0.0:
-                for a in range(na):
-                    G[a] += xf * Wt[f, cls[i, a]]
-
-
-@njit(inline="always")
-def _cs_row_update(X, indptr, indices, data, sparse, i, d, Wt, k):
-    # Wt[:, k] += d x_i
-    if sparse:
-        for q in range(indptr[i], indptr[i + 1]):
-            Wt[indices[q], k] += d * data[q]
-    else:
-        for f in range(X.shape[1]):
-            Wt[f, k] += d * X[i, f]
-
-
 @njit(cache=True)
-def cs_dual_cd(X, indptr, indices, data, sparse, y, C, qd, margin, rho, bc, alpha, Wt, s, tol, max_sweeps, seed,
-               shrinking, move):
-    """Sweeps of the Crammer-Singer sequential dual method on ``X``: dense rows of
-    ``X`` or, when ``sparse``, the CSR rows ``indptr, indices, data`` (the other
-    form's arrays are empty; one compiled driver for both).
+def cs_dual_cd_dense(X, y, C, qd, margin, rho, bc, alpha, Wt, s, tol, max_sweeps, seed, shrinking, move):
+    """Sweeps of the Crammer-Singer sequential dual method on dense ``X``.
 
     ``y`` (n,) int64 classes, ``C`` (n,) = omega / lam (0: row left out), ``qd``
     (n,) ``||x_i||^2``, ``bc`` (K,) the proximal centre of the intercepts (moved to
@@ -394,6 +363,102 @@ def cs_dual_cd(X, indptr, indices, data, sparse, y, C, qd, margin, rho, bc, alph
     Stops when a sweep over every row has ``max_i (max_m G_im - min_{free m}
     G_im) <= tol``.  Returns ``(sweeps, violation)``.
     """
+    n, p = X.shape
+    K = Wt.shape[1]
+    idx = np.arange(n)
+    state = np.uint64(seed) * np.uint64(2654435761) + np.uint64(88172645463325252)
+    m = 0
+    for i in range(n):
+        if C[i] > 0.0:
+            idx[m] = i
+            m += 1
+    n_live = m
+    cls = np.empty((n, K), dtype=np.int64)
+    nact = np.full(n, K, dtype=np.int64)
+    ypos = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        for k in range(K):
+            cls[i, k] = k
+        ypos[i] = y[i]
+    G = np.empty(K)
+    newa = np.empty(K)
+    D = np.empty(K)
+    b = np.empty(K)
+    viol = np.inf
+    sweeps = 0
+    eps_shrink = max(10.0 * tol, 1.0) if shrinking else tol
+    full = True
+    while sweeps < max_sweeps:
+        sweeps += 1
+        state = _shuffle(idx, m, state)
+        worst = 0.0
+        for k in range(K):
+            b[k] = bc[k] + rho * s[k]
+        j = 0
+        while j < m:
+            i = idx[j]
+            na = nact[i]
+            yl = ypos[i]
+            for a in range(na):
+                G[a] = 0.0
+            for f in range(p):
+                xf = X[i, f]
+                if xf != 0.0:
+                    for a in range(na):
+                        G[a] += xf * Wt[f, cls[i, a]]
+            for a in range(na):
+                k = cls[i, a]
+                G[a] += (margin if a != yl else 0.0) + b[k]
+            gmax, gmin = _cs_violation(G, cls[i], na, yl, C[i], alpha[i])
+            if shrinking:
+                na, yl = _cs_shrink(G, cls[i], na, yl, alpha[i], gmin)
+                nact[i] = na
+                ypos[i] = yl
+                if na <= 1:
+                    m -= 1
+                    idx[j] = idx[m]
+                    idx[m] = i
+                    continue
+            if gmax - gmin > worst:
+                worst = gmax - gmin
+            if gmax - gmin > 1e-14 * (1.0 + abs(gmax)):
+                _cs_subproblem(G, cls[i], na, yl, C[i], qd[i] + rho, alpha[i], newa, D)
+                for a in range(na):
+                    k = cls[i, a]
+                    d = newa[a] - alpha[i, k]
+                    if d != 0.0:
+                        alpha[i, k] = newa[a]
+                        s[k] += d
+                        b[k] += rho * d
+                        for f in range(p):
+                            Wt[f, k] += d * X[i, f]
+            j += 1
+        viol = worst
+        if move:
+            for k in range(K):
+                bc[k] = bc[k] + rho * s[k]
+        if viol <= eps_shrink:
+            if full and viol <= tol:
+                break
+            # every row and class again, then a tighter shrinking threshold
+            m = n_live
+            for i in range(n):
+                nact[i] = K
+            for i in range(n):
+                for k in range(K):
+                    cls[i, k] = k
+                ypos[i] = y[i]
+            eps_shrink = max(0.5 * eps_shrink, tol)
+            full = True
+        else:
+            full = not shrinking
+    return sweeps, viol
+
+
+@njit(cache=True)
+def cs_dual_cd_csr(indptr, indices, data, y, C, qd, margin, rho, bc, alpha, Wt, s, tol, max_sweeps, seed,
+                   shrinking, move):
+    """:func:`cs_dual_cd_dense` on a CSR matrix."""
     n = y.shape[0]
     K = Wt.shape[1]
     idx = np.arange(n)
@@ -432,7 +497,11 @@ def cs_dual_cd(X, indptr, indices, data, sparse, y, C, qd, margin, rho, bc, alph
             yl = ypos[i]
             for a in range(na):
                 G[a] = 0.0
-            _cs_row_times(X, indptr, indices, data, sparse, i, Wt, cls, na, G)
+            for q in range(indptr[i], indptr[i + 1]):
+                xf = data[q]
+                f = indices[q]
+                for a in range(na):
+                    G[a] += xf * Wt[f, cls[i, a]]
             for a in range(na):
                 k = cls[i, a]
                 G[a] += (margin if a != yl else 0.0) + b[k]
@@ -457,7 +526,8 @@ def cs_dual_cd(X, indptr, indices, data, sparse, y, C, qd, margin, rho, bc, alph
                         alpha[i, k] = newa[a]
                         s[k] += d
                         b[k] += rho * d
-                        _cs_row_update(X, indptr, indices, data, sparse, i, d, Wt, k)
+                        for q in range(indptr[i], indptr[i + 1]):
+                            Wt[indices[q], k] += d * data[q]
             j += 1
         viol = worst
         if move:
@@ -466,7 +536,6 @@ def cs_dual_cd(X, indptr, indices, data, sparse, y, C, qd, margin, rho, bc, alph
         if viol <= eps_shrink:
             if full and viol <= tol:
                 break
-            # every row and class again, then a tighter shrinking threshold
             m = n_live
             for i in range(n):
                 nact[i] = K

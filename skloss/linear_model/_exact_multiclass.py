@@ -414,7 +414,7 @@ def cs_dual_cd(obj, tol=1e-10, max_iter=1000, verbose=0, shrinking=True):
 
     Returns ``(W, b, sweeps, certified, message)``.
     """
-    from .._kernels._dual import cs_dual_cd as cs_kernel
+    from .._kernels._dual import cs_dual_cd_csr, cs_dual_cd_dense
 
     X, y, omega = _data(obj)
     n, p = X.shape
@@ -439,11 +439,6 @@ def cs_dual_cd(obj, tol=1e-10, max_iter=1000, verbose=0, shrinking=True):
     tol_cd = 0.1 * scale
     budget = _SWEEPS_PER_ITER * max(int(max_iter), 1) + 1000
     total, stage, viol = 0, 0, np.inf
-    # the kernel's row access: dense rows, or CSR rows (the other form's arrays empty)
-    if sp.issparse(X):
-        rows = (np.empty((0, 0)), X.indptr, X.indices, X.data, True)
-    else:
-        rows = (X, np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32), np.empty(0), False)
     W, b = np.zeros((K, p)), np.zeros(K)
     best = (primal_value(X, y, omega, lam, margin, W, b), W, b)
     LB = 0.0  # the bound at alpha = 0
@@ -453,7 +448,12 @@ def cs_dual_cd(obj, tol=1e-10, max_iter=1000, verbose=0, shrinking=True):
         stage += 1
         if cap <= 0:
             break
-        sweeps, viol = cs_kernel(*rows, y, Cw, qd, margin, rho, bc, alpha, Wt, s, tol_cd, cap, 7, shrinking, True)
+        if sp.issparse(X):
+            sweeps, viol = cs_dual_cd_csr(X.indptr, X.indices, X.data, y, Cw, qd, margin, rho, bc, alpha, Wt, s,
+                                          tol_cd, cap, 7, shrinking, True)
+        else:
+            sweeps, viol = cs_dual_cd_dense(X, y, Cw, qd, margin, rho, bc, alpha, Wt, s, tol_cd, cap, 7,
+                                            shrinking, True)
         total += sweeps
         s[:] = alpha.sum(axis=0)  # (afresh: no drift of the running sums)
         b = bc.copy() if fi else np.zeros(K)
