@@ -304,93 +304,96 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
                 self.classes_, classes):
             warm = None
         penalised = l1_reg > 0 or l2_reg > 0
-        attrs = {}
-        if mode in ("binary", "multinomial"):
-            k_out = 1 if mode == "binary" else n_classes
-            yk = y_idx.astype(X.dtype)
-            obj = LinearObjective(loss, X, yk, sw_arg, fit_intercept=self.fit_intercept, n_outputs=k_out,
-                                  l2_reg=l2_reg, l1_reg=l1_reg)
-            coef0, fixed = self._start(obj, loss, yk, sw_arg, warm, k_out, penalised)
-            res = self._run_solver_sep(obj, coef0, fixed, loss, penalised)
-            coef = res.coef
-            objective_value = res.objective
-            if mode == "multinomial" and self._shift_invariant(loss, obj, coef):
-                # report the centred solution (unique: sum over classes = 0)
-                coef = self._centre(obj, coef, weights=not penalised)
-                objective_value = obj.total_value(coef)
-            W, b = obj.split(coef)
-            W = np.atleast_2d(np.asarray(W, dtype=np.float64))
-            b = np.atleast_1d(np.asarray(b, dtype=np.float64)) if self.fit_intercept else np.zeros(k_out)
-            n_iter, converged = res.n_iter, res.converged
-            # (at a trivial optimum there is no information to invert: no covariance
-            # is computed, and the block below reports NaN standard errors)
-            trivial = _trivial_optimum(loss, W, b, y_idx, n_classes)
-            attrs.update(self._likelihood_inference(obj, coef, loss, mode, classes, feature_names,
-                                                    None if trivial else cov_type, sw_arg, penalised, res))
-            attrs["cov_type_"] = cov_type
-        else:  # one-vs-rest: K independent binary fits (the K-score form is separable)
-            Ws, bs, n_iter, converged, objective_value = [], [], 0, True, 0.0
-            blocks, params, names = [], [], []
-            for k in range(n_classes):
-                yk = (y_idx == k).astype(X.dtype)
-                obj = LinearObjective(loss, X, yk, sw_arg, fit_intercept=self.fit_intercept, n_outputs=1,
+        # (small problems: one BLAS thread for the whole fit; see _base._blas_threads)
+        with self._blas_threads(loss, X, n_classes if mode == "multinomial" else 1, cov_type,
+                                l1_reg=l1_reg, l2_reg=l2_reg):
+            attrs = {}
+            if mode in ("binary", "multinomial"):
+                k_out = 1 if mode == "binary" else n_classes
+                yk = y_idx.astype(X.dtype)
+                obj = LinearObjective(loss, X, yk, sw_arg, fit_intercept=self.fit_intercept, n_outputs=k_out,
                                       l2_reg=l2_reg, l1_reg=l1_reg)
-                wk = None if warm is None else (warm[0][k:k + 1], warm[1][k:k + 1])
-                coef0, _ = self._start(obj, loss, yk, sw_arg, wk, 1, penalised)
-                res = self._run_solver_sep(obj, coef0, None, loss, penalised)
-                w, b_ = obj.split(res.coef)
-                Ws.append(np.asarray(w, dtype=np.float64))
-                bs.append(float(b_))
-                n_iter = max(n_iter, res.n_iter)
-                converged = converged and res.converged
-                objective_value += res.objective
-                inf = self._inference_attrs(obj, res.coef, cov_type, output_names=[str(classes[k])],
-                                            feature_names=feature_names, penalised=penalised and k == 0)
-                blocks.append(inf["covariance_"])
-                params.append(inf["params_"])
-                names += inf["param_names_"]
-            W, b = np.vstack(Ws), np.asarray(bs)
-            cov = None
-            if cov_type is not None:
-                cov = _block_diag(blocks)
-            attrs.update({"params_": np.concatenate(params), "param_names_": names, "covariance_": cov,
-                          "_inference_penalised": penalised,
-                          "cov_type_": cov_type,
-                          "bse_": None if cov is None else np.sqrt(np.maximum(np.diag(cov), 0.0)),
-                          "loglik_": None, "aic_": None, "bic_": None})
-        if trivial if mode in ("binary", "multinomial") else _trivial_optimum(loss, W, b, y_idx, n_classes):
-            note = (f"w = 0, b = 0 is the optimum: every sample's {loss.name!r} loss is zero "
-                    "there (a loss without a margin), with or without a penalty; the fit says "
-                    "nothing about the data and has no standard errors")
-            warnings.warn(
-                f"{type(self).__name__}: {note}. Use loss='hinge' (margin 1) or a smooth loss "
-                "such as 'log_loss'.", TrivialOptimumWarning, stacklevel=3,
-            )
-            # the exact optimum, not the solver's round-off around it (1e-28
-            # coefficients would give predictions by the sign of noise)
-            W, b = np.zeros_like(W), np.zeros_like(b)
-            if attrs.get("params_") is not None:
-                attrs["params_"] = np.zeros_like(attrs["params_"])
-            if cov_type is not None and attrs.get("params_") is not None:
-                k = attrs["params_"].size
-                attrs["covariance_"] = np.full((k, k), np.nan)
-                attrs["bse_"] = np.full(k, np.nan)
-            attrs["_inference_note"] = note
-        else:
-            attrs["_inference_note"] = None
-        dtype = X.dtype
-        attrs.update({
-            "classes_": classes,
-            "coef_": W.astype(dtype),
-            "intercept_": b.astype(dtype),
-            "loss_": loss,
-            "objective_": float(objective_value),
-            "n_iter_": int(n_iter),
-            "converged_": bool(converged),
-            "multi_class_": mode,
-            "solver_": res.solver,
-            "n_obs_": float(np.sum(sw, dtype=np.float64)),
-        })
+                coef0, fixed = self._start(obj, loss, yk, sw_arg, warm, k_out, penalised)
+                res = self._run_solver_sep(obj, coef0, fixed, loss, penalised)
+                coef = res.coef
+                objective_value = res.objective
+                if mode == "multinomial" and self._shift_invariant(loss, obj, coef):
+                    # report the centred solution (unique: sum over classes = 0)
+                    coef = self._centre(obj, coef, weights=not penalised)
+                    objective_value = obj.total_value(coef)
+                W, b = obj.split(coef)
+                W = np.atleast_2d(np.asarray(W, dtype=np.float64))
+                b = np.atleast_1d(np.asarray(b, dtype=np.float64)) if self.fit_intercept else np.zeros(k_out)
+                n_iter, converged = res.n_iter, res.converged
+                # (at a trivial optimum there is no information to invert: no covariance
+                # is computed, and the block below reports NaN standard errors)
+                trivial = _trivial_optimum(loss, W, b, y_idx, n_classes)
+                attrs.update(self._likelihood_inference(obj, coef, loss, mode, classes, feature_names,
+                                                        None if trivial else cov_type, sw_arg, penalised, res))
+                attrs["cov_type_"] = cov_type
+            else:  # one-vs-rest: K independent binary fits (the K-score form is separable)
+                Ws, bs, n_iter, converged, objective_value = [], [], 0, True, 0.0
+                blocks, params, names = [], [], []
+                for k in range(n_classes):
+                    yk = (y_idx == k).astype(X.dtype)
+                    obj = LinearObjective(loss, X, yk, sw_arg, fit_intercept=self.fit_intercept, n_outputs=1,
+                                          l2_reg=l2_reg, l1_reg=l1_reg)
+                    wk = None if warm is None else (warm[0][k:k + 1], warm[1][k:k + 1])
+                    coef0, _ = self._start(obj, loss, yk, sw_arg, wk, 1, penalised)
+                    res = self._run_solver_sep(obj, coef0, None, loss, penalised)
+                    w, b_ = obj.split(res.coef)
+                    Ws.append(np.asarray(w, dtype=np.float64))
+                    bs.append(float(b_))
+                    n_iter = max(n_iter, res.n_iter)
+                    converged = converged and res.converged
+                    objective_value += res.objective
+                    inf = self._inference_attrs(obj, res.coef, cov_type, output_names=[str(classes[k])],
+                                                feature_names=feature_names, penalised=penalised and k == 0)
+                    blocks.append(inf["covariance_"])
+                    params.append(inf["params_"])
+                    names += inf["param_names_"]
+                W, b = np.vstack(Ws), np.asarray(bs)
+                cov = None
+                if cov_type is not None:
+                    cov = _block_diag(blocks)
+                attrs.update({"params_": np.concatenate(params), "param_names_": names, "covariance_": cov,
+                              "_inference_penalised": penalised,
+                              "cov_type_": cov_type,
+                              "bse_": None if cov is None else np.sqrt(np.maximum(np.diag(cov), 0.0)),
+                              "loglik_": None, "aic_": None, "bic_": None})
+            if trivial if mode in ("binary", "multinomial") else _trivial_optimum(loss, W, b, y_idx, n_classes):
+                note = (f"w = 0, b = 0 is the optimum: every sample's {loss.name!r} loss is zero "
+                        "there (a loss without a margin), with or without a penalty; the fit says "
+                        "nothing about the data and has no standard errors")
+                warnings.warn(
+                    f"{type(self).__name__}: {note}. Use loss='hinge' (margin 1) or a smooth loss "
+                    "such as 'log_loss'.", TrivialOptimumWarning, stacklevel=3,
+                )
+                # the exact optimum, not the solver's round-off around it (1e-28
+                # coefficients would give predictions by the sign of noise)
+                W, b = np.zeros_like(W), np.zeros_like(b)
+                if attrs.get("params_") is not None:
+                    attrs["params_"] = np.zeros_like(attrs["params_"])
+                if cov_type is not None and attrs.get("params_") is not None:
+                    k = attrs["params_"].size
+                    attrs["covariance_"] = np.full((k, k), np.nan)
+                    attrs["bse_"] = np.full(k, np.nan)
+                attrs["_inference_note"] = note
+            else:
+                attrs["_inference_note"] = None
+            dtype = X.dtype
+            attrs.update({
+                "classes_": classes,
+                "coef_": W.astype(dtype),
+                "intercept_": b.astype(dtype),
+                "loss_": loss,
+                "objective_": float(objective_value),
+                "n_iter_": int(n_iter),
+                "converged_": bool(converged),
+                "multi_class_": mode,
+                "solver_": res.solver,
+                "n_obs_": float(np.sum(sw, dtype=np.float64)),
+            })
         return self._assign(attrs)
 
     # ------------------------------------------------------------------ fit helpers

@@ -47,6 +47,9 @@ __all__ = ["LinearObjective"]
 _BLOCK_BYTES = 1 << 21
 # a pass of fewer entries (n * p) runs on one thread (a wake-up costs more)
 _PARALLEL_WORK = 2_000_000
+# |raw| below which exp(raw) neither overflows nor underflows to zero in a sum of
+# scores (exp(-200) ~ 1e-87): the softmax needs no shift by its row maximum
+_EXP_SAFE = 200.0
 # CSR fused passes pay above this many stored entries (one read of X instead of
 # SciPy's two products; below, the threads' start-up costs more than it saves)
 _CSR_FUSED_NNZ = 2_000_000
@@ -271,6 +274,9 @@ class LinearObjective:
         if self._fused:
             f, g, _ = self._fused_pass(coef, want_h=False)
             return f, g
+        if (self.n_outputs > 1 and not self.sparse and self.offset is None
+                and isinstance(self._lossfn, _NumpyLogLoss)):
+            return self._softmax_twin_value_grad(coef)
         w, b = self.split(coef)
         p, k = self.n_features, self.n_outputs
         total = 0.0
@@ -297,6 +303,78 @@ class LinearObjective:
             gw += self.l2_reg * wf
         grad = self.pack(gw, gb) if self.fit_intercept else gw.ravel().copy()
         return value, grad
+
+    def _softmax_twin_value_grad(self, coef):
+        """The softmax cross-entropy's value and gradient in NumPy (small dense
+        problems): raw scores from ``[X, 1] @ [W, b].T`` in one product, and the
+        gradient ``sum_i s_i (p_i - t_i) x~_i^T`` as ``E^T (s / z) X~`` minus the
+        targets' part ``T^T (s X~)``, which does not depend on the coefficients
+        (``E = exp(raw - max)``, ``z`` its row sums, ``t_i`` the smoothed
+        one-hot targets): no pass over the ``n x K`` matrices beyond the
+        exponential and its sums."""
+        const = getattr(self, "_twin_const", None)
+        if const is None:
+            const = self._twin_const = self._softmax_twin_constants()
+        Xt, target_part, yi, row_norm = const
+        p, k = self.n_features, self.n_outputs
+        w, b = self.split(coef)
+        Wb = np.empty((k, p + 1))
+        Wb[:, :p] = w
+        Wb[:, p] = b if self.fit_intercept else 0.0
+        raw = Xt @ Wb.T.astype(self.dtype, copy=False)
+        if raw.dtype != np.float64:
+            raw = raw.astype(np.float64)
+        rows = np.arange(raw.shape[0])
+        eps = self._lossfn.eps
+        ones = np.ones(k)
+        per = -(1.0 - eps) * raw[rows, yi]  # (+ log z and the shift below: the per-sample loss)
+        if eps:
+            per -= (eps / k) * (raw @ ones)
+        # |raw_ik| <= |x~_i| |(w_k, b_k)|: below _EXP_SAFE no exponential over- or
+        # underflows, and the shift by the row maximum (two passes) is not needed
+        if row_norm * float(np.sqrt(np.max(np.einsum("ij,ij->i", Wb, Wb)))) > _EXP_SAFE:
+            m = raw.max(axis=1)
+            per += m
+            np.subtract(raw, m[:, None], out=raw)
+        np.exp(raw, out=raw)
+        z = raw @ ones
+        per += np.log(z)
+        sw = self.sample_weight
+        a = 1.0 / z if sw is None else np.asarray(sw, dtype=np.float64) / z
+        total = float(per.sum()) if sw is None else float(per @ np.asarray(sw, dtype=np.float64))
+        G = raw.T @ (Xt * a[:, None].astype(Xt.dtype, copy=False))
+        G = np.asarray(G, dtype=np.float64) - target_part
+        self.n_evaluations += 1
+        scale = 1.0 / self.weight_sum
+        gw = G[:, :p] * scale
+        wf = np.asarray(w, dtype=np.float64)
+        value = total * scale + 0.5 * self.l2_reg * float(np.dot(wf.ravel(), wf.ravel()))
+        if self.l2_reg:
+            gw += self.l2_reg * wf
+        if self.fit_intercept:
+            return value, np.concatenate([gw.ravel(), G[:, p] * scale])
+        return value, gw.ravel()
+
+    def _softmax_twin_constants(self):
+        """``[X, 1]``, the targets' part of the gradient, the class indices and the
+        largest norm of a row of ``[X, 1]``."""
+        n, p, k = self.n_samples, self.n_features, self.n_outputs
+        Xt = np.empty((n, p + 1), dtype=self.dtype)
+        Xt[:, :p] = self.X
+        Xt[:, p] = 1.0
+        yi = np.asarray(self.y).astype(np.intp)
+        sX = Xt.astype(np.float64)
+        if self.sample_weight is not None:
+            sX *= np.asarray(self.sample_weight, dtype=np.float64)[:, None]
+        eps = self._lossfn.eps
+        part = np.zeros((k, p + 1))
+        np.add.at(part, yi, sX)
+        part *= 1.0 - eps
+        if eps:
+            part += (eps / k) * sX.sum(axis=0)
+        Xf = Xt.astype(np.float64)
+        row_norm = float(np.sqrt(np.max(np.einsum("ij,ij->i", Xf, Xf)))) if n else 0.0
+        return Xt, part, yi, row_norm
 
     def _fused_pass(self, coef, want_h, diag=None):
         """Value, gradient (and Hessian weights) in one pass over X: the log loss

@@ -7,11 +7,16 @@ objective at the start) makes SciPy's gradient test exactly the scale-free
 measure ``max_j |g_j| / (d_j G0) <= tol`` and its reduction test relative to
 the start's objective.  Standardising the variables this way also
 preconditions the problem (as standardising the columns of ``X`` would).
+
+The number of stored pairs is the cost model's
+(:func:`~skloss.linear_model._solver_select.lbfgs_memory`): 30, fewer where
+L-BFGS-B's own work per iteration would outweigh the passes over ``X``.
 """
 
 import numpy as np
 
 from ._solver_common import NonFinite, ProblemScale, SolverResult, expand, log, single_thread_blas
+from ._solver_select import lbfgs_memory
 
 __all__ = ["lbfgs"]
 
@@ -67,11 +72,13 @@ def lbfgs(obj, c0, tol, max_iter, verbose, free, scale=None):
     def record(xk):
         iterates[:] = [iterates[1], np.array(xk)]
 
+    nnz = obj.X.nnz if getattr(obj, "sparse", False) else obj.n_samples * obj.n_features
+    memory = lbfgs_memory(obj.n_samples, nnz, obj.n_outputs, obj.n_coef)
     with single_thread_blas():
         res = minimize(
             fun, x0, jac=True, method="L-BFGS-B", callback=record,
             options={"maxiter": max_iter, "maxfun": max(15000, 4 * max_iter), "gtol": tol,
-                     "ftol": 64 * np.finfo(float).eps, "maxcor": 30},
+                     "ftol": 64 * np.finfo(float).eps, "maxcor": memory},
         )
     c = expand(free, res.x / af, c0)
     last_step = expand(free, (iterates[1] - iterates[0]) / af, np.zeros_like(c0))
@@ -83,7 +90,8 @@ def lbfgs(obj, c0, tol, max_iter, verbose, free, scale=None):
     msg = _message(str(res.message))
     eps = float(np.finfo(obj.dtype).eps)
     converged = opt <= tol or (msg.startswith("relative reduction") and opt <= max(tol, 1e3 * eps))
-    log(verbose, f"lbfgs: {res.nit} iterations, {n_calls[0]} evaluations, optimality={opt:.3e}, f={f:.12g}")
+    log(verbose, f"lbfgs: {res.nit} iterations ({memory} pairs), {n_calls[0]} evaluations, "
+                 f"optimality={opt:.3e}, f={f:.12g}")
     out = SolverResult(c, obj.total_value(c) if obj.l1_reg else f, int(res.nit), bool(converged),
                        "lbfgs", msg, opt)
     out.extra["last_step"] = last_step if res.nit > 0 else None
