@@ -8,7 +8,8 @@ the in-memory solvers and the inference run on it unchanged, on the client.
 
 Every evaluation is one round trip to the cluster: each row block of the
 (persisted) data is wrapped on its worker in an in-memory ``LinearObjective``
-(no penalty; the same numba kernels and BLAS products as an in-memory fit) and
+(no penalty; the same numba kernels as an in-memory fit; its Gram matrices by
+cache-sized tiles, :class:`._gram.BlockObjective`) and
 returns its *summed* quantities -- weighted loss sum, gradient, Hessian, Hessian
 products, score Gram matrix -- which the client adds up and normalises by the
 total weight, adding the penalty there.  Only vectors and matrices of the size
@@ -17,7 +18,7 @@ of the coefficients travel; the rows never leave the workers.
 Curvature is computed where the data are: a worker keeps the last point's
 per-sample curvature of each of its blocks (``value_grad_hessian`` /
 ``hessp_factory``), so the Hessian that a Newton step asks for after the
-gradient pass at the same point is one more BLAS ``syrk`` per block, not a
+gradient pass at the same point is one more Gram product per block, not a
 second pass over the losses.
 """
 
@@ -28,6 +29,8 @@ from collections import OrderedDict
 import numpy as np
 
 from skloss.linear_model._objective import LinearObjective
+
+from ._gram import BlockObjective
 
 __all__ = ["DaskLinearObjective"]
 
@@ -81,8 +84,8 @@ def _run_block(spec, key, op, coef, arg, Xb, yb, swb, offb):
     if Xb.shape[0] == 0:
         return None
     loss, fit_intercept, n_outputs = spec
-    obj = LinearObjective(loss, np.ascontiguousarray(Xb), yb, swb, fit_intercept=fit_intercept,
-                          n_outputs=n_outputs, offset=offb)
+    obj = BlockObjective(loss, np.ascontiguousarray(Xb), yb, swb, fit_intercept=fit_intercept,
+                         n_outputs=n_outputs, offset=offb)
     ws = obj.weight_sum
     if not ws > 0:
         return None

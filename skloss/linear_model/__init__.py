@@ -32,7 +32,7 @@ def _warmup():
     import numpy as np
     import scipy.sparse as sp
 
-    from skloss._kernels import _binary, _regression
+    from skloss._kernels import _binary, _gram, _regression
     from skloss._kernels import _linear as kern
 
     rng = np.random.RandomState(0)
@@ -52,6 +52,8 @@ def _warmup():
         for name, power in (("poisson", 1.0), ("gamma", 2.0), ("tweedie", 1.5)):
             getattr(_regression, f"{name}_linear")(X, yp, empty, empty, w, 0.0, np.array([power]), 2, grad, h)
         kern.multinomial_logloss_value_grad(X, y3, empty, np.zeros((3, 3)), np.zeros(3), 0.0, 2, np.empty((3, 4)))
+        # (the tiled Gram of a dask fit's block tasks: no dask needed to compile it)
+        _gram.weighted_gram_tiles(X, np.ones(40), True, 16, np.empty((16, 4), dtype=dtype), np.zeros((4, 4)))
         for loss in ("log_loss", "hinge"):
             MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y2.astype(int))
             MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y3.astype(int))
