@@ -30,6 +30,11 @@ COV_TYPES = ("auto", "nonrobust", "HC0", "HC1")
 
 
 def _inv(A):
+    # (PERF) a positive definite information matrix: Cholesky inverse with LAPACK's
+    # condition estimate (1-norm), a quarter of np.linalg.inv + np.linalg.cond's SVD
+    inv = _cholesky_inv(A)
+    if inv is not None:
+        return inv
     try:
         inv = np.linalg.inv(A)
         if np.all(np.isfinite(inv)) and np.linalg.cond(A) < 1e14:
@@ -44,6 +49,28 @@ def _inv(A):
         stacklevel=4,
     )
     return np.linalg.pinv(A, hermitian=True)
+
+
+def _cholesky_inv(A):
+    """``A^{-1}`` of a symmetric positive definite ``A`` whose estimated condition
+    number is below 1e14, else None."""
+    from scipy.linalg import lapack
+
+    A = np.asarray(A, dtype=np.float64)
+    if A.ndim != 2 or A.shape[0] == 0 or not np.all(np.isfinite(A)):
+        return None
+    c, info = lapack.dpotrf(A, lower=0, clean=1)
+    if info != 0:
+        return None
+    rcond, info = lapack.dpocon(c, float(np.abs(A).sum(axis=0).max()))
+    if info != 0 or not rcond > 1e-14:
+        return None
+    inv, info = lapack.dpotri(c, lower=0)
+    if info != 0:
+        return None
+    inv = np.triu(inv)
+    inv += np.triu(inv, 1).T
+    return inv if np.all(np.isfinite(inv)) else None
 
 
 def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None, information=None):

@@ -367,9 +367,9 @@ class LinearObjective:
         if self.sample_weight is not None:
             sX *= np.asarray(self.sample_weight, dtype=np.float64)[:, None]
         eps = self._lossfn.eps
-        part = np.zeros((k, p + 1))
-        np.add.at(part, yi, sX)
-        part *= 1.0 - eps
+        onehot = np.zeros((n, k))
+        onehot[np.arange(n), yi] = 1.0 - eps
+        part = onehot.T @ sX
         if eps:
             part += (eps / k) * sX.sum(axis=0)
         Xf = Xt.astype(np.float64)
@@ -483,34 +483,47 @@ class LinearObjective:
         return H
 
     def _softmax_gram(self, raw, l2_reg):
-        """Hessian of the softmax cross-entropy in two BLAS ``syrk`` calls:
-        ``sum_i s_i (diag(p_i) - p_i p_i^T) (x) x~_i x~_i^T`` = block-diagonal
-        ``X~^T diag(s p_k) X~`` minus ``Z^T Z`` with ``Z_i = sqrt(s_i) p_i (x) x~_i``
-        (columns in the packed order)."""
+        """Hessian of the softmax cross-entropy: ``sum_i s_i (diag(p_i) - p_i p_i^T)
+        (x) x~_i x~_i^T``, the block-diagonal ``X~^T diag(s p_k) X~`` (one product
+        per class) minus ``Z^T Z`` with ``Z_i = sqrt(s_i) p_i (x) x~_i`` (one BLAS
+        ``syrk``), formed class by class (``x~ = [x, 1]`` contiguous per class) and
+        put in the packed order at the end."""
         from scipy.linalg import blas
-        from scipy.special import softmax
 
-        X = self.X
         n, p, K, fi = self.n_samples, self.n_features, self.n_outputs, self.fit_intercept
-        P = softmax(np.asarray(raw, dtype=np.float64), axis=1)
-        sw = np.ones(n) if self.sample_weight is None else np.asarray(self.sample_weight, dtype=np.float64)
-        sq = np.sqrt(sw)
-        m = K * p + fi * K
-        syrk = blas.dsyrk if self.dtype == np.float64 else blas.ssyrk
-        Z = np.empty((n, m), dtype=self.dtype)
-        for k in range(K):
-            a = (sq * P[:, k]).astype(self.dtype)
-            np.multiply(X, a[:, None], out=Z[:, k * p:(k + 1) * p])
+        q = p + fi
+        P = np.array(raw, dtype=np.float64)
+        P -= P.max(axis=1, keepdims=True)
+        np.exp(P, out=P)
+        P /= P.sum(axis=1, keepdims=True)
+        sw = None if self.sample_weight is None else np.asarray(self.sample_weight, dtype=np.float64)
+        sq = np.ones(n) if sw is None else np.sqrt(sw)
+        const = getattr(self, "_twin_const", None)
+        if const is not None:
+            Xt = const[0] if fi else const[0][:, :p]
+        else:
+            Xt = np.empty((n, q), dtype=self.dtype)
+            Xt[:, :p] = self.X
             if fi:
-                Z[:, K * p + k] = a
-        C = syrk(1.0, Z.T, trans=0, lower=0)
-        H = -np.triu(np.asarray(C, dtype=np.float64))
-        H = H + np.triu(H, 1).T
+                Xt[:, p] = 1.0
+        syrk = blas.dsyrk if self.dtype == np.float64 else blas.ssyrk
+        Z = np.empty((n, K * q), dtype=self.dtype)
         for k in range(K):
-            hk = sw * P[:, k]
-            D = self._gram(hk, 0.0) * self.weight_sum  # (p + fi) square, unscaled
-            idx = np.r_[np.arange(k * p, (k + 1) * p), [K * p + k] if fi else []].astype(np.intp)
-            H[np.ix_(idx, idx)] += D
+            a = (sq * P[:, k]).astype(self.dtype, copy=False)
+            np.multiply(Xt, a[:, None], out=Z[:, k * q:(k + 1) * q])
+        # the diagonal blocks sum_i s_i p_ik x~_i x~_i^T, stacked: Z^T (sqrt(s) X~)
+        D = np.asarray(Z.T @ (Xt if sw is None else Xt * sq[:, None].astype(self.dtype)), dtype=np.float64)
+        C = np.asarray(syrk(1.0, Z.T, trans=0, lower=0), dtype=np.float64)
+        H = np.negative(np.triu(C))
+        H += np.triu(H, 1).T
+        for k in range(K):
+            Dk = D[k * q:(k + 1) * q]
+            H[k * q:(k + 1) * q, k * q:(k + 1) * q] += 0.5 * (Dk + Dk.T)  # (exactly symmetric)
+        # block order (class k: features, intercept) -> packed order (all weights, then intercepts)
+        order = (np.arange(K)[:, None] * q + np.arange(p)[None, :]).ravel()
+        if fi:
+            order = np.concatenate([order, np.arange(K) * q + p])
+        H = H[np.ix_(order, order)]
         H *= 1.0 / self.weight_sum
         d = np.arange(K * p)
         H[d, d] += l2_reg

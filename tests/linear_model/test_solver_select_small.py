@@ -125,3 +125,37 @@ def test_many_classes_unpenalised_is_deterministic_and_announced():
     assert est.objective_ == pytest.approx(value, rel=1e-10)
     shares = np.bincount(yi) / len(y)
     assert value < -np.sum(shares * np.log(shares))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_softmax_hessian_matches_finite_differences(weighted, fit_intercept):
+    rng = np.random.default_rng(5)
+    n, p, k = 120, 4, 3
+    X = rng.normal(size=(n, p))
+    y = rng.integers(0, k, n).astype(float)
+    sw = rng.uniform(0, 2, n) if weighted else None
+    obj = LinearObjective(get_loss("log_loss"), X, y, sw, n_outputs=k, fit_intercept=fit_intercept, l2_reg=0.01)
+    c = rng.normal(size=obj.n_coef)
+    H = obj.hessian(c)
+    h = 1e-6
+    fd = np.empty_like(H)
+    for j in range(obj.n_coef):
+        e = np.zeros(obj.n_coef)
+        e[j] = h
+        fd[:, j] = (obj.value_grad(c + e)[1] - obj.value_grad(c - e)[1]) / (2 * h)
+    np.testing.assert_allclose(H, fd, atol=1e-8)
+    np.testing.assert_array_equal(H, H.T)
+
+
+def test_cholesky_inverse_of_the_information():
+    from skloss.linear_model._inference import _cholesky_inv, _inv
+
+    rng = np.random.default_rng(6)
+    Z = rng.normal(size=(60, 7))
+    A = Z.T @ Z
+    np.testing.assert_allclose(_cholesky_inv(A), np.linalg.inv(A), rtol=1e-10, atol=1e-14)
+    Z[:, 6] = Z[:, 5]  # collinear: singular, left to the pseudo-inverse with its warning
+    assert _cholesky_inv(Z.T @ Z) is None
+    with pytest.warns(UserWarning, match="singular"):
+        _inv(Z.T @ Z)
