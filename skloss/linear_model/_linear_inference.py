@@ -219,6 +219,22 @@ def _hc1(cov, n, k, cov_type):
     return cov
 
 
+def _known_inverse(gram_inverse, W):
+    """``(Xa^T diag(W) Xa)^{-1}`` from a known ``gram_inverse = (weights, inverse)``
+    (``weights`` None for ones) when ``W`` is exactly a positive multiple ``c`` of
+    those weights (``inverse / c``), else None."""
+    if gram_inverse is None:
+        return None
+    w0 = np.ones_like(W) if gram_inverse[0] is None else np.asarray(gram_inverse[0], dtype=np.float64)
+    if w0.shape != W.shape or W.size == 0:
+        return None
+    k = int(np.argmax(w0))
+    c = float(W[k] / w0[k]) if w0[k] > 0 else 0.0
+    if not (c > 0 and np.isfinite(c) and np.array_equal(W, c * w0)):
+        return None
+    return gram_inverse[1] / c
+
+
 def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit_intercept,
                           scale=None, gram_inverse=None):
     """Covariance of the packed coefficients ``[w, b]`` of a regression fit.
@@ -260,10 +276,7 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
         dmu = _dmu_deta(loss, raw)
         V = np.ones_like(mu) if power == 0 else mu**power
         W = s * dmu * dmu / V
-        known = None
-        if gram_inverse is not None and np.array_equal(
-                W, s if gram_inverse[0] is None else np.asarray(gram_inverse[0], dtype=np.float64)):
-            known = gram_inverse[1]
+        known = _known_inverse(gram_inverse, W)
         bread = _inv_gram(d, W) if known is None else known
         if cov_type == "nonrobust":
             if power == 1:
@@ -317,7 +330,9 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
             psi, dpsi = loss.gradient_hessian(y, raw)
             psi = np.asarray(psi, dtype=np.float64)
             dpsi = np.asarray(dpsi, dtype=np.float64)
-        A_inv = _inv(d.gram(s * dpsi))
+        # (a loss with a constant Hessian: the bread is the fit's own Gram inverse, PERF)
+        A_inv = _known_inverse(gram_inverse, s * dpsi)
+        A_inv = _inv(d.gram(s * dpsi)) if A_inv is None else A_inv
         if cov_type == "nonrobust":
             if df_resid <= 0:
                 raise ValueError(f"cov_type='nonrobust' needs more observations ({n:g}) than coefficients ({k}).")

@@ -205,10 +205,20 @@ def least_squares_cd(X, t, v, offset, fit_intercept, l1_reg, l2_reg, tol, verbos
     the centring, and coordinate descent with an active set runs on the Gram matrix
     of the equilibrated columns (:func:`skloss._kernels._cd.quadratic_l1_active_cd`,
     glmnet's covariance updates) to a violation far below ``tol``.  No objective,
-    Hessian or subsample is built; a last pass checks the optimality on the true
-    gradient with the library's scale-free rule (``max_j |subgradient_j| /
-    (col_j g0)``, ``col_j`` the weighted RMS of column ``j``, ``g0 = 2 RMS(t - tbar)``
-    the RMS per-sample gradient at the intercept-only start).
+    Hessian or subsample is built.
+
+    The optimality is certified on the true gradient with the library's scale-free
+    rule (``max_j |subgradient_j| / (col_j g0)``, ``col_j`` the weighted RMS of column
+    ``j``, ``g0 = 2 RMS(t - tbar)`` the RMS per-sample gradient at the intercept-only
+    start).  When the Gram matrix is the unit-weight product of ``X`` itself, the
+    gradient computed from it differs from the true one by at most the rounding of
+    the products, ``|dg_j| <= 20 gamma_n col_j (sum_k col_k |w_k| + RMS(z))``
+    (``gamma_n = n eps / (1 - n eps)``, the worst-case error of any order of
+    summation of ``n`` terms; ``|G_jk| <= col_j col_k`` and ``|rhs_j| <= col_j RMS(z)``
+    by Cauchy-Schwarz), so the Gram gradient's violation plus that bound certifies the
+    solution without reading ``X`` again (PERF: two passes fewer).  Otherwise (weights,
+    large column means, or a bound above ``tol``) one pass over ``X`` computes the
+    true gradient.
 
     Returns ``(w, b, sweeps, optimality, gram)`` with ``gram = (G, xbar, sa)`` for the
     covariance, or None when the check fails (rounding on an ill-conditioned Gram
@@ -221,7 +231,7 @@ def least_squares_cd(X, t, v, offset, fit_intercept, l1_reg, l2_reg, tol, verbos
 
     n, p = X.shape
     z = t if offset is None else t - offset
-    G, rhs, xbar, zbar, sa, sb, rss0 = centred_gram(X, z, v, fit_intercept)
+    G, rhs, xbar, zbar, sa, sb, rss0, raw = centred_gram(X, z, v, fit_intercept)
     if not (np.all(np.isfinite(G)) and np.all(np.isfinite(rhs)) and np.isfinite(rss0)):
         return None
     # the problem in u = sa w / sb, divided by sb^2:
@@ -236,25 +246,40 @@ def least_squares_cd(X, t, v, offset, fit_intercept, l1_reg, l2_reg, tol, verbos
     pen = 1.0 / (sa * e)
     q = np.zeros(p)
     # (gradients of the equilibrated problem are at most ~ sqrt(2 rss0); the sweeps on
-    # a 25 x 25 matrix cost nothing next to the Gram product: solve far below tol)
-    inner = 1e-3 * min(float(tol), 1e-4) * max(np.sqrt(rss0), 1e-300)
+    # a 25 x 25 matrix cost nothing next to the Gram product: solve far below tol, but
+    # not below the rounding of the running gradient, ~1e-15 sqrt(rss0), where every
+    # sweep would run to the limit: 100,000 sweeps at tol = 1e-12 before)
+    inner = max(1e-3 * min(float(tol), 1e-4), 1e-14) * max(np.sqrt(rss0), 1e-300)
     sweeps, _ = quadratic_l1_active_cd(A, grad, q, pen, l1_reg / sb, inner, 100000)
     w = sb * (q / e) / sa
     b = zbar - float(xbar @ w)
-    # the optimality on the true gradient
-    Xf = np.asarray(X, dtype=np.float64)
-    r = z - (Xf @ w + b)
-    wr = r / n if v is None else r * (v / v.sum())
-    gw = -2.0 * (Xf.T @ wr) + l2_reg * w
-    gb = -2.0 * float(wr.sum())
     col = np.sqrt(np.maximum(np.diag(G) * sa * sa + xbar * xbar, 0.0))
     col[~(col > 0)] = 1.0
     g0 = 2.0 * sb * np.sqrt(rss0)
     g0 = g0 if g0 > 0 and np.isfinite(g0) else 1.0
-    nz = w != 0
-    sub = np.where(nz, np.abs(gw + l1_reg * np.sign(w)), np.maximum(np.abs(gw) - l1_reg, 0.0)) / col
-    opt = float(max(np.max(sub, initial=0.0), abs(gb) if fit_intercept else 0.0)) / g0
-    log(verbose, f"cd (Gram): {sweeps} sweeps on {p} coordinates, optimality {opt:.3e}")
+
+    def violation(gw, gb):
+        nz = w != 0
+        sub = np.where(nz, np.abs(gw + l1_reg * np.sign(w)), np.maximum(np.abs(gw) - l1_reg, 0.0)) / col
+        return float(max(np.max(sub, initial=0.0), abs(gb) if fit_intercept else 0.0)) / g0
+
+    opt = np.inf
+    if raw and rss0 > 0:
+        # the gradient from the Gram matrix (recomputed: not the running one of the
+        # sweeps) and the bound on its distance to the true gradient (docstring)
+        eps = np.finfo(np.float64).eps
+        gamma = n * eps / (1.0 - n * eps) if n * eps < 0.5 else np.inf
+        bound = 10.0 * gamma * (float(col @ np.abs(w)) + np.sqrt(zbar * zbar + rss0)) / np.sqrt(rss0)
+        opt = violation(2.0 * (G @ w - rhs) + l2_reg * w, 0.0) + bound
+        log(verbose, f"cd (Gram): {sweeps} sweeps on {p} coordinates, optimality {opt:.3e} "
+                     f"(Gram gradient + rounding bound {bound:.1e})")
+    if not (np.isfinite(opt) and opt <= tol):
+        # the optimality on the true gradient: one pass over X
+        Xf = np.asarray(X, dtype=np.float64)
+        r = z - (Xf @ w + b)
+        wr = r / n if v is None else r * (v / v.sum())
+        opt = violation(-2.0 * (Xf.T @ wr) + l2_reg * w, -2.0 * float(wr.sum()))
+        log(verbose, f"cd (Gram): {sweeps} sweeps on {p} coordinates, optimality {opt:.3e}")
     if not (np.isfinite(opt) and opt <= tol):
         return None
     return w, b, int(sweeps), opt, (G, xbar, sa)
