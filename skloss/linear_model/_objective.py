@@ -444,8 +444,36 @@ class LinearObjective:
         if self._fused and self.n_outputs == 1:
             f, g, h = self._fused_pass(coef, want_h=True)
             return f, g, (lambda: self._gram(h, self.l2_reg))
+        if (self.n_outputs == 1 and not self.sparse and self.offset is None
+                and isinstance(self._lossfn, _NumpyLogLoss)):
+            # (the curvature comes with the same NumPy terms: no second pass for the Hessian)
+            f, g, h = self._twin_binary_pass(coef)
+            return f, g, (lambda: self._gram(h, self.l2_reg))
         f, g = self.value_grad(coef)
         return f, g, (lambda: self.hessian(coef))
+
+    def _twin_binary_pass(self, coef):
+        """Value, gradient and the per-sample curvature of the binary log loss's
+        NumPy twin in one evaluation (what ``value_grad`` and ``hessian`` give)."""
+        w, b = self.split(coef)
+        p = self.n_features
+        raw = self._raw_block(self.X, w, b, 0, self.n_samples)
+        sw = self.sample_weight
+        lo, gr, hh, _ = self._lossfn._terms(self.y, raw, sw)
+        dt = _NumpyLogLoss._dtype(raw)
+        lo, gr = _NumpyLogLoss._weigh(lo, sw, dt), _NumpyLogLoss._weigh(gr, sw, dt)
+        h = np.asarray(_NumpyLogLoss._weigh(hh, sw, dt), dtype=np.float64)
+        self.n_evaluations += 1
+        scale = 1.0 / self.weight_sum
+        grad = np.empty(p + 1)
+        grad[:p] = self.X.T @ gr
+        grad[p] = float(np.sum(gr, dtype=np.float64))
+        grad *= scale
+        wf = np.asarray(w, dtype=np.float64)
+        value = float(np.sum(lo, dtype=np.float64)) * scale + 0.5 * self.l2_reg * float(np.dot(wf, wf))
+        if self.l2_reg:
+            grad[:p] += self.l2_reg * wf
+        return value, (grad if self.fit_intercept else grad[:p].copy()), h
 
     def _gram(self, h, l2_reg):
         """``X~^T diag(h) X~ / sum s + l2`` for one output (``X~`` = [X, 1]), by

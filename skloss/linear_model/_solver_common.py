@@ -24,6 +24,7 @@ of ``X`` is multiplied by any constant or ``y`` is expressed in other units
 
 import contextlib
 import functools
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -222,7 +223,7 @@ def quiet_blas(objective):
     if not (small or (getattr(objective, "_fused", False) and getattr(objective, "_n_chunks", 1) > 1)):
         yield
         return
-    with _threadpool_controller().limit(limits=1, user_api="blas"):
+    with single_thread_blas():
         yield
 
 
@@ -238,8 +239,19 @@ def single_thread_blas():
     costs far more than the work (a 58-iteration L-BFGS-B run on 11 variables
     measured 0.71 s with the default threads on a busy 2-core machine, 0.077 s
     with one)."""
-    with _threadpool_controller().limit(limits=1, user_api="blas"):
+    if getattr(_LIMITED, "depth", 0):  # (already inside: no second query of every BLAS library)
         yield
+        return
+    with _threadpool_controller().limit(limits=1, user_api="blas"):
+        _LIMITED.depth = 1
+        try:
+            yield
+        finally:
+            _LIMITED.depth = 0
+
+
+# whether this thread is inside single_thread_blas
+_LIMITED = threading.local()
 
 
 def log(verbose, msg):

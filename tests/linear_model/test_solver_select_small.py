@@ -159,3 +159,39 @@ def test_cholesky_inverse_of_the_information():
     assert _cholesky_inv(Z.T @ Z) is None
     with pytest.warns(UserWarning, match="singular"):
         _inv(Z.T @ Z)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_numpy_pass_gives_the_hessian_of_value_grad(dtype, weighted):
+    # the one-evaluation value, gradient and curvature equal the separate evaluations,
+    # bit for bit, and the Hessian equals finite differences of the gradient
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 5)).astype(dtype)
+    y = rng.integers(0, 2, 300).astype(dtype)
+    sw = rng.uniform(0, 2, 300) if weighted else None
+    obj = LinearObjective(get_loss("log_loss"), X, y, sw, l2_reg=0.01)
+    c = rng.normal(size=obj.n_coef)
+    f, g, H = obj.value_grad_hessian(c)
+    f2, g2 = obj.value_grad(c)
+    assert f == f2 and np.array_equal(g, g2) and np.array_equal(H(), obj.hessian(c))
+    if dtype == np.float64:
+        e = 1e-6 * np.eye(obj.n_coef)
+        fd = np.column_stack([(obj.value_grad(c + d)[1] - obj.value_grad(c - d)[1]) / 2e-6 for d in e])
+        np.testing.assert_allclose(H(), fd, atol=1e-8)
+
+
+def test_nested_one_thread_blas():
+    from threadpoolctl import threadpool_info
+
+    from skloss.linear_model._solver_common import single_thread_blas
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    with single_thread_blas():
+        with single_thread_blas():
+            assert all(t == 1 for t in blas_threads())
+        assert all(t == 1 for t in blas_threads())  # (the inner exit restores nothing)
+    assert blas_threads() == before
