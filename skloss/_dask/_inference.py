@@ -139,13 +139,24 @@ def _pass_hessian(obj):
 
 def _glm_parts(obj, coef, args):
     """Gram matrices and sums of the GLM covariance on one block: the GLM weights'
-    Gram (the block's data Hessian from the same pass where the loss's curvature
-    equals the GLM weight, e.g. a canonical link: no second Gram), the scores' Gram
-    (``robust`` only: the sandwich) and the Pearson sum."""
+    Gram, the scores' Gram (``robust`` only: the sandwich) and the Pearson sum (only
+    where the dispersion needs it: non-robust, variance power other than 1).
+
+    ``args``: ``(loss, robust)`` or ``(loss, robust, ratio)``.  The GLM weights'
+    Gram is the block's data Hessian from the same pass times ``c`` where the GLM
+    weight is ``c`` times the loss's curvature (a canonical link, e.g. Poisson):
+    ``ratio`` is that ``c`` when the client has checked it (:func:`glm_weight_ratio`),
+    else it is checked here row by row.  With ``ratio`` known and nothing else
+    wanted, the block's rows are not read at all."""
     from skloss.linear_model._linear_inference import _dmu_deta, glm_power
 
-    loss, robust = args
+    loss, robust = args[:2]
+    ratio = args[2] if len(args) > 2 else None
     power = glm_power(loss)
+    H = _pass_hessian(obj)
+    pearson_wanted = not robust and power != 1
+    if ratio is not None and H is not None and not robust and not pearson_wanted:
+        return (ratio * H, 0.0, 0.0)
     raw = _raw(obj, coef)
     y = np.asarray(obj.y, dtype=np.float64)
     s = np.ones(y.size) if obj.sample_weight is None else np.asarray(obj.sample_weight, dtype=np.float64)
@@ -155,17 +166,51 @@ def _glm_parts(obj, coef, args):
     W = s * dmu * dmu / V
     u = (y - mu) * dmu / V
     ws = obj.weight_sum
-    GW, H = None, _pass_hessian(obj)
-    if H is not None:  # (the loss's curvature a constant multiple of the GLM weight)
+    GW = None
+    if H is not None and ratio is not None:
+        GW = ratio * H
+    elif H is not None:  # (the loss's curvature a constant multiple of the GLM weight)
         sh = s * np.asarray(loss.hessian(obj.y, raw), dtype=np.float64)
         total = float(np.sum(sh))
-        ratio = float(np.sum(W)) / total if total > 0 else 0.0
-        if ratio > 0 and np.allclose(W, ratio * sh, rtol=1e-12, atol=0.0):
-            GW = ratio * H
+        c = float(np.sum(W)) / total if total > 0 else 0.0
+        if c > 0 and np.allclose(W, c * sh, rtol=1e-12, atol=0.0):
+            GW = c * H
     if GW is None:
         GW = obj._gram(W, 0.0) * ws
     Gu = obj._gram(s * u * u, 0.0) * ws if robust else 0.0
-    return (GW, Gu, float(s @ ((y - mu) ** 2 / V)))
+    return (GW, Gu, float(s @ ((y - mu) ** 2 / V)) if pearson_wanted else 0.0)
+
+
+def glm_weight_ratio(loss, y):
+    """``c`` such that the GLM weight ``(dmu/deta)^2 / V(mu)`` equals ``c`` times the
+    loss's curvature, checked on the targets ``y`` (the client's subsample) at
+    spread raw scores to 1e-12; None where it does not hold (or cannot be checked).
+    Where it holds, a Newton pass's Hessian is the GLM weights' Gram (no second
+    Gram on the workers, no per-row check)."""
+    from skloss.linear_model._linear_inference import _dmu_deta, glm_power
+
+    y = np.asarray(y, dtype=np.float64).ravel()[:256]
+    if y.size == 0:
+        return None
+    try:
+        power = glm_power(loss)
+        if power is None:
+            return None
+        raw = 3.0 * np.sin(1.0 + np.arange(y.size, dtype=np.float64))
+        with np.errstate(all="ignore"):
+            mu = np.asarray(loss.inverse_link(raw), dtype=np.float64)
+            dmu = _dmu_deta(loss, raw)
+            V = np.ones_like(mu) if power == 0 else mu**power
+            W = dmu * dmu / V
+            h = np.asarray(loss.hessian(y, raw), dtype=np.float64)
+    except (AttributeError, NotImplementedError, ValueError, TypeError):
+        return None
+    if not (np.all(np.isfinite(W)) and np.all(np.isfinite(h)) and np.all(h > 0)):
+        return None
+    c = float(np.median(W / h))
+    if c > 0 and np.allclose(W, c * h, rtol=1e-12, atol=0.0):
+        return c
+    return None
 
 
 def _m_parts(obj, coef, args):
@@ -210,7 +255,8 @@ def _inference_parts(obj, coef, args):
     """One block's log-likelihood (nan when the likelihood cannot give it; 0 when
     not asked) followed by its covariance pieces (``kind`` "glm" or "m"; none for
     None): the inference at the optimum in one pass."""
-    lik, scale, kind, loss, robust = args
+    lik, scale, kind, loss, robust = args[:5]
+    ratio = args[5] if len(args) > 5 else None
     loglik = 0.0
     if lik is not None:
         try:
@@ -223,7 +269,8 @@ def _inference_parts(obj, coef, args):
     if kind is None:
         return (loglik,)
     with np.errstate(all="ignore"):
-        parts = _glm_parts(obj, coef, (loss, robust)) if kind == "glm" else _m_parts(obj, coef, (loss, robust))
+        parts = (_glm_parts(obj, coef, (loss, robust, ratio)) if kind == "glm"
+                 else _m_parts(obj, coef, (loss, robust)))
     return (loglik,) + tuple(parts)
 
 
@@ -298,8 +345,12 @@ def inference_also(est, obj, loss):
     lik_arg, _, _, cov_kind, ct = _plan(est, obj, loss, None, False)
     if lik_arg is None and cov_kind is None:
         return None
+    ratio = None
+    sub = getattr(obj, "_big_sub", None)  # (the client's subsample: its targets for the check)
+    if cov_kind == "glm" and sub is not None:
+        ratio = glm_weight_ratio(loss, sub.y)
     return (_inference_parts, (None if lik_arg is None else lik_arg[0], None, cov_kind, loss,
-                               ct not in (None, "nonrobust")))
+                               ct not in (None, "nonrobust"), ratio))
 
 
 def regression_inference_attrs(est, obj, coef, loss, scale, penalised, feature_names, loglik=None):
@@ -321,7 +372,7 @@ def regression_inference_attrs(est, obj, coef, loss, scale, penalised, feature_n
     parts = None
     held = obj.also_value(coef) if getattr(obj, "also", None) is not None else None
     if held is not None:  # (what the last Newton pass reduced with the Hessian)
-        h_lik, _, h_kind, _, h_robust = obj.also[1]
+        h_lik, _, h_kind, _, h_robust = obj.also[1][:5]
         if lik_arg is not None and lik_arg[1] is None and h_lik is not None and not np.isnan(held[0]):
             out.update(est._loglik_attrs(float(held[0]), k_lik, n_obs))
             lik_arg = None

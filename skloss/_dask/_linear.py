@@ -134,25 +134,41 @@ def _probe(obj, k_out):
                            n_outputs=k_out)
 
 
+def _column_squares(X, cls, s, k):
+    """``(k, p)`` float64: the (weighted) column sums of squares of each class
+    (``cls``: the rows' class indices, None for one class), in one read of ``X``."""
+    from skloss._kernels._gram import class_column_squares
+
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    out = np.zeros((k, X.shape[1]))
+    class_column_squares(X, np.empty(0, dtype=np.intp) if cls is None else cls,
+                         np.empty(0) if s is None else s, out)
+    return out
+
+
+def _unique_inverse(y):
+    """``np.unique(y, return_inverse=True)``, without a sort for numeric labels of at
+    most two values (the binary case: two comparisons per row)."""
+    if y.dtype.kind in "biuf" and y.size:
+        lo, hi = y.min(), y.max()
+        is_hi = y == hi
+        if lo == hi or bool(np.all(is_hi | (y == lo))):
+            labels = np.array([lo], dtype=y.dtype) if lo == hi else np.array([lo, hi], dtype=y.dtype)
+            return labels, (np.zeros(y.size, dtype=np.intp) if lo == hi else is_hi.astype(np.intp))
+    return np.unique(y, return_inverse=True)
+
+
 def _label_block(Xb, yb, swb):
     """A block's classes with their counts, weight sums and (weighted) column sums
     of squares; finiteness of X and the weights' checks."""
-    labels, inv = np.unique(np.asarray(yb).ravel(), return_inverse=True)
+    labels, inv = _unique_inverse(np.asarray(yb).ravel())
     k = labels.size
     counts = np.bincount(inv, minlength=k)
-    X = np.asarray(Xb, dtype=np.float64)
+    X = np.asarray(Xb)
     s = None if swb is None else np.asarray(swb, dtype=np.float64).ravel()
     wsums = counts.astype(np.float64) if s is None else np.bincount(inv, weights=s, minlength=k)
-    X2 = X * X
-    if k <= 16:  # (the classes' weighted indicator columns times the squares: one BLAS product)
-        onehot = np.zeros((X.shape[0], k))
-        onehot[np.arange(X.shape[0]), inv] = 1.0 if s is None else s
-        colsq = onehot.T @ X2
-    else:
-        colsq = np.empty((k, X.shape[1]))
-        for j in range(k):
-            rows = inv == j
-            colsq[j] = X2[rows].sum(axis=0) if s is None else s[rows] @ X2[rows]
+    colsq = _column_squares(X, inv.astype(np.intp, copy=False).ravel(), s, k)
     finite = bool(np.isfinite(colsq).all()) or bool(np.isfinite(X).all())  # (squares may overflow)
     out = {"labels": labels, "counts": counts, "wsums": wsums, "colsq": colsq, "X_finite": finite}
     if s is not None:
@@ -214,10 +230,9 @@ def _label_pass(X, labels, sw, rows):
 
 def _regression_block(Xb, yb, swb, offb):
     """A block's (weighted) column sums of squares and the checks of its values."""
-    X = np.asarray(Xb, dtype=np.float64)
+    X = np.asarray(Xb)
     s = None if swb is None else np.asarray(swb, dtype=np.float64).ravel()
-    X2 = X * X
-    colsq = X2.sum(axis=0) if s is None else s @ X2
+    colsq = _column_squares(X, None, s, 1)[0]
     out = {"colsq": colsq, "X_finite": bool(np.isfinite(colsq).all()) or bool(np.isfinite(X).all()),
            "y_finite": bool(np.isfinite(np.asarray(yb)).all())}
     if s is not None:

@@ -536,11 +536,11 @@ class DaskLinearObjective:
         """Hold the rows ``subsample_rows(...)`` of the data (fetched by the caller,
         e.g. in the pass of the data checks) as the capped subsample: the later
         ``subsample`` requests are then served without a round trip."""
-        big = LinearObjective(self.loss, np.ascontiguousarray(Xs, dtype=self.dtype), np.asarray(ys, dtype=self.dtype),
-                              None if ss is None else np.asarray(ss, dtype=self.dtype),
-                              offset=None if os_ is None else np.asarray(os_, dtype=self.dtype),
-                              fit_intercept=self.fit_intercept, n_outputs=self.n_outputs,
-                              l2_reg=self.l2_reg, l1_reg=self.l1_reg)
+        big = BlockObjective(self.loss, np.ascontiguousarray(Xs, dtype=self.dtype), np.asarray(ys, dtype=self.dtype),
+                             None if ss is None else np.asarray(ss, dtype=self.dtype),
+                             offset=None if os_ is None else np.asarray(os_, dtype=self.dtype),
+                             fit_intercept=self.fit_intercept, n_outputs=self.n_outputs,
+                             l2_reg=self.l2_reg, l1_reg=self.l1_reg)
         self._big_sub = big
         self._sub = None
         return big

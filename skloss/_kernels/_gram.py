@@ -41,3 +41,22 @@ def weighted_gram_tiles(X, h, fit_intercept, rows, tile, C):
         T = tile[: stop - start]
         C += np.dot(T.T, T)
     return True
+
+
+@njit(cache=True)
+def class_column_squares(X, cls, sw, out):
+    """``out[cls[i], j] += sw[i] * X[i, j]**2`` over the rows (float64 sums): the
+    (weighted) column sums of squares of each class, in one read of ``X``.
+
+    ``X``: (n, p) float32 or float64; ``cls``: intp (n,), or length 0 for one
+    class (row 0 of ``out``); ``sw``: float64 (n,), or length 0 for unit weights;
+    ``out``: float64 (n_classes, p)."""
+    n, p = X.shape
+    one_class = cls.shape[0] == 0
+    unit = sw.shape[0] == 0
+    for i in range(n):
+        k = 0 if one_class else cls[i]
+        s = 1.0 if unit else sw[i]
+        for j in range(p):
+            v = np.float64(X[i, j])
+            out[k, j] += s * (v * v)

@@ -59,3 +59,80 @@ def test_block_objective_hessian_equals_in_memory(loss, y):
     fd = np.column_stack([(a.value_grad(coef + eps * e)[1] - a.value_grad(coef - eps * e)[1]) / (2 * eps)
                           for e in np.eye(p + 1)])
     np.testing.assert_allclose(Ha(), fd, rtol=1e-6, atol=1e-7)
+
+
+def _fd_hessian(loss, y, raw, eps=1e-6):
+    return (np.asarray(loss.gradient(y, raw + eps)) - np.asarray(loss.gradient(y, raw - eps))) / (2 * eps)
+
+
+def test_glm_weight_ratio():
+    """The GLM weight (dmu/deta)^2 / V(mu) over the loss's curvature (finite
+    differences of its gradient): a constant for Poisson (log link, canonical) and
+    squared error, not for Gamma with the log link (its curvature depends on y)."""
+    from skloss._dask._inference import glm_weight_ratio
+
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(-2, 2, 50)
+    y = rng.poisson(2.0, 50).astype(float)
+    c = glm_weight_ratio(get_loss("poisson"), y)
+    np.testing.assert_allclose(np.exp(raw), c * _fd_hessian(get_loss("poisson"), y, raw), rtol=1e-6)
+    c = glm_weight_ratio(get_loss("squared_error"), rng.normal(size=50))
+    np.testing.assert_allclose(np.ones(50), c * _fd_hessian(get_loss("squared_error"), y, raw), rtol=1e-6)
+    assert glm_weight_ratio(get_loss("gamma"), y + 0.5) is None
+    assert glm_weight_ratio(get_loss("huber"), y) is None  # (no GLM variance)
+    assert glm_weight_ratio(get_loss("poisson"), np.empty(0)) is None
+
+
+@pytest.mark.parametrize("robust", [False, True])
+def test_glm_parts_from_the_pass_hessian(robust):
+    """With the client's ratio, the GLM covariance's Gram is the pass's Hessian times
+    it: equal to the Gram of the GLM weights formed row by row."""
+    from skloss._dask._inference import _glm_parts, glm_weight_ratio
+
+    rng = np.random.default_rng(1)
+    n, p = 4000, 5
+    X = rng.normal(size=(n, p)) / 2
+    y = rng.poisson(np.exp(X @ rng.normal(size=p) * 0.3 + 0.2)).astype(float)
+    sw = rng.uniform(0.5, 2.0, n)
+    loss = get_loss("poisson")
+    coef = np.r_[rng.normal(scale=0.2, size=p), 0.2]
+    obj = BlockObjective(loss, X, y, sw, fit_intercept=True)
+    _, _, H = obj.value_grad_hessian(coef)
+    obj.pass_hessian = H() * obj.weight_sum
+    ratio = glm_weight_ratio(loss, y)
+    fast = _glm_parts(obj, coef, (loss, robust, ratio))
+    slow = _glm_parts(BlockObjective(loss, X, y, sw, fit_intercept=True), coef, (loss, robust))
+    mu = np.exp(X @ coef[:p] + coef[p])
+    Xa = np.hstack([X, np.ones((n, 1))])
+    ref = Xa.T @ ((sw * mu)[:, None] * Xa)
+    np.testing.assert_allclose(fast[0], ref, rtol=1e-10)
+    np.testing.assert_allclose(slow[0], ref, rtol=1e-10)
+    if robust:
+        np.testing.assert_allclose(fast[1], slow[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_class_column_squares(dtype):
+    from skloss._dask._linear import _column_squares
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(500, 4)).astype(dtype)
+    cls = rng.integers(0, 3, 500).astype(np.intp)
+    s = rng.uniform(0, 2, 500)
+    X2 = X.astype(np.float64) ** 2
+    ref = np.vstack([(s * (cls == k)) @ X2 for k in range(3)])
+    np.testing.assert_allclose(_column_squares(X, cls, s, 3), ref, rtol=1e-12)
+    np.testing.assert_allclose(_column_squares(X, None, None, 1)[0], X2.sum(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("y", [np.array([0.0, 1.0, 1.0, 0.0]), np.array([3, 3, 3]), np.array([2, -1, 2]),
+                               np.array([2, 0, 1, 2]), np.array([1.0, np.nan, 1.0]), np.array(["b", "a", "b"]),
+                               np.array([True, False, True])])
+def test_unique_inverse_equals_numpy(y):
+    from skloss._dask._linear import _unique_inverse
+
+    labels, inv = _unique_inverse(y)
+    ref_labels, ref_inv = np.unique(y, return_inverse=True)
+    assert labels.dtype == ref_labels.dtype and inv.dtype == ref_inv.dtype
+    np.testing.assert_array_equal(labels, ref_labels)
+    np.testing.assert_array_equal(inv, ref_inv)
