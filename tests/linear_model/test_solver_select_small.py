@@ -127,9 +127,14 @@ def test_many_classes_unpenalised_is_deterministic_and_announced():
     assert value < -np.sum(shares * np.log(shares))
 
 
+@pytest.mark.parametrize("form", ["products", "syrk"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_softmax_hessian_matches_finite_differences(weighted, fit_intercept):
+def test_softmax_hessian_matches_finite_differences(weighted, fit_intercept, form, monkeypatch):
+    # both forms of the softmax Hessian: the few-rows products and the syrk form
+    # (forced here by a zero size threshold)
+    if form == "syrk":
+        monkeypatch.setattr("skloss.linear_model._objective._PARALLEL_WORK", 0)
     rng = np.random.default_rng(5)
     n, p, k = 120, 4, 3
     X = rng.normal(size=(n, p))
