@@ -78,7 +78,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils._quantile import weighted_quantile
 from ._exact import _Design
 from ._inference import label_intervals, rename_columns, summary_table, warn_penalised_inference
-from ._lstsq import _rcond
+from ._lstsq import _rcond, weighted_gram
 
 __all__ = ["RegressionInferenceMixin", "variance_power", "hall_sheather", "regression_covariance"]
 
@@ -340,7 +340,9 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
             info["dispersion"] = phi
             cov = phi * A_inv
         else:
-            cov = _hc1(A_inv @ d.gram(s * psi * psi) @ A_inv, n, k, cov_type)
+            meat = weighted_gram(X, s * psi * psi, fit_intercept)
+            meat = d.gram(s * psi * psi) if meat is None else meat
+            cov = _hc1(A_inv @ meat @ A_inv, n, k, cov_type)
     return 0.5 * (cov + cov.T), info
 
 

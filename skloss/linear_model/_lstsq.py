@@ -5,7 +5,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-__all__ = ["least_squares", "centred_gram", "information_inverse"]
+__all__ = ["least_squares", "centred_gram", "information_inverse", "weighted_gram"]
 
 # the Cholesky route is taken when LAPACK's estimate of 1 / cond_1 of the equilibrated
 # (ridge-augmented) Gram matrix exceeds this: errors grow like eps * cond(G), so beyond
@@ -157,6 +157,32 @@ def information_inverse(G, xbar, sa, total, fit_intercept):
     return _information_inverse(G, None, xbar, sa, total, fit_intercept)
 
 
+def weighted_gram(X, theta, fit_intercept):
+    """``Xa^T diag(theta) Xa`` (``Xa = [X, 1]`` with an intercept) for dense ``X`` and
+    ``theta >= 0``, as BLAS ``syrk`` products of row tiles ``sqrt(theta_i) xa_i`` of
+    about 1 MB that stay in the cache (PERF: the scaled copy of all of ``X`` went
+    through main memory twice: 200,000 x 25, a sandwich's meat).  None when some
+    ``theta`` is negative or ``X`` is not a dense array (the caller forms it otherwise)."""
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or not np.all(theta >= 0):
+        return None
+    n, p = X.shape
+    m = p + int(bool(fit_intercept))
+    G = np.zeros((m, m))
+    if n == 0:
+        return G
+    rows = max(256, (1 << 17) // max(m, 1))
+    buf = np.empty((min(rows, n), m))
+    root = np.sqrt(theta)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        B = buf[: stop - start]
+        np.multiply(X[start:stop], root[start:stop, None], out=B[:, :p])
+        if fit_intercept:
+            B[:, p] = root[start:stop]
+        G += B.T @ B
+    return G
+
+
 def _raw_gram(Xf, zc, n, fit_intercept):
     """``(G, rhs, xbar)`` of the unit-weight centred problem from ``X^T X`` (no copy of
     ``X``), or ``(None, None, None)`` when that loses accuracy or leaves the safe range.
@@ -171,12 +197,13 @@ def _raw_gram(Xf, zc, n, fit_intercept):
         S = Xf.T @ Xf
         S /= n
         if fit_intercept:
-            B = np.empty((n, 2))
-            B[:, 0] = 1.0
-            B[:, 1] = zc
-            M = Xf.T @ B
+            # ((2, n) @ X: 2.4 ms at 200,000 x 25 against 7.0 ms for X^T @ (n, 2))
+            B = np.empty((2, n))
+            B[0] = 1.0
+            B[1] = zc
+            M = B @ Xf
             M /= n
-            xbar, rhs = np.ascontiguousarray(M[:, 0]), np.ascontiguousarray(M[:, 1])
+            xbar, rhs = M[0], M[1]
         else:
             xbar = np.zeros(p)
             rhs = Xf.T @ zc

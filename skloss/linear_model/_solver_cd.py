@@ -224,7 +224,7 @@ def least_squares_cd(X, t, v, offset, fit_intercept, l1_reg, l2_reg, tol, verbos
     covariance, or None when the check fails (rounding on an ill-conditioned Gram
     matrix: the caller falls back to the objective-based solvers).
     """
-    from skloss._kernels._cd import quadratic_l1_active_cd
+    from skloss._kernels._cd import gram_l1_least_squares
 
     from ._lstsq import centred_gram
     from ._solver_common import log
@@ -236,43 +236,22 @@ def least_squares_cd(X, t, v, offset, fit_intercept, l1_reg, l2_reg, tol, verbos
         return None
     # the problem in u = sa w / sb, divided by sb^2:
     #   u^T G u - 2 rhs.u + (l1 / sb) sum |u_j| / sa_j + l2 / 2 sum u_j^2 / sa_j^2
-    # then in the equilibrated q_j = e_j u_j, e_j = sqrt(A_jj)
-    A = 2.0 * G
-    A[np.diag_indices(p)] += l2_reg / (sa * sa)
-    e = np.sqrt(np.maximum(np.diag(A), 0.0))
-    e[~(e > 0)] = 1.0
-    A = np.ascontiguousarray(A / e[:, None] / e[None, :])
-    grad = -2.0 * rhs / e
-    pen = 1.0 / (sa * e)
-    q = np.zeros(p)
-    # (gradients of the equilibrated problem are at most ~ sqrt(2 rss0); the sweeps on
-    # a 25 x 25 matrix cost nothing next to the Gram product: solve far below tol, but
-    # not below the rounding of the running gradient, ~1e-15 sqrt(rss0), where every
-    # sweep would run to the limit: 100,000 sweeps at tol = 1e-12 before)
-    inner = max(1e-3 * min(float(tol), 1e-4), 1e-14) * max(np.sqrt(rss0), 1e-300)
-    sweeps, _ = quadratic_l1_active_cd(A, grad, q, pen, l1_reg / sb, inner, 100000)
-    w = sb * (q / e) / sa
-    b = zbar - float(xbar @ w)
-    col = np.sqrt(np.maximum(np.diag(G) * sa * sa + xbar * xbar, 0.0))
-    col[~(col > 0)] = 1.0
-    g0 = 2.0 * sb * np.sqrt(rss0)
-    g0 = g0 if g0 > 0 and np.isfinite(g0) else 1.0
+    # solved in the equilibrated q_j = e_j u_j, e_j = sqrt(A_jj), A = 2 G + diag(l2 / sa^2)
+    w = np.empty(p)
+    col = np.empty(p)
+    sweeps, b, g0, opt = gram_l1_least_squares(
+        np.ascontiguousarray(G), np.ascontiguousarray(rhs), np.ascontiguousarray(xbar, dtype=np.float64),
+        float(zbar), np.ascontiguousarray(sa, dtype=np.float64), float(sb), float(rss0), bool(raw),
+        float(l1_reg), float(l2_reg), float(tol), float(n), w, col)
+    if np.isfinite(opt):
+        log(verbose, f"cd (Gram): {sweeps} sweeps on {p} coordinates, optimality {opt:.3e} "
+                     "(Gram gradient + rounding bound)")
 
     def violation(gw, gb):
         nz = w != 0
         sub = np.where(nz, np.abs(gw + l1_reg * np.sign(w)), np.maximum(np.abs(gw) - l1_reg, 0.0)) / col
         return float(max(np.max(sub, initial=0.0), abs(gb) if fit_intercept else 0.0)) / g0
 
-    opt = np.inf
-    if raw and rss0 > 0:
-        # the gradient from the Gram matrix (recomputed: not the running one of the
-        # sweeps) and the bound on its distance to the true gradient (docstring)
-        eps = np.finfo(np.float64).eps
-        gamma = n * eps / (1.0 - n * eps) if n * eps < 0.5 else np.inf
-        bound = 10.0 * gamma * (float(col @ np.abs(w)) + np.sqrt(zbar * zbar + rss0)) / np.sqrt(rss0)
-        opt = violation(2.0 * (G @ w - rhs) + l2_reg * w, 0.0) + bound
-        log(verbose, f"cd (Gram): {sweeps} sweeps on {p} coordinates, optimality {opt:.3e} "
-                     f"(Gram gradient + rounding bound {bound:.1e})")
     if not (np.isfinite(opt) and opt <= tol):
         # the optimality on the true gradient: one pass over X
         Xf = np.asarray(X, dtype=np.float64)
