@@ -279,6 +279,10 @@ def _cs_subproblem(G, cls, na, yloc, Ci, Aq, alpha_i, newa, D):
     active classes and alpha_m + d_m <= C_m; the new values go to ``newa``."""
     if Aq <= 0.0:
         # linear sub-problem (x_i = 0, no intercept): a vertex
+        if yloc >= na:  # (the true class dropped at C_i: nothing can move)
+            for a in range(na):
+                newa[a] = alpha_i[cls[a]]
+            return
         best = 0.0
         arg = -1
         gy = G[yloc]
@@ -294,7 +298,8 @@ def _cs_subproblem(G, cls, na, yloc, Ci, Aq, alpha_i, newa, D):
         return
     for a in range(na):
         D[a] = G[a] - Aq * alpha_i[cls[a]]
-    D[yloc] += Aq * Ci
+    if yloc < na:
+        D[yloc] += Aq * Ci
     # sort D[:na] descending (insertion sort: na is small)
     for a in range(1, na):
         v = D[a]
@@ -332,15 +337,20 @@ def _cs_violation(G, cls, na, yloc, Ci, alpha_i):
 
 
 @njit(inline="always")
-def _cs_shrink(G, cls, na, yloc, alpha_i, gmin):
-    # drop the classes m != y at their bound 0 whose gradient is below every free
-    # one (they would not move); the true class stays at position yloc
+def _cs_shrink(G, cls, na, yloc, Ci, alpha_i, gmin):
+    # drop the classes at their upper bound (0, or C_i for the true class) whose
+    # gradient is below every free one: they would not move (liblinear's rule).
+    # ``yloc`` follows the true class (>= na once it is dropped: every active
+    # class then has the bound 0, and the sub-problem's sum constraint is unchanged)
     a = 0
     while a < na:
-        if a != yloc and alpha_i[cls[a]] == 0.0 and G[a] < gmin:
+        cap = Ci if a == yloc else 0.0
+        if alpha_i[cls[a]] == cap and G[a] < gmin:
             na -= 1
             if yloc == na:
                 yloc = a
+            elif yloc == a:
+                yloc = na
             tmp = cls[a]
             cls[a] = cls[na]
             cls[na] = tmp
@@ -411,7 +421,7 @@ def cs_dual_cd_dense(X, y, C, qd, margin, rho, bc, alpha, Wt, s, tol, max_sweeps
                 G[a] += (margin if a != yl else 0.0) + b[k]
             gmax, gmin = _cs_violation(G, cls[i], na, yl, C[i], alpha[i])
             if shrinking:
-                na, yl = _cs_shrink(G, cls[i], na, yl, alpha[i], gmin)
+                na, yl = _cs_shrink(G, cls[i], na, yl, C[i], alpha[i], gmin)
                 nact[i] = na
                 ypos[i] = yl
                 if na <= 1:
@@ -507,7 +517,7 @@ def cs_dual_cd_csr(indptr, indices, data, y, C, qd, margin, rho, bc, alpha, Wt, 
                 G[a] += (margin if a != yl else 0.0) + b[k]
             gmax, gmin = _cs_violation(G, cls[i], na, yl, C[i], alpha[i])
             if shrinking:
-                na, yl = _cs_shrink(G, cls[i], na, yl, alpha[i], gmin)
+                na, yl = _cs_shrink(G, cls[i], na, yl, C[i], alpha[i], gmin)
                 nact[i] = na
                 ypos[i] = yl
                 if na <= 1:

@@ -307,7 +307,9 @@ def test_cost_model_is_deterministic_and_documented():
     assert choose_method(10**6, 26, l1_reg=0.0, l2_reg=1e-3) == "dual-cd"
     assert choose_method(10**4, 26, l1_reg=1e-3, l2_reg=0.0) == "interior-point"
     assert choose_method(10**4, 5001, l1_reg=1e-3, l2_reg=0.0) == "highs"
-    assert choose_method(10**4, 26, l1_reg=0.0, l2_reg=1e-3, n_outputs=3) == "interior-point"
+    # Crammer-Singer + L2: the interior point on few rows, dual CD + its polish on many
+    assert choose_method(3000, 26, l1_reg=0.0, l2_reg=1e-3, n_outputs=3) == "interior-point"
+    assert choose_method(10**4, 26, l1_reg=0.0, l2_reg=1e-3, n_outputs=3) == "dual-cd"
     assert choose_method(10**4, 501, l1_reg=0.0, l2_reg=1e-3, n_outputs=3) == "dual-cd"
     assert choose_method(10**4, 26, l1_reg=1e-3, l2_reg=1e-3, n_outputs=3) == "interior-point"
     assert choose_method(10**4, 501, l1_reg=1e-3, l2_reg=0.0, n_outputs=3) == "highs"
