@@ -60,8 +60,9 @@ def _trivial_optimum(loss, W, b, y_idx, n_classes):
 
 def _loss_is_the_nll(loss, likelihood, obj, coef, rows=256):
     """Whether the loss equals the negative log-likelihood, constants included (the
-    log loss without smoothing), checked on the first rows at the fit."""
-    m = min(obj.n_samples, rows)
+    log loss without smoothing), checked on the first rows at the fit (fewer with
+    many classes: about 4,096 scores, at least 32 rows)."""
+    m = min(obj.n_samples, rows, max(32, 4096 // max(1, obj.n_outputs)))
     w, b = obj.split(coef)
     Xm = obj.X[:m]
     raw = np.asarray(Xm @ (w.T if obj.n_outputs > 1 else w), dtype=np.float64) + np.asarray(b, dtype=np.float64)

@@ -50,6 +50,9 @@ THRESHOLDS = dict(
     lbfgs_pairs_max=30,
     lbfgs_pairs_min=10,
     lbfgs_pairs_share=0.5,
+    # ... and only where their work is noticeable at all (1e6 flops, ~0.1 ms): on tiny
+    # problems every iteration is Python overhead, and the pairs cost nothing
+    lbfgs_pairs_floor=1e6,
     # rows of a subsampled Hessian: the Newton direction's error ~ sqrt(n_coef / rows) stays small
     hessian_rows_floor=10000,
     hessian_rows_per_coef=20,
@@ -84,9 +87,10 @@ def hessian_cost(rows, n_features, n_outputs, n_coef):
 
 def lbfgs_memory(n_samples, nnz, n_outputs, n_coef):
     """Pairs L-BFGS stores: as many as ``lbfgs_pairs_max`` while their work stays
-    within ``lbfgs_pairs_share`` of a pass, never fewer than ``lbfgs_pairs_min``."""
+    within ``lbfgs_pairs_share`` of a pass (or below ``lbfgs_pairs_floor``), never
+    fewer than ``lbfgs_pairs_min``."""
     t = THRESHOLDS
-    budget = t["lbfgs_pairs_share"] * pass_cost(n_samples, nnz, n_outputs)
+    budget = max(t["lbfgs_pairs_share"] * pass_cost(n_samples, nnz, n_outputs), t["lbfgs_pairs_floor"])
     m = int(budget // (t["lbfgs_flops_per_pair"] * max(1, n_coef)))
     return int(min(t["lbfgs_pairs_max"], max(t["lbfgs_pairs_min"], m)))
 

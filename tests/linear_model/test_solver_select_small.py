@@ -22,11 +22,14 @@ def test_lbfgs_memory_from_cost_model():
     assert lbfgs_memory(2000, 2000 * 25, 1, 26) == t["lbfgs_pairs_max"]
     assert lbfgs_memory(200_000, 200_000 * 100, 1, 101) == t["lbfgs_pairs_max"]
     assert lbfgs_memory(100_000, 100_000 * 50, 10, 510) == t["lbfgs_pairs_max"]
+    # tiny problems: the pairs cost nothing whatever the pass
+    assert lbfgs_memory(150, 150 * 8, 1, 9) == t["lbfgs_pairs_max"]
     # many coefficients on few rows (214 classes, 442 x 10): the floor
     assert lbfgs_memory(442, 4420, 214, 2354) == t["lbfgs_pairs_min"]
     # in between: the pairs stay within their share of a pass (recomputed by hand)
     n, nnz, k, m = 1000, 1000 * 10, 100, 11 * 100
-    expected = int(t["lbfgs_pairs_share"] * pass_cost(n, nnz, k) // (t["lbfgs_flops_per_pair"] * m))
+    budget = max(t["lbfgs_pairs_share"] * pass_cost(n, nnz, k), t["lbfgs_pairs_floor"])
+    expected = int(budget // (t["lbfgs_flops_per_pair"] * m))
     assert t["lbfgs_pairs_min"] < expected < t["lbfgs_pairs_max"]
     assert lbfgs_memory(n, nnz, k, m) == expected
 
