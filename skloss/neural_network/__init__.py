@@ -7,16 +7,20 @@ __all__ = ["SGDNetClassifier", "SGDNetRegressor"]
 
 
 def _warmup():
-    """Compile the network's epoch drivers (float64 and float32) on tiny data.
+    """Compile the network's drivers, activations and optimizer steps (float64
+    and float32) on tiny data.
 
     Called by :func:`skloss.warmup`; afterwards every process loads them from
-    the numba disk cache.  Each compiled driver covers every built-in loss of
-    its task and every activation and optimizer.
+    the numba disk cache.  The four epoch drivers (dense / CSR input, 1-D /
+    K-class loss kernel) serve every loss, activation and optimizer; each
+    activation and optimizer step is a function of its own, compiled here too.
     """
     import warnings
 
     import numpy as np
+    import scipy.sparse as sp
 
+    from skloss._kernels import _net
     from skloss.losses import make_loss
 
     X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [0.5, 0.2], [0.2, 0.9]])
@@ -29,10 +33,15 @@ def _warmup():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for dtype in (np.float64, np.float32):
-            Xd = X.astype(dtype)
+            for act in _net.ACTIVATIONS:
+                _net.activation_pointer(act, dtype).__wrapper_address__()
+            for opt in _net.OPTIMIZERS:
+                _net.update_pointer(opt, dtype).__wrapper_address__()
             kw = dict(hidden_layer_sizes=(3,), max_iter=1, batch_size=4, random_state=0)
-            SGDNetClassifier(**kw).fit(Xd, y2)  # binary form
-            SGDNetClassifier(**kw).fit(Xd, y3)  # multi-class form
+            for Xd in (X.astype(dtype), sp.csr_matrix(X.astype(dtype))):
+                SGDNetClassifier(**kw).fit(Xd, y2)  # binary form
+                SGDNetClassifier(**kw).fit(Xd, y3)  # multi-class form
+            Xd = X.astype(dtype)
             SGDNetClassifier(loss="probit", **kw).fit(Xd, y3)  # one-vs-rest form
             SGDNetRegressor(**kw).fit(Xd, yr)
             SGDNetRegressor(loss=custom, **kw).fit(Xd, yr)  # per-batch drivers

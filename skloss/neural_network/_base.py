@@ -749,6 +749,8 @@ def _python_epoch(loss, form, X, Y, sw, perm, theta, grad, optimizer, sizes, act
     forward and backward passes of each minibatch (custom losses)."""
     _, _, _, acts, deltas, lbuf = work[:6]
     batch = lbuf.shape[0]
+    activation = _net.activation_pointer(act, theta.dtype)
+    update = _net.update_pointer(optimizer.code, theta.dtype)
     Xb = np.empty((batch, X.shape[1]), X.dtype)  # dense rows (a CSR batch is densified)
     k = int(sizes[-1])
     off = batch * int(np.sum(sizes[1:-1]))
@@ -763,7 +765,7 @@ def _python_epoch(loss, form, X, Y, sw, perm, theta, grad, optimizer, sizes, act
             Xb[:m] = X[idx].toarray()
         else:
             np.take(X, idx, axis=0, out=Xb[:m])
-        _net.batch_forward(Xb, m, theta, sizes, act, acts)
+        _net.batch_forward(Xb, m, theta, sizes, activation, acts)
         raw = acts[off:off + m * k].reshape(m, k)
         swm = sw[idx] if weighted else None
         if form == "regression":
@@ -786,7 +788,7 @@ def _python_epoch(loss, form, X, Y, sw, perm, theta, grad, optimizer, sizes, act
         wsum += float(np.sum(swm, dtype=np.float64)) if weighted else float(m)
         deltas[off:off + m * k] = np.ravel(np.asarray(g, dtype=np.float64) * (grad_scale / m))
         _net.batch_backward_update(
-            Xb, m, theta, grad, optimizer.s1, optimizer.s2, sizes, act, optimizer.code, hyper,
-            optimizer.counters, acts, deltas,
+            Xb, m, theta, grad, optimizer.s1, optimizer.s2, sizes, hyper, optimizer.counters,
+            activation, update, acts, deltas,
         )
     return total, wsum, _net.OK

@@ -2,7 +2,7 @@
 
 A loss evaluated by its own compiled element-wise kernel is evaluated inside the
 compiled epoch: the epoch driver receives that kernel as a function pointer
-(:class:`skloss._kernels._net.KernelPointer`).  Which kernel that is, is read from
+(:class:`skloss._kernels._net.FunctionPointer`).  Which kernel that is, is read from
 the loss object exactly as the loss itself finds it (``_kernel_module`` /
 ``_kernel_name`` for one score, ``_multiclass_kernel_name`` for K scores); no
 table of loss names exists, so every loss with a kernel -- built-in or a custom
@@ -80,18 +80,24 @@ def read_only(a):
     return view
 
 
-def _elementwise(X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
-                 kernel, params, work):
-    pointer = _net.kernel_pointer(kernel, theta.dtype, multiclass=False)
-    return _net.elementwise_epoch(X, read_only(Y.reshape(-1)), read_only(sw), perm, theta, grad,
-                                  s1, s2, sizes, act, opt, hyper, counters, pointer, params, work)
+def _epoch(multiclass, X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
+           kernel, params, work):
+    # the driver of X's layout (X[3]: the CSR row pointers, empty for dense X)
+    # and the output form; activation, optimizer and loss kernel by pointer
+    dtype = theta.dtype
+    driver = _net.epoch_driver(X[3].shape[0] > 0, multiclass)
+    return driver(X, read_only(Y.reshape(-1)), read_only(sw), perm, theta, grad, s1, s2, sizes,
+                  hyper, counters, _net.activation_pointer(act, dtype),
+                  _net.update_pointer(opt, dtype), _net.kernel_pointer(kernel, dtype, multiclass),
+                  params, work)
 
 
-def _multiclass(X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyper, counters,
-                kernel, params, work):
-    pointer = _net.kernel_pointer(kernel, theta.dtype, multiclass=True)
-    return _net.multiclass_epoch(X, read_only(Y.reshape(-1)), read_only(sw), perm, theta, grad,
-                                 s1, s2, sizes, act, opt, hyper, counters, pointer, params, work)
+def _elementwise(*args):
+    return _epoch(False, *args)
+
+
+def _multiclass(*args):
+    return _epoch(True, *args)
 
 
 def compiled_route(loss, form):

@@ -1,9 +1,10 @@
 """The compiled epoch is cached on disk: a second process compiles nothing.
 
 The same fit runs in two fresh processes sharing one empty temporary
-``NUMBA_CACHE_DIR``.  The first compiles the K-class epoch driver; the second
-must load it (and everything it calls) from the cache.  An epoch driver that
-took the loss kernel as a dispatcher argument would recompile every time.
+``NUMBA_CACHE_DIR``.  The first compiles the dense K-class epoch driver, the
+activation and the optimizer step it uses (and nothing else of the network);
+the second must load them from the cache.  An epoch driver that took the loss
+kernel as a dispatcher argument would recompile every time.
 """
 
 import json
@@ -44,9 +45,45 @@ def _run(cache_dir):
 def test_epoch_driver_loads_from_cache_in_a_second_process(tmp_path):
     first = _run(tmp_path)
     second = _run(tmp_path)
-    assert first["net"]["_net.multiclass_epoch"]["cache_misses"] == 1, first["net"]
+    used = ("_net.dense_multiclass_epoch", "_net.relu_activation", "_net.sgd_update")
+    assert sorted(first["net"]) == sorted(used), first["net"]
+    for name in used:
+        assert first["net"][name]["cache_misses"] == 1, first["net"]
     assert second["net"] == {
-        "_net.multiclass_epoch": {"signatures": 1, "cache_hits": 1, "cache_misses": 0,
-                                  "cached": True}
+        name: {"signatures": 1, "cache_hits": 1, "cache_misses": 0, "cached": True}
+        for name in used
     }, second["net"]
     assert second["coef"] == first["coef"]
+
+
+def test_network_warmup_covers_every_driver_activation_and_optimizer():
+    """After the network's warm-up, a fit with any activation, optimizer, input
+    layout, output form and dtype compiles nothing more."""
+    import warnings
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from skloss._kernels import _net
+    from skloss._warmup import cache_stats
+    from skloss.neural_network import SGDNetClassifier, SGDNetRegressor, _warmup
+
+    _warmup()
+    before = cache_stats()
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for dtype in (np.float64, np.float32):
+            for data in (X.astype(dtype), sp.csr_matrix(X.astype(dtype))):
+                for act in _net.ACTIVATIONS:
+                    for opt in _net.OPTIMIZERS:
+                        kw = dict(hidden_layer_sizes=(4, 3), activation=act, optimizer=opt,
+                                  max_iter=1, batch_size=8, random_state=0)
+                        SGDNetClassifier(**kw).fit(data, np.arange(30) % 3)
+                        SGDNetClassifier(**kw).fit(data, np.arange(30) % 2)
+                        SGDNetRegressor(**kw).fit(data, X[:, :2])
+    after = cache_stats()
+    new = {k: v for k, v in after["per_kernel"].items()
+           if v["signatures"] != before["per_kernel"].get(k, {}).get("signatures")}
+    assert after["signatures"] == before["signatures"], f"compiled after the warm-up: {new}"
