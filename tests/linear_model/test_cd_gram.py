@@ -112,3 +112,33 @@ def test_squared_log_error_penalised_hc0_is_the_sandwich(penalty, weighted):
                                 cov_type="HC0").fit(X, y, sample_weight=sw)
     raw = X @ m.coef_ + m.intercept_
     np.testing.assert_allclose(m.covariance_, _hc0(X, np.log1p(y), raw, sw), rtol=1e-9, atol=1e-16)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("n", [0, 7, 9000])
+def test_weighted_gram_tiles_equal_the_dense_product(fit_intercept, n):
+    from skloss.linear_model._lstsq import weighted_gram
+
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((n, 6))
+    theta = rng.uniform(0.0, 3.0, n)
+    Xa = np.column_stack([X, np.ones(n)]) if fit_intercept else X
+    np.testing.assert_allclose(weighted_gram(X, theta, fit_intercept), Xa.T @ (Xa * theta[:, None]),
+                               rtol=1e-12, atol=1e-12)
+    X32 = X.astype(np.float32)
+    Xa32 = np.column_stack([X32.astype(np.float64), np.ones(n)]) if fit_intercept else X32.astype(np.float64)
+    np.testing.assert_allclose(weighted_gram(X32, theta, fit_intercept), Xa32.T @ (Xa32 * theta[:, None]),
+                               rtol=1e-12, atol=1e-12)
+    if n:
+        theta[0] = -1.0
+        assert weighted_gram(X, theta, fit_intercept) is None  # (no square root: the caller's route)
+
+
+def test_gram_routes_are_deterministic_and_match_cov_none():
+    X, y = _design(3000, 25, 11)
+    fits = [MLELinearRegression(penalty=pen, alpha=0.01, cov_type=ct).fit(X, y)
+            for pen in ("l1", "l2") for ct in ("auto", "auto", None)]
+    for a, b, c in (fits[:3], fits[3:]):
+        assert np.array_equal(a.coef_, b.coef_) and a.intercept_ == b.intercept_
+        assert np.array_equal(a.covariance_, b.covariance_)
+        assert np.array_equal(a.coef_, c.coef_) and c.covariance_ is None
