@@ -26,12 +26,17 @@ Methods
     Newton system is reduced to the ``K (p + 1)``
     coefficients (a dense Cholesky factorisation; the reduced matrix is a sum of
     K (K + 1) / 2 weighted Gram matrices of X).  About 20-40 iterations.
-``cs_dual_cd``
+``cs_dual_cd`` (L2 only)
     The sequential dual method (Keerthi, Sundararajan, Chang, Hsieh and Lin
-    2008; kernels in :mod:`skloss._kernels._dual`), the intercepts by a proximal
-    term (method of multipliers).  Cheap sweeps, but on noisy data it needs tens
-    of thousands of sweeps to a tight gap (measured: 21,000 sweeps for a relative
-    gap of 9e-6 at 2,000 x 25 x 4 classes): the interior point is the default.
+    2008; kernels in :mod:`skloss._kernels._dual`, with liblinear's shrinking),
+    the intercepts by a proximal term (method of multipliers), then the
+    working-set polish :func:`cs_polish`.  The sweeps alone need tens of
+    thousands of passes to a tight gap on noisy data; a few hundred cheap
+    (shrunk) sweeps tell which rows sit near a tie of their largest term, and
+    the polish solves the problem on those rows by the interior point with every
+    other row held on its affine piece, certified by the duality gap of the
+    whole problem.  The default beyond a few thousand rows (the interior
+    point's Newton matrix costs every row once per iteration).
 
 References
 ----------
@@ -475,11 +480,15 @@ def cs_polish(X, y, omega, K, fi, lam, margin, W, b, thr, tol, max_iter=200, ver
     vertices form a dual point of the whole problem, so the bound it gives is a
     bound of the whole problem.  The whole objective at the small problem's
     answer exceeds it only where a held row left its piece: when the whole gap
-    is within ``tol`` the answer is certified; otherwise the rows that left their
-    piece join the working set (most violated first; the set at most doubles)
-    and the small problem is solved again.
+    is within ``tol`` the answer is certified; otherwise the working set is
+    chosen again around the new point (the rows within twice the largest step
+    off a held piece of a tie; that point is close to the optimum once the held
+    rows were nearly right) and the small problem is solved again, at most
+    ``_MAX_ROUNDS`` times.  The first working set takes the rows within ``thr``
+    of a tie (or ``_NEAR thr``; skipped when still more than ``_MAX_WORKING``).
 
-    Returns ``(W, b, certified, n_working, iterations, message)``.
+    Returns ``(W, b, certified, n_working, iterations, message)``; ``n_working``
+    is -1 when skipped.
     """
     t0 = time.perf_counter()
     n, p = X.shape

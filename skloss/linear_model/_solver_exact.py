@@ -30,9 +30,12 @@ Methods (chosen by :func:`choose_method`, a deterministic cost model)
     regression).
 ``"interior-point"`` / ``"dual-cd"`` with K outputs (Crammer-Singer)
     :mod:`._exact_multiclass`: an interior point reduced to the ``K (p + 1)``
-    coefficients (up to ``_IPM_MAX_COLS`` of them; L2, L1 or elastic net), else
-    the sequential dual coordinate descent (L2 without L1); both stop on a relative duality gap ``<= tol`` whose
-    lower bound stays valid with unpenalised intercepts.
+    coefficients (up to ``_IPM_MAX_COLS`` of them; L2, L1 or elastic net); for
+    L2 without L1 on more than ``_CS_CD_MIN_ROWS`` rows (or wider), the
+    sequential dual coordinate descent and a working-set polish (the interior
+    point on the rows near a tie, the others held on their piece); both stop on
+    a relative duality gap ``<= tol`` whose lower bound stays valid with
+    unpenalised intercepts.
 ``"highs"``
     K outputs without a penalty, wide K-output problems with L1, and fixed weights: the linear programme, or
     the dual of the quadratic programme, solved by HiGHS (shipped with SciPy).
@@ -147,8 +150,9 @@ def choose_method(n_samples, n_coef, *, l1_reg, l2_reg, n_outputs=1, nnz=None):
     """
     if n_outputs > 1:
         # Crammer-Singer with L2, L1 or both: the interior point of ._exact_multiclass
-        # (about 15-35 factorisations of a K (p + 1) matrix; the dual CD needs tens of
-        # thousands of sweeps for a tight gap on noisy data); no penalty: HiGHS's LP
+        # (about 15-35 factorisations of a K (p + 1) matrix), for L2 on many rows the
+        # dual CD and its working-set polish (an interior point on the rows near a
+        # tie); no penalty: HiGHS's LP
         # (a K (p + 1) square matrix per iteration: beyond _IPM_MAX_COLS, the sweeps
         # for L2, HiGHS otherwise)
         if n_samples * n_outputs <= _CS_HIGHS_FIRST:
@@ -321,10 +325,11 @@ def _single(obj, c0, tol, max_iter, verbose, fixed, method=None):
 
 
 def _multiclass(obj, c0, tol, max_iter, verbose, fixed, method=None):
-    """Crammer-Singer (K scores): the interior point (or dual CD when asked) for L2
-    without L1, certified by a duality gap; HiGHS for the linear programmes (L1,
-    no penalty), for fixed weights, and when the others stop uncertified on a
-    small problem."""
+    """Crammer-Singer (K scores): the interior point (penalised, few rows) or dual CD
+    with its working-set polish (L2 without L1, many rows; the interior point
+    when it ends uncertified), certified by a duality gap; HiGHS for the linear
+    programmes (no penalty), for fixed weights, and when the others stop
+    uncertified on a small problem."""
     from ._exact_multiclass import cs_dual_cd, cs_interior_point
 
     n, K, p, fi = obj.n_samples, obj.n_outputs, obj.n_features, obj.fit_intercept
