@@ -16,6 +16,8 @@ coefficients and the scale from an exact least-absolute-deviations start: both
 raise a ``ValueError`` naming what is supported.
 """
 
+import functools
+
 import numpy as np
 
 from ._objective import DaskLinearObjective, subsample_rows, subsample_wanted
@@ -65,6 +67,21 @@ def _encode_labels(yb, classes, dtype):
 
 def _class_weights(yb, weights, dtype):
     return weights[yb.astype(np.intp)].astype(dtype)
+
+
+def _block_targets(labels, swb, classes, dtype, cw, k, unit_weights):
+    """A block's targets and weights from its raw labels (in the block task): class
+    indices (``k`` None) or the indicator of class ``k`` (one-vs-rest), and the
+    weights times the class weights ``cw`` (None: none; ``unit_weights``: no
+    weights at all)."""
+    idx = np.searchsorted(classes, np.asarray(labels).ravel())
+    y = (idx if k is None else idx == k).astype(dtype)
+    if unit_weights:
+        return y, None
+    s = np.ones(idx.size, dtype=dtype) if swb is None else np.asarray(swb, dtype=dtype).ravel()
+    if cw is not None:
+        s = s * cw[idx].astype(dtype)
+    return y, s
 
 
 def _validate_y_block(yb, loss):
@@ -228,8 +245,11 @@ def _label_pass(X, labels, sw, rows):
     return stats, sub
 
 
-def _regression_block(Xb, yb, swb, offb):
-    """A block's (weighted) column sums of squares and the checks of its values."""
+def _regression_block(Xb, yb, swb, offb, loss=None):
+    """A block's (weighted) column sums of squares and the checks of its values
+    (``loss.validate_y`` first: its own error for targets outside its domain)."""
+    if loss is not None:
+        loss.validate_y(yb)
     X = np.asarray(Xb)
     s = None if swb is None else np.asarray(swb, dtype=np.float64).ravel()
     colsq = _column_squares(X, None, s, 1)[0]
@@ -243,12 +263,14 @@ def _regression_block(Xb, yb, swb, offb):
     return out
 
 
-def _regression_checks(X, y, sw, off, rows):
+def _regression_checks(X, y, sw, off, rows, loss=None):
     """:func:`_regression_block` over the blocks and the rows ``rows`` of ``X``, ``y``,
-    ``sw``, ``off`` (None: none), in one round trip; raises on bad values."""
+    ``sw``, ``off`` (None: none), in one round trip; raises on bad values (``y``
+    outside ``loss``'s domain: its own ``ValueError``)."""
     parts = [a.to_delayed().ravel().tolist() if a is not None else [None] * X.numblocks[0]
              for a in (X, y, sw, off)]
-    blocks, sub = _blocks_and_rows(_regression_block, list(zip(*parts)), X.chunks[0], rows)
+    fn = _regression_block if loss is None else functools.partial(_regression_block, loss=loss)
+    blocks, sub = _blocks_and_rows(fn, list(zip(*parts)), X.chunks[0], rows)
     if not all(b["X_finite"] for b in blocks):
         raise ValueError("Input X contains NaN or infinity.")
     if not all(b["y_finite"] for b in blocks):
@@ -321,11 +343,18 @@ def fit_logistic(est, X, y, sample_weight=None):
             cw = np.asarray(compute_class_weight(est.class_weight, classes=classes, y=classes), dtype=float)
         if np.any(cw < 0) or not np.all(np.isfinite(cw)):
             raise ValueError("Negative values in data passed to `sample_weight`.")
+    raw_sw = sw
+    if cw is not None:
         base = sw if sw is not None else da.ones(n, chunks=(chunks,), dtype=X.dtype)
         sw = base * y_idx.map_blocks(_class_weights, np.asarray(cw), X.dtype, dtype=X.dtype)
-    y_idx, sw = dask.persist(y_idx, sw)
+    # (y_idx and the class-weighted sw stay lazy: every block task forms its own from
+    # the persisted labels and weights, see _block_targets; no pass materialises them)
     unit_weights = sample_weight is None and est.class_weight is None
     sw_arg = None if unit_weights else sw
+
+    def targets(k=None):
+        return (labels, raw_sw, _block_targets, (classes, X.dtype, None if cw is None else np.asarray(cw), k,
+                                                 unit_weights))
     # weighted class totals (the intercept-only start is exact from them) and the column scales
     factor = np.ones(n_classes) if cw is None else cw
     totals = (stats["counts"].astype(float) if sw is None else stats["wsums"] * factor)
@@ -362,7 +391,8 @@ def fit_logistic(est, X, y, sample_weight=None):
         if mode in ("binary", "multinomial"):
             k_out = 1 if mode == "binary" else n_classes
             obj = DaskLinearObjective(loss, X, y_idx, sw_arg, fit_intercept=est.fit_intercept, n_outputs=k_out,
-                                      l2_reg=l2_reg, l1_reg=l1_reg, persist=False, **pre)  # (persisted above)
+                                      l2_reg=l2_reg, l1_reg=l1_reg, persist=False, targets=targets(),
+                                      **pre)  # (X, labels and weights persisted above)
             objectives.append(obj)
             if sub is not None:
                 obj.adopt_subsample(*sub)
@@ -392,7 +422,7 @@ def fit_logistic(est, X, y, sample_weight=None):
             for k in range(n_classes):
                 yk = (y_idx == k).astype(X.dtype)
                 obj = DaskLinearObjective(loss, X, yk, sw_arg, fit_intercept=est.fit_intercept, n_outputs=1,
-                                          l2_reg=l2_reg, l1_reg=l1_reg, **pre)
+                                          l2_reg=l2_reg, l1_reg=l1_reg, persist=False, targets=targets(k), **pre)
                 objectives.append(obj)
                 if sub is not None:
                     obj.adopt_subsample(sub[0], (sub[1] == k).astype(X.dtype), sub[2])
@@ -566,8 +596,7 @@ def fit_linear(est, X, y, sample_weight=None, offset=None):
     X, names = dask_rows(X)
     chunks = X.chunks[0]
     n, p = (int(s) for s in X.shape)
-    yd = dask_vector(y, chunks, name="y", dtype=np.float64)
-    yd = yd.map_blocks(_validate_y_block, loss, dtype=np.float64)
+    yd = dask_vector(y, chunks, name="y", dtype=np.float64)  # (validated in the checks' pass)
     sw = dask_vector(sample_weight, chunks, name="sample_weight", dtype=np.float64)
     off = dask_vector(offset, chunks, name="offset", dtype=np.float64)
     X, yd, sw, off = dask.persist(X, yd, sw, off)
@@ -575,7 +604,7 @@ def fit_linear(est, X, y, sample_weight=None, offset=None):
     # one pass, one task per block: the checks, the column scales, the weight sum and
     # the strided subsample the start and the solvers ask for
     rows = subsample_rows(n, p, X.dtype) if (n >= 4 * m or subsample_wanted(n, p + 1)) else None
-    got = _regression_checks(X, yd, sw, off, rows)
+    got = _regression_checks(X, yd, sw, off, rows, loss)
     obj = DaskLinearObjective(loss, X, yd, sw, fit_intercept=est.fit_intercept, l2_reg=l2_reg,
                               l1_reg=l1_reg, offset=off, column_sq=got["colsq"], weight_sum=got.get("ws"),
                               persist=X.dtype != np.float64)  # (persisted above; a float32 X casts y)

@@ -83,7 +83,9 @@ def _run_block(spec, key, op, coef, arg, Xb, yb, swb, offb):
     rows or without weight)."""
     if Xb.shape[0] == 0:
         return None
-    loss, fit_intercept, n_outputs = spec
+    loss, fit_intercept, n_outputs, targets = spec
+    if targets is not None:  # (the targets and weights from the raw labels, in the task)
+        yb, swb = targets[0](yb, swb, *targets[1])
     obj = BlockObjective(loss, np.ascontiguousarray(Xb), yb, swb, fit_intercept=fit_intercept,
                          n_outputs=n_outputs, offset=offb)
     ws = obj.weight_sum
@@ -200,6 +202,14 @@ class DaskLinearObjective:
     persist : bool, default=True
         Persist the arrays on the cluster (once) so every evaluation reads them
         from the workers' memory.
+    targets : tuple ``(labels, weights, fn, args)`` or None
+        Where ``y`` and ``sample_weight`` are maps of other (persisted) arrays, e.g.
+        class indices and class weights from the raw labels: every block task
+        reads ``labels`` and ``weights`` (None: none) and forms its targets and
+        weights as ``fn(labels_block, weights_block, *args)``, so the maps are
+        never materialised on the cluster (a persisted map costs a pass of its own
+        before the first evaluation); ``y`` and ``sample_weight`` stay lazy for
+        the rest (shape questions, a small problem's rows fetched to the client).
     """
 
     sparse = False
@@ -208,7 +218,8 @@ class DaskLinearObjective:
     _n_chunks = 1
 
     def __init__(self, loss, X, y, sample_weight=None, *, fit_intercept=True, n_outputs=1,
-                 l2_reg=0.0, l1_reg=0.0, offset=None, persist=True, weight_sum=None, column_sq=None):
+                 l2_reg=0.0, l1_reg=0.0, offset=None, persist=True, weight_sum=None, column_sq=None,
+                 targets=None):
         import dask
 
         self.loss = loss
@@ -227,10 +238,13 @@ class DaskLinearObjective:
             X, y, sample_weight, offset = dask.persist(X, y, sample_weight, offset)
         self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
         self.n_samples, self.n_features = (int(s) for s in X.shape)
+        y_parts, sw_parts = y, sample_weight
+        if targets is not None:
+            y_parts, sw_parts = targets[:2]
         self._parts = [
             X.to_delayed().ravel().tolist(),
-            y.to_delayed().ravel().tolist(),
-            [None] * X.numblocks[0] if sample_weight is None else sample_weight.to_delayed().ravel().tolist(),
+            y_parts.to_delayed().ravel().tolist(),
+            [None] * X.numblocks[0] if sw_parts is None else sw_parts.to_delayed().ravel().tolist(),
             [None] * X.numblocks[0] if offset is None else offset.to_delayed().ravel().tolist(),
         ]
         if sample_weight is None:
@@ -244,7 +258,7 @@ class DaskLinearObjective:
             with np.errstate(over="ignore", invalid="ignore"):
                 self._column_rms = np.sqrt(np.asarray(column_sq, dtype=np.float64) / max(self.weight_sum, 1e-300))
         self._token = uuid.uuid4().hex
-        self._spec = (loss, self.fit_intercept, self.n_outputs)
+        self._spec = (loss, self.fit_intercept, self.n_outputs, None if targets is None else tuple(targets[2:]))
         self.n_evaluations = 0
         self.n_round_trips = 0
         # Round trips saved on the client: the summed data Hessian and score Gram of

@@ -160,6 +160,14 @@ def test_bad_input_on_dask(client):
         MLELogisticRegression().fit(_d(X), _d(y), sample_weight=_d(-np.ones(N)))
     with pytest.raises(ValueError, match="continuous"):
         MLELogisticRegression().fit(_d(X), _d(eta))
+    # a target outside the loss's domain: the in-memory message (checked in the checks' pass)
+    counts = np.round(np.exp(eta))
+    counts[N - 5] = -1.0
+    with pytest.raises(ValueError) as in_memory:
+        MLELinearRegression(loss="poisson").fit(X, counts)
+    with pytest.raises(ValueError) as on_dask:
+        MLELinearRegression(loss="poisson").fit(_d(X), _d(counts))
+    assert str(on_dask.value) == str(in_memory.value)
 
 
 def test_objective_evaluations_equal_in_memory(client):
