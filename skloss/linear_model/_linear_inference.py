@@ -223,10 +223,14 @@ def _known_inverse(gram_inverse, W):
     """``(Xa^T diag(W) Xa)^{-1}`` from a known ``gram_inverse = (weights, inverse)``
     (``weights`` None for ones) when ``W`` is exactly a positive multiple ``c`` of
     those weights (``inverse / c``), else None."""
-    if gram_inverse is None:
+    if gram_inverse is None or W.size == 0:
         return None
-    w0 = np.ones_like(W) if gram_inverse[0] is None else np.asarray(gram_inverse[0], dtype=np.float64)
-    if w0.shape != W.shape or W.size == 0:
+    if gram_inverse[0] is None:  # (unit weights: W constant; one pass)
+        c = float(W[0])
+        ok = c > 0 and np.isfinite(c) and not np.any(W != c)
+        return gram_inverse[1] / c if ok else None
+    w0 = np.asarray(gram_inverse[0], dtype=np.float64)
+    if w0.shape != W.shape:
         return None
     k = int(np.argmax(w0))
     c = float(W[k] / w0[k]) if w0[k] > 0 else 0.0
