@@ -78,11 +78,29 @@ def clear_cache(token=None):
     return True
 
 
+def _task_threads():
+    """numba threads for a block task: the ``OMP_NUM_THREADS`` the worker was started
+    with (dask's workers set it to 1: the cluster's parallelism is its task threads;
+    a kernel's own threads would oversubscribe the cores, and a parallel region
+    waits for its slowest thread), else numba's default.  The kernels' chunking does
+    not depend on it: the same sums in the same order either way."""
+    import os
+
+    import numba
+
+    want = os.environ.get("OMP_NUM_THREADS", "")
+    if want.isdigit() and int(want) > 0:
+        n = min(int(want), numba.config.NUMBA_NUM_THREADS)
+        if numba.get_num_threads() != n:
+            numba.set_num_threads(n)  # (per calling thread)
+
+
 def _run_block(spec, key, op, coef, arg, Xb, yb, swb, offb):
     """One block's summed contribution to an evaluation (None for a block without
     rows or without weight)."""
     if Xb.shape[0] == 0:
         return None
+    _task_threads()
     loss, fit_intercept, n_outputs, targets = spec
     if targets is not None:  # (the targets and weights from the raw labels, in the task)
         yb, swb = targets[0](yb, swb, *targets[1])
