@@ -34,44 +34,61 @@ _MAX_TERMS = 20001
 _SAFE = 1e280
 # the longest table of ratios kept (16 MB each)
 _RATIO_TABLE = 1 << 21
+_LN10 = math.log(10.0)
 
 
-@njit(inline="always")
+@njit
 def _table_term(j, T, g):
     if j < T.shape[0]:
         return T[j]
     return math.lgamma(j + 1.0) + math.lgamma(j * g)
 
 
-@njit(inline="always")
-def _row_exp(lz, j0, T, g, want):
-    """The walk of one row with one ``exp`` per term (any ``lz``): returns
-    ``(ref, s, m1, m2, m3, count)``, ``log W = ref + log s`` and ``m_k`` the
-    sums of ``(j - j0)^k`` times the terms (moments about ``j0``, near the mode:
-    no cancellation in the cumulants)."""
+@njit
+def _row_walk(lz, j0, T, up, down, g, want, fast):
+    """The sum of one row's terms, walked from ``j0`` outwards by the ratio of
+    consecutive terms: ``z up[j]`` from term ``j - 1`` to term ``j`` and
+    ``down[j] / z`` back when ``fast`` (a multiply per term: ``z`` and the
+    tabulated ratios inside the float range), else ``exp`` of the difference of
+    their logarithms.  Returns ``(ref, s, m1, m2, m3, count)``: ``log W = ref +
+    log s`` and ``m_k`` the sums of ``(j - j0)^k`` times the terms (moments
+    about ``j0``, near the mode: no cancellation in the cumulants)."""
+    z = math.exp(lz) if fast else 1.0
+    zi = 1.0 / z
+    size = T.shape[0]
     ref = j0 * lz - _table_term(j0, T, g)
-    top = ref
+    top = 1.0
     s = 1.0
     m1 = 0.0
     m2 = 0.0
     m3 = 0.0
     count = 1
     for direction in (1, -1):
+        e = 1.0
         j = j0 + direction
         while j >= 1 and count <= _MAX_TERMS:
-            t = j * lz - _table_term(j, T, g)
-            if t > top:
-                top = t
-            elif t < top - _CUT:
+            if direction > 0:
+                if fast and j < size:
+                    e *= z * up[j]
+                else:
+                    e *= math.exp(lz - (_table_term(j, T, g) - _table_term(j - 1, T, g)))
+            else:
+                if fast:
+                    e *= zi * down[j + 1]
+                else:
+                    e *= math.exp((_table_term(j + 1, T, g) - _table_term(j, T, g)) - lz)
+            if e > top:
+                top = e
+                if e > 1e150:  # (j0 far below the mode: rescale the sums)
+                    s *= 1e-150
+                    m1 *= 1e-150
+                    m2 *= 1e-150
+                    m3 *= 1e-150
+                    top *= 1e-150
+                    e *= 1e-150
+                    ref += 150.0 * _LN10
+            elif e < top * _EXP_CUT:
                 break
-            if t > ref + 300.0:
-                c = math.exp(ref - t)
-                s *= c
-                m1 *= c
-                m2 *= c
-                m3 *= c
-                ref = t
-            e = math.exp(t - ref)
             s += e
             if want:
                 k = float(j - j0)
@@ -80,65 +97,6 @@ def _row_exp(lz, j0, T, g, want):
                 m3 += k * (k * (k * e))
             count += 1
             j += direction
-    return ref, s, m1, m2, m3, count
-
-
-@njit(inline="always")
-def _row_ratio(lz, j0, T, up, down, g, want):
-    """The same walk by the ratio of consecutive terms, ``z up[j]`` from term
-    ``j - 1`` to term ``j`` and ``down[j] / z`` back (a multiply per term instead
-    of an ``exp``); ``count = -1`` when a term leaves the safe range (the caller
-    then walks the row with :func:`_row_exp`)."""
-    z = math.exp(lz)
-    zi = 1.0 / z
-    ref = j0 * lz - T[j0]
-    top = 1.0
-    s = 1.0
-    m1 = 0.0
-    m2 = 0.0
-    m3 = 0.0
-    count = 1
-    size = T.shape[0]
-    # upwards
-    e = 1.0
-    j = j0 + 1
-    while count <= _MAX_TERMS:
-        if j >= size:
-            return ref, s, m1, m2, m3, -1
-        e *= z * up[j]
-        if e > top:
-            if e > 1e200:
-                return ref, s, m1, m2, m3, -1
-            top = e
-        elif e < top * _EXP_CUT:
-            break
-        s += e
-        if want:
-            k = float(j - j0)
-            m1 += k * e
-            m2 += k * (k * e)
-            m3 += k * (k * (k * e))
-        count += 1
-        j += 1
-    # downwards
-    e = 1.0
-    j = j0 - 1
-    while j >= 1 and count <= _MAX_TERMS:
-        e *= zi * down[j + 1]
-        if e > top:
-            if e > 1e200:
-                return ref, s, m1, m2, m3, -1
-            top = e
-        elif e < top * _EXP_CUT:
-            break
-        s += e
-        if want:
-            k = float(j - j0)
-            m1 += k * e
-            m2 += k * (k * e)
-            m3 += k * (k * (k * e))
-        count += 1
-        j -= 1
     return ref, s, m1, m2, m3, count
 
 
@@ -153,7 +111,8 @@ def _log_series_rows(base, shift, g, sw, out, sums):
     The ``log j! + log Gamma(j g)`` table ``T`` is built once per call, with the
     ratios of consecutive terms without ``z``: ``up[j] = exp(T[j-1] - T[j])`` and
     ``down[j] = 1 / up[j]``.  A row whose ``z`` and ratios stay inside the float
-    range walks by products (a multiply per term); any other by ``exp`` per term.
+    range walks by products (a multiply per term); any other by ``exp`` per term
+    (:func:`_row_walk`).
     (One thread: a parallel pass over rows measured slower than this serial one
     on a loaded 2-core machine, and it would compile for longer.)
     """
@@ -202,11 +161,8 @@ def _log_series_rows(base, shift, g, sw, out, sums):
         j0 = int(jm + 0.5)
         if j0 < 1:
             j0 = 1
-        count = -1
-        if ratio_ok and abs(lz) < lz_safe and j0 < size:
-            ref, s, m1, m2, m3, count = _row_ratio(lz, j0, T, up, down, g, want)
-        if count < 0:
-            ref, s, m1, m2, m3, count = _row_exp(lz, j0, T, g, want)
+        fast = ratio_ok and abs(lz) < lz_safe and j0 < size
+        ref, s, m1, m2, m3, count = _row_walk(lz, j0, T, up, down, g, want, fast)
         if count > worst:
             worst = count
         lw = ref + math.log(s)
