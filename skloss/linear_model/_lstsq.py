@@ -170,6 +170,17 @@ def weighted_gram(X, theta, fit_intercept):
     G = np.zeros((m, m))
     if n == 0:
         return G
+    if X.dtype == np.float64 and X.flags.c_contiguous:
+        # the rows sqrt(theta_i) xa_i written by a compiled loop, 256 at a time (a NumPy
+        # broadcast into a tile restarts its loop for every row of 25: 44 us of the
+        # 170 us at 2,000 x 25), each tile's product added while it is in the cache
+        from skloss._kernels._gram import weighted_gram_tiles
+
+        rows = min(256, n)
+        if not weighted_gram_tiles(X, np.ascontiguousarray(theta, dtype=np.float64), bool(fit_intercept),
+                                   rows, np.empty((rows, m)), G):
+            return None
+        return 0.5 * (G + G.T)
     rows = max(256, (1 << 17) // max(m, 1))
     buf = np.empty((min(rows, n), m))
     root = np.sqrt(theta)
