@@ -336,7 +336,9 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
             dpsi = np.asarray(dpsi, dtype=np.float64)
         # (a loss with a constant Hessian: the bread is the fit's own Gram inverse, PERF)
         A_inv = _known_inverse(gram_inverse, s * dpsi)
-        A_inv = _inv(d.gram(s * dpsi)) if A_inv is None else A_inv
+        if A_inv is None:
+            A = weighted_gram(X, s * dpsi, fit_intercept)
+            A_inv = _inv(d.gram(s * dpsi) if A is None else A)
         if cov_type == "nonrobust":
             if df_resid <= 0:
                 raise ValueError(f"cov_type='nonrobust' needs more observations ({n:g}) than coefficients ({k}).")
