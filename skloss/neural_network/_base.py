@@ -653,18 +653,22 @@ def _curvature(loss, form, Y, sw, bias, n_outputs):
     n = Y.shape[0]
     w = None if sw is None else np.asarray(sw, dtype=np.float64)
     Y64 = np.asarray(Y, dtype=np.float64)
-    raw = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n, n_outputs))
+    # the loss evaluated in the training dtype (its kernels compute in float64
+    # inside): a float32 fit compiles no float64 kernel for this
+    dtype = Y.dtype if Y.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    Yd = np.asarray(Y, dtype=dtype)
+    raw = np.broadcast_to(np.asarray(bias, dtype=dtype), (n, n_outputs))
     step, ref = 1.0, 0.0
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
             if form == "regression":
-                cols = [(np.ascontiguousarray(Y64[:, k]), np.ascontiguousarray(raw[:, k]))
+                cols = [(np.ascontiguousarray(Yd[:, k]), np.ascontiguousarray(raw[:, k]))
                         for k in range(n_outputs)]
             elif form == "binary":
-                cols = [(Y64.ravel(), np.ascontiguousarray(raw[:, 0]))]
+                cols = [(Yd.ravel(), np.ascontiguousarray(raw[:, 0]))]
             else:
-                cols = [(Y64.ravel(), np.ascontiguousarray(raw))]
+                cols = [(Yd.ravel(), np.ascontiguousarray(raw))]
             values = sum(np.asarray(loss.loss(y, r), dtype=np.float64).reshape(n, -1).sum(1)
                          for y, r in cols)
             nan_at = np.flatnonzero(np.isnan(values))
