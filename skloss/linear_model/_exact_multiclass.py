@@ -238,7 +238,32 @@ def _cs_ipm(X, y, om, K, fi, lam, l1, margin, tol, max_iter, verbose, lin=None, 
     one affine piece each (a working set's complement), added to the objective
     as ``const + <lin, U>``; the certificate is then that of this smaller
     problem.  Returns ``(W, b, n_iter, certified, message, bound)``.
+
+    Units: the start (``W = 0``, unit slacks) and the path are not scale-free, so
+    the method runs on ``X / s`` (``s`` the root mean square norm of the live
+    rows) with ``W s``, ``lam / s^2`` and ``l1 / s``, the same problem (measured:
+    ``X * 1e3`` overflowed the Newton matrix and stopped uncertified, while
+    ``X`` with ``lam * 1e-6``, the same problem, certified).
     """
+    live = om > 0
+    if sp.issparse(X):
+        sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    else:
+        sq = np.einsum("ij,ij->i", X, X)
+    s = float(np.sqrt(np.mean(sq[live]))) if np.any(live) else 1.0
+    if not (np.isfinite(s) and s > 0.0):
+        s = 1.0
+    if s != 1.0:
+        X = X.multiply(1.0 / s).tocsr() if sp.issparse(X) else X / s
+        if lin is not None:
+            lin = lin.copy()
+            lin[:, :X.shape[1]] /= s
+    W, b, n_it, certified, msg, LB = _cs_ipm_scaled(X, y, om, K, fi, lam / (s * s), l1 / s, margin, tol,
+                                                    max_iter, verbose, lin, const)
+    return W / s, b, n_it, certified, msg, LB
+
+
+def _cs_ipm_scaled(X, y, om, K, fi, lam, l1, margin, tol, max_iter, verbose, lin=None, const=0.0):
     n, p = X.shape
     rows = np.arange(n)
     q = p + int(fi)
@@ -494,7 +519,7 @@ def cs_polish(X, y, omega, K, fi, lam, margin, W, b, thr, tol, max_iter=200, ver
     n, p = X.shape
     q = p + int(fi)
     live = np.flatnonzero(omega > 0)
-    n_min = 10 * K * q + 100
+    n_min = 2 * K * q + 100  # (at most K q rows sit at a tie at a generic optimum)
     n_it, msg = 0, "no round"
     D = _terms(X, y, W, b, margin)
     for rnd in range(_MAX_ROUNDS):

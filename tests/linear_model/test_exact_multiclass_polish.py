@@ -122,11 +122,30 @@ def test_polish_from_a_rough_start_holds_rows_and_certifies():
     W0, b0, _, ok, _ = em.cs_interior_point(obj)
     assert ok
     F_ref = _objective(X, y, W0, b0)
-    # a start 10% off the optimum: the working set is far smaller than the data
+    # a start 2% off the optimum: the working set is far smaller than the data
+    W, b, certified, n_ws, _, msg = em.cs_polish(Xd, yd, omega, 3, True, LAM, 1.0, 0.98 * W0, 0.98 * b0, 0.05,
+                                                 1e-10)
+    assert certified, msg
+    assert 0 < n_ws < X.shape[0] // 10
+    assert _objective(X, y, W, b) == pytest.approx(F_ref, rel=1e-9)
+    # 10% off: the first round holds rows on the wrong piece; the next one re-centres
     W, b, certified, n_ws, _, msg = em.cs_polish(Xd, yd, omega, 3, True, LAM, 1.0, 0.9 * W0, 0.9 * b0, 0.05, 1e-10)
     assert certified, msg
-    assert 0 < n_ws < X.shape[0] // 2
     assert _objective(X, y, W, b) == pytest.approx(F_ref, rel=1e-9)
+
+
+def test_interior_point_does_not_depend_on_the_units_of_X():
+    # X * 1e3 with the same alpha is X with alpha * 1e-6: it overflowed the Newton
+    # matrix and stopped uncertified before the rows were scaled
+    X, y = make_classification(1500, 6, n_informative=4, n_classes=4, weights=[0.9, 0.05, 0.03, 0.02],
+                               random_state=11)
+    _, big = _solve(X * 1e3, y, 4, fi=True, method="interior-point")
+    assert big.extra["certified"], big.message
+    obj = LinearObjective(get_loss("hinge"), X, y.astype(float), None, fit_intercept=True, l2_reg=LAM * 1e-6,
+                          n_outputs=4)
+    ref = solve_exact(obj, np.zeros(obj.n_coef), method="interior-point")
+    assert ref.extra["certified"]
+    assert big.objective == pytest.approx(ref.objective, rel=1e-9)
 
 
 def test_shrinking_of_the_true_class_keeps_the_optimum():
