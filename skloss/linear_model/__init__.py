@@ -54,6 +54,8 @@ def _warmup():
         kern.multinomial_logloss_value_grad(X, y3, empty, np.zeros((3, 3)), np.zeros(3), 0.0, 2, np.empty((3, 4)))
         # (the tiled Gram of a dask fit's block tasks: no dask needed to compile it)
         _gram.weighted_gram_tiles(X, np.ones(40), True, 16, np.empty((16, 4), dtype=dtype), np.zeros((4, 4)))
+        _gram.class_column_squares(X, np.zeros(40, dtype=np.intp), np.ones(40), np.zeros((1, 3)))
+        _gram.class_column_squares(X, np.empty(0, dtype=np.intp), np.empty(0), np.zeros((1, 3)))
         for loss in ("log_loss", "hinge"):
             MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y2.astype(int))
             MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y3.astype(int))
