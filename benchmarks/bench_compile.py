@@ -20,7 +20,7 @@ Figures (7 December 2026, 15:56-16:10 UTC, this script's scenarios run for the
 tree before (1bdc606) and after the compile-time work of issue 11, interleaved in
 one run, each cold run on its own empty cache; 2-core machine shared with other
 jobs, load average 9-15, so wall times are 2-10x the CPU times and only the CPU
-seconds compare)::
+seconds compare; the network's rows are superseded below)::
 
     scenario                 before: cold / warm CPU s    after: cold / warm CPU s
     logistic_50000x50            7.76 / 0.46                  3.27 / 0.39
@@ -35,8 +35,43 @@ The cold logistic fit now compiles only ``_binary.log_loss_linear`` (before: als
 the element-wise ``_binary.log_loss``, for the final Hessian and a check on a few
 rows).  The element-wise kernels, each module's drivers compiled in one fresh
 process (CPU s, numba's one-off start-up excluded): binary 12.4 -> 5.7, K-class
-6.8 -> 4.2, regression 20.2 -> 8.3.  The network's epoch driver (~6.5 s) is
-unchanged and is what keeps the cold SGDNet fit far from the 2x-MLP target.
+6.8 -> 4.2, regression 20.2 -> 8.3.
+
+The network (7 December 2026, 18:15-18:32 UTC, ``fit_table``'s scenarios for the
+tree before (2c54ac6) and after the driver split, interleaved, two repeats, each
+cold run on its own empty cache; load average 10-16, so CPU seconds inflate too
+and only the same run compares)::
+
+    scenario                 before: cold / warm CPU s    after: cold / warm CPU s
+    sgdnet_digits            10.13, 10.91 / 0.46, 0.43    4.75, 5.22 / 0.41, 0.42
+    sgdnet_digits_float32    12.06, 12.35 / 0.42, 0.46    6.00, 6.34 / 0.41, 0.41
+    mlp_digits (scikit-learn) 0.85, 0.99 / 0.55, 1.08     1.01, 0.84 / 0.70, 0.95
+    logistic_50000x50         4.18, 3.91 / 0.51, 0.48     3.59, 3.83 / 0.50, 0.48
+
+What a cold digits fit compiles now (top-level compiles, CPU s, load 12,
+18:35 UTC): ``_multiclass.log_loss`` 1.5, ``_net.dense_multiclass_epoch`` 2.1,
+``_net.relu_activation`` 0.2, ``_net.sgd_update`` 0.6 (before: one
+``multiclass_epoch`` of 7.0 s at load ~7, handling both input layouts, five
+activations and two optimizers, its helpers linked and re-optimised at every
+level of calls).  The float32 fit compiled the float64 ``log_loss`` as well (the
+start values were computed in float64); it no longer does: float32 4.66, 5.04
+against float64 4.82, 4.98 CPU s in the same run.  float32 training stays: the
+warm 60,000 x 784 2-epoch fit (batch 32, one BLAS thread, load 8-10) takes
+0.91-0.92 CPU s in float32 against 1.93 s in float64.  The cold SGDNet fit is
+still 5-6x the fresh MLPClassifier fit (target 2x): the loss kernel alone
+costs ~1.5 s and the driver ~2 s.
+
+``log_loss_linear`` (the whole cold logistic compile): its ``parallel=True``
+costs the time, not the loop bodies.  Compiled alone (CPU s, load 11-13): as it
+is 3.4-3.6; without fastmath 2.9; one logistic loop instead of two 3.6; no
+allocation inside ``prange`` 3.5; the row dot product through BLAS (and no fastmath) 3.4; the
+chunk body as a separate function 4.0; the same body *serial* (``range``
+instead of ``prange``) 1.4.  Serial is also cheaper to run on this loaded
+machine (50,000 x 50: 11.8 ms wall / 2.5 ms CPU per call against 55.8 / 11.7 ms
+with 12 chunks on OpenMP threads; 200,000 x 100: 97 / 18 against 119 / 28 ms),
+but on an idle multi-core machine the parallel kernel is faster in wall time,
+so the change is left to a decision on ``bench_logistic.py``'s idle figures (or
+to chunk threads started from Python around a ``nogil`` serial kernel).
 
 Run (a shared machine: use ``nice``, repeat and compare medians)::
 
