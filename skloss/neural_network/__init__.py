@@ -6,9 +6,13 @@ from ._regressor import SGDNetRegressor
 __all__ = ["SGDNetClassifier", "SGDNetRegressor"]
 
 
-def _warmup():
-    """Compile the network's drivers, activations and optimizer steps (float64
-    and float32) on tiny data.
+# skloss.warmup() runs one task per dtype (parallel workers share them)
+_WARMUP_PARTS = ("float64", "float32")
+
+
+def _warmup(part=None):
+    """Compile the network's drivers, activations and optimizer steps on tiny
+    data, for the dtype ``part`` (``"float64"`` or ``"float32"``; None: both).
 
     Called by :func:`skloss.warmup`; afterwards every process loads them from
     the numba disk cache.  The four epoch drivers (dense / CSR input, 1-D /
@@ -32,7 +36,7 @@ def _warmup():
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for dtype in (np.float64, np.float32):
+        for dtype in (np.float64, np.float32) if part is None else (np.dtype(part).type,):
             for act in _net.ACTIVATIONS:
                 _net.activation_pointer(act, dtype).__wrapper_address__()
             for opt in _net.OPTIMIZERS:
