@@ -8,8 +8,6 @@ dask at module level: the estimators detect a dask collection by duck typing
   :class:`skloss.linear_model._objective.LinearObjective` (same interface); every
   evaluation maps the in-memory objective over the row blocks on the workers and
   sums the blocks' results on the client, so the in-memory solvers run unchanged.
-* :mod:`._gram`: the in-memory objective of a block task, with its weighted Gram
-  matrices formed in cache-sized tiles (:mod:`skloss._kernels._gram`).
 * :mod:`._linear`: the ``fit`` of the MLE estimators on dask arrays (data checks,
   start, solve, inference), called from small hooks in the estimators.
 * :mod:`._predict`: block-wise (lazy) predictions.

@@ -8,8 +8,8 @@ the in-memory solvers and the inference run on it unchanged, on the client.
 
 Every evaluation is one round trip to the cluster: each row block of the
 (persisted) data is wrapped on its worker in an in-memory ``LinearObjective``
-(no penalty; the same numba kernels as an in-memory fit; its Gram matrices by
-cache-sized tiles, :class:`._gram.BlockObjective`) and
+(no penalty; the same numba kernels and tiled Gram matrices as an in-memory
+fit) and
 returns its *summed* quantities -- weighted loss sum, gradient, Hessian, Hessian
 products, score Gram matrix -- which the client adds up and normalises by the
 total weight, adding the penalty there.  Only vectors and matrices of the size
@@ -29,8 +29,6 @@ from collections import OrderedDict
 import numpy as np
 
 from skloss.linear_model._objective import LinearObjective
-
-from ._gram import BlockObjective
 
 __all__ = ["DaskLinearObjective"]
 
@@ -104,8 +102,8 @@ def _run_block(spec, key, op, coef, arg, Xb, yb, swb, offb):
     loss, fit_intercept, n_outputs, targets = spec
     if targets is not None:  # (the targets and weights from the raw labels, in the task)
         yb, swb = targets[0](yb, swb, *targets[1])
-    obj = BlockObjective(loss, np.ascontiguousarray(Xb), yb, swb, fit_intercept=fit_intercept,
-                         n_outputs=n_outputs, offset=offb)
+    obj = LinearObjective(loss, np.ascontiguousarray(Xb), yb, swb, fit_intercept=fit_intercept,
+                          n_outputs=n_outputs, offset=offb)
     ws = obj.weight_sum
     if not ws > 0:
         return None
@@ -568,11 +566,11 @@ class DaskLinearObjective:
         """Hold the rows ``subsample_rows(...)`` of the data (fetched by the caller,
         e.g. in the pass of the data checks) as the capped subsample: the later
         ``subsample`` requests are then served without a round trip."""
-        big = BlockObjective(self.loss, np.ascontiguousarray(Xs, dtype=self.dtype), np.asarray(ys, dtype=self.dtype),
-                             None if ss is None else np.asarray(ss, dtype=self.dtype),
-                             offset=None if os_ is None else np.asarray(os_, dtype=self.dtype),
-                             fit_intercept=self.fit_intercept, n_outputs=self.n_outputs,
-                             l2_reg=self.l2_reg, l1_reg=self.l1_reg)
+        big = LinearObjective(self.loss, np.ascontiguousarray(Xs, dtype=self.dtype), np.asarray(ys, dtype=self.dtype),
+                              None if ss is None else np.asarray(ss, dtype=self.dtype),
+                              offset=None if os_ is None else np.asarray(os_, dtype=self.dtype),
+                              fit_intercept=self.fit_intercept, n_outputs=self.n_outputs,
+                              l2_reg=self.l2_reg, l1_reg=self.l1_reg)
         self._big_sub = big
         self._sub = None
         return big

@@ -130,28 +130,20 @@ class _Design:
         return out
 
     def gram(self, theta):
-        """``Xa^T diag(theta) Xa`` (a symmetric BLAS product when ``theta >= 0``)."""
+        """``Xa^T diag(theta) Xa`` (dense ``X`` and ``theta >= 0``: the tiled
+        :func:`~skloss.linear_model._lstsq.weighted_gram`)."""
+        from ._lstsq import weighted_gram
+        from ._objective import _dense
+
+        if not self.sparse:
+            G = weighted_gram(self.X, theta, self.fi)
+            if G is not None:
+                return G
         p, m = self.p, self.m
         G = np.empty((m, m))
-        if self.sparse:
-            Xt = self.X.multiply(theta[:, None]).tocsr()
-            G[:p, :p] = (self.X.T @ Xt).toarray()
-            col = np.asarray(Xt.sum(axis=0)).ravel()
-        else:
-            if np.all(theta >= 0):
-                # tiles of sqrt(theta_i) xa_i that stay in the cache (PERF: a scaled copy
-                # of all of X, 400 MB at 2,000,000 x 25, took 1.4 s on a process's first
-                # large fit, page faults included, against 0.2 s for the tiles)
-                from ._lstsq import weighted_gram
-
-                Ga = weighted_gram(self.X, theta, self.fi)
-                if Ga is not None:
-                    return Ga
-                Xs = self.X * np.sqrt(theta)[:, None]
-                G[:p, :p] = Xs.T @ Xs
-            else:
-                G[:p, :p] = self.X.T @ (self.X * theta[:, None])
-            col = self.X.T @ theta
+        Xt = self.X.multiply(theta[:, None]).tocsr() if self.sparse else self.X * theta[:, None]
+        G[:p, :p] = _dense(self.X.T @ Xt)
+        col = np.asarray(Xt.sum(axis=0)).ravel()
         if self.fi:
             G[:p, p] = col
             G[p, :p] = col

@@ -476,11 +476,15 @@ class LinearObjective:
         return value, (grad if self.fit_intercept else grad[:p].copy()), h
 
     def _gram(self, h, l2_reg):
-        """``X~^T diag(h) X~ / sum s + l2`` for one output (``X~`` = [X, 1]), by
-        blocked BLAS ``syrk`` on ``sqrt(h) X~`` when ``h >= 0``."""
+        """``X~^T diag(h) X~ / sum s + l2`` for one output (``X~`` = [X, 1]): the
+        tiled :func:`~skloss.linear_model._lstsq.weighted_gram` in ``X``'s dtype
+        when ``h >= 0`` and ``X`` is dense, otherwise one product with ``h X``."""
+        from ._lstsq import weighted_gram
+
         p, fi = self.n_features, self.fit_intercept
         m = p + fi
-        if self.sparse or np.any(h < 0):
+        H = None if self.sparse else weighted_gram(self.X, h, fi, dtype=self.dtype)
+        if H is None:
             hX = self.X.multiply(h[:, None]).tocsr() if self.sparse else self.X * h[:, None].astype(self.dtype)
             H = np.empty((m, m))
             H[:p, :p] = _dense(self.X.T @ hX)
@@ -489,23 +493,6 @@ class LinearObjective:
                 H[:p, p] = col
                 H[p, :p] = col
                 H[p, p] = float(np.sum(h, dtype=np.float64))
-        else:
-            from scipy.linalg import blas
-
-            syrk = blas.dsyrk if self.dtype == np.float64 else blas.ssyrk
-            C = np.zeros((m, m), dtype=self.dtype, order="F")
-            # few large syrk calls (each call has a fixed threading cost): blocks of ~32 MB
-            rows = max(256, (1 << 25) // max(1, m * self.X.dtype.itemsize))
-            blocks = [(a, min(a + rows, self.n_samples)) for a in range(0, self.n_samples, rows)]
-            for start, stop in blocks:
-                sq = np.sqrt(h[start:stop]).astype(self.dtype)
-                A = np.empty((stop - start, m), dtype=self.dtype)
-                np.multiply(self.X[start:stop], sq[:, None], out=A[:, :p])
-                if fi:
-                    A[:, p] = sq
-                C = syrk(1.0, A.T, beta=1.0, c=C, trans=0, lower=0, overwrite_c=1)
-            H = np.triu(np.asarray(C, dtype=np.float64))
-            H = H + np.triu(H, 1).T
         H *= 1.0 / self.weight_sum
         H[np.arange(p), np.arange(p)] += l2_reg
         return H

@@ -1,11 +1,12 @@
-"""The tiled weighted Gram of a row block (the Hessian of every Newton pass on a
-cluster) against NumPy's product, and the block objective against the in-memory
-one.  No cluster needed."""
+"""The tiled weighted Gram (the Hessian of every Newton pass, in memory and in a
+dask fit's block tasks) against NumPy's product and the objective's product route.
+No cluster needed."""
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from skloss._dask._gram import BlockObjective, weighted_gram
+from skloss.linear_model._lstsq import weighted_gram
 from skloss.linear_model._objective import LinearObjective
 from skloss.losses import get_loss
 
@@ -31,14 +32,20 @@ def test_weighted_gram_declines_what_it_cannot_do():
     h = np.ones(10)
     h[7] = -1.0  # (no square root: the caller takes the general route)
     assert weighted_gram(X, h, True) is None
-    assert weighted_gram(np.asfortranarray(np.ones((10, 2)) * [[1.0, 2.0]]), np.ones(10), True) is None
+    # (another layout takes NumPy's tiles: the same matrix)
+    XF = np.asfortranarray(np.arange(20.0).reshape(10, 2))
+    XFa = np.hstack([XF, np.ones((10, 1))])
+    np.testing.assert_allclose(weighted_gram(XF, np.arange(10.0), True), XFa.T @ (np.arange(10.0)[:, None] * XFa),
+                               rtol=1e-14)
     nan = np.ones(10)
     nan[3] = np.nan  # (NaN passes through, as in the in-memory product)
     assert np.isnan(weighted_gram(X, nan, True)).any()
 
 
 @pytest.mark.parametrize("loss, y", [("log_loss", "binary"), ("poisson", "counts"), ("log_cosh", "real")])
-def test_block_objective_hessian_equals_in_memory(loss, y):
+def test_tiled_hessian_equals_the_product_route(loss, y):
+    """The objective's Hessian on dense rows (tiled) against the same objective on
+    CSR rows (one product with ``h X``) and central differences."""
     rng = np.random.default_rng(3)
     n, p = 5000, 6
     X = rng.normal(size=(n, p))
@@ -47,11 +54,12 @@ def test_block_objective_hessian_equals_in_memory(loss, y):
     sw = rng.uniform(0.2, 3.0, n)
     coef = rng.normal(scale=0.2, size=p + 1)
     kw = dict(fit_intercept=True, l2_reg=0.3)
-    a = BlockObjective(get_loss(loss), X, yv, sw, **kw)
-    b = LinearObjective(get_loss(loss), X, yv, sw, **kw)
+    a = LinearObjective(get_loss(loss), X, yv, sw, **kw)
+    b = LinearObjective(get_loss(loss), sp.csr_matrix(X), yv, sw, **kw)
     fa, ga, Ha = a.value_grad_hessian(coef)
     fb, gb, Hb = b.value_grad_hessian(coef)
-    assert fa == fb and np.array_equal(ga, gb)
+    assert fa == pytest.approx(fb, rel=1e-13)
+    np.testing.assert_allclose(ga, gb, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(Ha(), Hb(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(a.hessian(coef), b.hessian(coef), rtol=1e-12, atol=1e-14)
     # and against central differences of the gradient
@@ -96,12 +104,12 @@ def test_glm_parts_from_the_pass_hessian(robust):
     sw = rng.uniform(0.5, 2.0, n)
     loss = get_loss("poisson")
     coef = np.r_[rng.normal(scale=0.2, size=p), 0.2]
-    obj = BlockObjective(loss, X, y, sw, fit_intercept=True)
+    obj = LinearObjective(loss, X, y, sw, fit_intercept=True)
     _, _, H = obj.value_grad_hessian(coef)
     obj.pass_hessian = H() * obj.weight_sum
     ratio = glm_weight_ratio(loss, y)
     fast = _glm_parts(obj, coef, (loss, robust, ratio))
-    slow = _glm_parts(BlockObjective(loss, X, y, sw, fit_intercept=True), coef, (loss, robust))
+    slow = _glm_parts(LinearObjective(loss, X, y, sw, fit_intercept=True), coef, (loss, robust))
     mu = np.exp(X @ coef[:p] + coef[p])
     Xa = np.hstack([X, np.ones((n, 1))])
     ref = Xa.T @ ((sw * mu)[:, None] * Xa)
