@@ -443,16 +443,10 @@ def fit_logistic(est, X, y, sample_weight=None):
                 blocks.append(inf["covariance_"])
                 params.append(inf["params_"])
                 pnames += inf["param_names_"]
-            W, b = np.vstack(Ws), np.asarray(bs)
-            cov = None
-            if cov_type is not None:
-                import scipy.linalg
+            from skloss.linear_model._logistic import ovr_inference_attrs
 
-                cov = scipy.linalg.block_diag(*blocks)
-            attrs.update({"params_": np.concatenate(params), "param_names_": pnames, "covariance_": cov,
-                          "_inference_penalised": penalised, "cov_type_": cov_type,
-                          "bse_": None if cov is None else np.sqrt(np.maximum(np.diag(cov), 0.0)),
-                          "loglik_": None, "aic_": None, "bic_": None})
+            W, b = np.vstack(Ws), np.asarray(bs)
+            attrs.update(ovr_inference_attrs(blocks, params, pnames, cov_type, penalised))
     finally:
         for obj in objectives:
             obj.close()

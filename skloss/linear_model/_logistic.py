@@ -354,14 +354,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
                     params.append(inf["params_"])
                     names += inf["param_names_"]
                 W, b = np.vstack(Ws), np.asarray(bs)
-                cov = None
-                if cov_type is not None:
-                    cov = _block_diag(blocks)
-                attrs.update({"params_": np.concatenate(params), "param_names_": names, "covariance_": cov,
-                              "_inference_penalised": penalised,
-                              "cov_type_": cov_type,
-                              "bse_": None if cov is None else np.sqrt(np.maximum(np.diag(cov), 0.0)),
-                              "loglik_": None, "aic_": None, "bic_": None})
+                attrs.update(ovr_inference_attrs(blocks, params, names, cov_type, penalised))
             if trivial if mode in ("binary", "multinomial") else _trivial_optimum(loss, W, b, y_idx, n_classes):
                 note = (f"w = 0, b = 0 is the optimum: every sample's {loss.name!r} loss is zero "
                         "there (a loss without a margin), with or without a penalty; the fit says "
@@ -607,10 +600,19 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         return info
 
 
-def _block_diag(blocks):
-    import scipy.linalg
+def ovr_inference_attrs(blocks, params, names, cov_type, penalised):
+    """The inference attributes of K one-vs-rest binary fits (in memory and on dask
+    arrays): their parameters side by side and a block-diagonal covariance (the
+    fits share no parameter); no joint likelihood."""
+    cov = None
+    if cov_type is not None:
+        import scipy.linalg
 
-    return scipy.linalg.block_diag(*blocks)
+        cov = scipy.linalg.block_diag(*blocks)
+    return {"params_": np.concatenate(params), "param_names_": names, "covariance_": cov,
+            "_inference_penalised": penalised, "cov_type_": cov_type,
+            "bse_": None if cov is None else np.sqrt(np.maximum(np.diag(cov), 0.0)),
+            "loglik_": None, "aic_": None, "bic_": None}
 
 
 def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
