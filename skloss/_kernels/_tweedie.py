@@ -212,15 +212,17 @@ def tweedie_cp_log_series(y, phi, p):
 def _mle_prepare(y, raw, sw, p, base, swp):
     """One pass over the rows for the dispersion MLE: ``base`` (see :func:`_base`)
     and the weights of the rows with ``y > 0`` are packed into ``base`` / ``swp``;
-    returns their number and ``sum_i s_i B_i`` (``B_i / phi`` the mean terms of
+    returns their number, ``sum_i s_i B_i`` (``B_i / phi`` the mean terms of
     the log-density: ``-mu^(2-p) / (2-p)`` and, for ``y > 0``, ``y mu^(1-p) / (1-p)``;
-    ``sw`` of length 0: unit weights)."""
+    ``sw`` of length 0: unit weights) and ``sum_{y_i > 0} s_i log y_i`` (the
+    log-density's ``-log y`` term)."""
     g = (2.0 - p) / (p - 1.0)
     const = -math.log(2.0 - p) - g * math.log(p - 1.0)
     unit = sw.shape[0] == 0
     a = 1.0 - p
     b = 2.0 - p
     total = 0.0
+    log_y = 0.0
     m = 0
     for i in range(y.shape[0]):
         s = 1.0 if unit else sw[i]
@@ -228,15 +230,26 @@ def _mle_prepare(y, raw, sw, p, base, swp):
         term = -math.exp(b * r) / b
         if y[i] > 0.0:
             term += y[i] * math.exp(a * r) / a
-            base[m] = g * math.log(y[i]) + const
+            ly = math.log(y[i])
+            base[m] = g * ly + const
             swp[m] = s
+            log_y += s * ly
             m += 1
         total += s * term
-    return m, total
+    return m, total, log_y
 
 
 def tweedie_cp_mle_log_phi(y, raw, sample_weight, p, log_phi0, lo, hi):
-    """``log phi`` maximising the compound Poisson-gamma log-likelihood on ``[lo, hi]``.
+    """``log phi`` maximising the compound Poisson-gamma log-likelihood on ``[lo, hi]``
+    (the first value of :func:`tweedie_cp_mle`)."""
+    return tweedie_cp_mle(y, raw, sample_weight, p, log_phi0, lo, hi)[0]
+
+
+def tweedie_cp_mle(y, raw, sample_weight, p, log_phi0, lo, hi):
+    """``(log phi, loglik)``: the ``log phi`` maximising the compound Poisson-gamma
+    log-likelihood on ``[lo, hi]`` and the weighted log-likelihood there (the full
+    one, ``sum_i s_i logpdf_i`` with the ``-log y`` constant), from the sums the
+    maximisation computed anyway: no further pass of the series.
 
     Halley steps (Newton's with the third derivative: a cubic rate; the series
     gives the first three derivatives in ``log phi`` from the cumulants of
@@ -246,7 +259,10 @@ def tweedie_cp_mle_log_phi(y, raw, sample_weight, p, log_phi0, lo, hi):
     a further evaluation: the point it reaches is within ``~1e-13`` of the
     maximum (the former rule, Newton steps until one below ``1e-10`` after it,
     evaluated the series two to three more times for digits beyond double
-    precision of ``phi``).
+    precision of ``phi``).  The log-likelihood at that point is the third-order
+    Taylor expansion from the last evaluation (``f + f' s + f'' s^2 / 2 + f''' s^3 / 6``
+    with ``|s| < 1e-6``: the remainder ``f'''' s^4 / 24`` is below the rounding of
+    the sum; PERF: the separate log-density pass cost a sixth of a 200,000-row fit).
     """
     y = np.ascontiguousarray(y, dtype=np.float64)
     r = np.ascontiguousarray(raw, dtype=np.float64)
@@ -254,7 +270,7 @@ def tweedie_cp_mle_log_phi(y, raw, sample_weight, p, log_phi0, lo, hi):
     p = float(p)
     base = np.empty(y.shape[0])
     swp = np.empty(y.shape[0])
-    m, B = _mle_prepare(y, r, sw, p, base, swp)
+    m, B, log_y = _mle_prepare(y, r, sw, p, base, swp)
     base, swp = base[:m], swp[:m]
     g = (2.0 - p) / (p - 1.0)
     sums = np.empty(4)
@@ -278,7 +294,9 @@ def tweedie_cp_mle_log_phi(y, raw, sample_weight, p, log_phi0, lo, hi):
                 step /= q
         step = max(-2.0, min(2.0, step))
         if d2 < 0 and abs(step) < 1e-6:
-            return min(max(L + step, lo), hi)
+            Ln = min(max(L + step, lo), hi)
+            t = Ln - L
+            return Ln, f + t * (d1 + t * (d2 / 2.0 + t * d3 / 6.0)) - log_y
         accepted = False
         for _ in range(60):
             Ln = min(max(L + step, lo), hi)
@@ -295,4 +313,4 @@ def tweedie_cp_mle_log_phi(y, raw, sample_weight, p, log_phi0, lo, hi):
         L, f, d1, d2, d3 = Ln, fn, d1n, d2n, d3n
         if moved < 1e-10:
             break
-    return L
+    return L, f - log_y

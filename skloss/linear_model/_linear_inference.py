@@ -124,6 +124,24 @@ def _dmu_deta(loss, raw):
     return (loss.inverse_link(raw + step) - loss.inverse_link(raw - step)) / (2 * step)
 
 
+def _power(x, a):
+    """``x ** a`` for ``x > 0``: by products (and one square root) when ``2 a`` is a
+    small integer, else ``np.power`` (an order of magnitude slower per entry)."""
+    two_a = 2.0 * a
+    if two_a != round(two_a) or abs(a) > 4:
+        return np.power(x, a)
+    m = int(abs(a))
+    out = np.sqrt(x) if two_a % 2 else None
+    if m:
+        base = x
+        for _ in range(m - 1):
+            base = base * x
+        out = base if out is None else out * base
+    if out is None:
+        return np.ones_like(x)
+    return 1.0 / out if a < 0 else out
+
+
 def _inv(A):
     """Inverse of a symmetric matrix, equilibrated first; pseudo-inverse (with a
     warning) when singular."""
@@ -277,11 +295,18 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
     if kind == "glm":
         power = variance_power(loss)
         mu = np.asarray(loss.inverse_link(raw), dtype=np.float64)
-        dmu = _dmu_deta(loss, raw)
-        V = np.ones_like(mu) if power == 0 else mu**power
-        W = s * dmu * dmu / V
+        link = str(loss.link)
+        # (PERF) dmu/deta and 1 / V(mu) without redundant passes: the identity link's
+        # derivative is 1, the log link's is mu itself; mu^-power by products and a
+        # square root for (half-)integer powers (np.power: ~4 ms at 200,000 rows)
+        dmu = None if link == "identity" else (mu if link == "log" else _dmu_deta(loss, raw))
+        inv_V = None if power == 0 else _power(mu, -power)
+        W = s if dmu is None else s * (dmu * dmu)
+        if inv_V is not None:
+            W = W * inv_V
         known = _known_inverse(gram_inverse, W)
         bread = _inv_gram(d, W) if known is None else known
+        e = y - mu
         if cov_type == "nonrobust":
             if power == 1:
                 phi = 1.0
@@ -291,12 +316,15 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
                         f"The dispersion needs more observations ({n:g}) than coefficients ({k}); "
                         "use cov_type=None."
                     )
-                phi = float(s @ ((y - mu) ** 2 / V)) / df_resid
+                pearson = e * e if inv_V is None else e * e * inv_V
+                phi = float(s @ pearson) / df_resid
                 info["use_t"] = True
             info["dispersion"] = phi
             cov = phi * bread
         else:
-            u = (y - mu) * dmu / V
+            u = e if dmu is None else e * dmu
+            if inv_V is not None:
+                u = u * inv_V
             cov = _hc1(bread @ d.gram(s * u * u) @ bread, n, k, cov_type)
     elif kind == "quantile":
         tau = float(_pinball_tau(loss))
@@ -383,7 +411,9 @@ class RegressionInferenceMixin:
     ``conf_int`` / ``summary`` (Student's t where ``use_t_``)."""
 
     # ------------------------------------------------------- likelihood
-    def _likelihood_attrs(self, loss, y, raw, sw, scale, p):
+    def _likelihood_attrs(self, loss, y, raw, sw, scale, p, loglik=None):
+        """``loglik_``, ``aic_``, ``bic_`` at ``raw`` and ``scale``; ``loglik`` when the
+        scale's maximisation already gave the log-likelihood there."""
         out = {"loglik_": None, "aic_": None, "bic_": None}
         try:
             lik = loss.likelihood
@@ -398,6 +428,8 @@ class RegressionInferenceMixin:
             return out
         if has_scale and scale == 0.0:
             loglik = np.inf  # an exact fit: the likelihood is unbounded as the scale -> 0
+        elif loglik is not None and np.isfinite(loglik):
+            loglik = float(loglik)
         else:
             try:
                 with np.errstate(all="ignore"):
@@ -423,8 +455,9 @@ class RegressionInferenceMixin:
     def _covariance_attrs(self, loss, X, y, raw, sw, scale, penalised, gram_inverse=None):
         ct = self.cov_type
         k = X.shape[1] + int(self.fit_intercept)
-        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))
-        coef_names = (["intercept"] if self.fit_intercept else []) + [str(s) for s in names]
+        names = getattr(self, "feature_names_in_", None)
+        names = [f"x{j}" for j in range(X.shape[1])] if names is None else [str(s) for s in names]
+        coef_names = (["intercept"] if self.fit_intercept else []) + names
         n_obs = float(len(y) if sw is None else np.sum(sw))
         out = {"cov_type_": None, "covariance_": None, "bse_": None, "dispersion_": None,
                "df_resid_": n_obs - k, "use_t_": False, "param_names_": coef_names,
@@ -456,8 +489,8 @@ class RegressionInferenceMixin:
                 return out
             raise
         if self.fit_intercept:  # packed [w, b] -> display [b, w]
-            order = np.r_[k - 1, np.arange(k - 1)]
-            cov = cov[np.ix_(order, order)]
+            order = np.roll(np.arange(k), 1)
+            cov = cov.take(order, axis=0).take(order, axis=1)
         var = np.diag(cov)
         with np.errstate(invalid="ignore"):
             bse = np.sqrt(np.where(var >= 0, var, np.nan))

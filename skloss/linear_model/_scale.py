@@ -44,7 +44,7 @@ from scipy import optimize, special, stats
 from ..utils._quantile import weighted_quantile
 from ._exact import _Design
 
-__all__ = ["mle_scale", "student_t_fit", "student_t_logpdf"]
+__all__ = ["mle_scale", "mle_scale_loglik", "student_t_fit", "student_t_logpdf"]
 
 
 def mle_scale(loss, y, raw, sample_weight=None):
@@ -66,6 +66,35 @@ def mle_scale(loss, y, raw, sample_weight=None):
     except (NotImplementedError, ValueError):
         return None  # e.g. a Tweedie power without a density, or a degenerate fit
     return None if value is None or not np.isfinite(value) else float(value)
+
+
+def mle_scale_loglik(loss, y, raw, sample_weight=None):
+    """``(scale, loglik)``: :func:`mle_scale` and, when the likelihood computes it
+    in the same pass, the log-likelihood at that scale; else ``(mle_scale(...), None)``
+    (the caller evaluates ``likelihood.loglik``).
+
+    A likelihood declares the joint computation by a method
+    ``mle_scale_loglik(y_true, raw_prediction, sample_weight) -> (scale, loglik)``
+    (``loglik`` None where it has none to give), e.g. where the scale is found by
+    maximising the log-likelihood numerically and its value at the maximum comes
+    with the last iterate (the compound Poisson-gamma series:
+    :func:`skloss._kernels._tweedie.tweedie_cp_mle`).
+    """
+    try:
+        lik = loss.likelihood
+    except Exception:
+        return None, None
+    joint = None if lik is None else getattr(lik, "mle_scale_loglik", None)
+    if joint is None or not getattr(lik, "has_scale", False):
+        return mle_scale(loss, y, raw, sample_weight), None
+    try:
+        with np.errstate(all="ignore"):
+            value, loglik = joint(y, raw, sample_weight)
+    except (NotImplementedError, ValueError):
+        return None, None
+    if value is None or not np.isfinite(value):
+        return None, None
+    return float(value), (None if loglik is None else float(loglik))
 
 
 def student_t_logpdf(y, raw, scale, df):

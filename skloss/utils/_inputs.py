@@ -71,3 +71,42 @@ def check_label_types(y, name="y"):
             f"{name} mixes strings and numbers as class labels (e.g. {shown}); labels must be "
             "all strings or all numbers. Convert them, e.g. y.astype(str)."
         )
+
+
+_FIT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def validate_dense_fit_data(estimator, X, y):
+    """``validate_data(estimator, X, y, reset=True, accept_sparse="csr", dtype=[float64,
+    float32], y_numeric=True)`` for the common case, or None when it does not apply.
+
+    The common case: ``X`` a 2-D ``numpy.ndarray`` (not a subclass) of float64 or
+    float32 with at least one row and one column, ``y`` a 1-D real or integer
+    ``numpy.ndarray`` of the same length, both finite.  For it scikit-learn's checks
+    return ``X`` and ``y`` unchanged and only set ``n_features_in_`` and remove a
+    previous ``feature_names_in_``; this does the same, with the same O(1)-memory
+    finiteness test (the sum of the entries is finite).  Anything else -- lists,
+    DataFrames, sparse matrices, other dtypes, a non-finite entry, an empty or
+    mismatched shape -- returns None, and the caller runs scikit-learn's
+    ``validate_data``, which converts, or raises its usual error.
+
+    (PERF) scikit-learn's ``validate_data`` costs ~0.15-0.2 ms per call in Python
+    (namespace dispatch, dataframe-library probes, tags), 15-20 % of a whole
+    2,000 x 25 least-squares fit; this path costs a few microseconds plus the sums.
+    """
+    if type(X) is not np.ndarray or type(y) is not np.ndarray:
+        return None
+    if X.ndim != 2 or y.ndim != 1 or X.dtype not in _FIT_DTYPES or y.dtype.kind not in "fiu":
+        return None
+    n, p = X.shape
+    if n < 1 or p < 1 or y.shape[0] != n:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not np.isfinite(np.add.reduce(X, axis=None)):
+            return None
+        if y.dtype.kind == "f" and not np.isfinite(np.add.reduce(y)):
+            return None
+    if "feature_names_in_" in estimator.__dict__:
+        del estimator.feature_names_in_
+    estimator.n_features_in_ = p
+    return X, np.ascontiguousarray(y)  # (as scikit-learn's column_or_1d)
