@@ -58,6 +58,21 @@ def _trivial_optimum(loss, W, b, y_idx, n_classes):
     return bool(np.all(values <= 1e-12))
 
 
+def _check_classification_targets(y, classes):
+    """scikit-learn's ``check_classification_targets`` (binary or multi-class labels,
+    its error otherwise), without its full ``type_of_target`` scan where the sorted
+    distinct labels already answer: 1-d integer or boolean labels, or floats that are
+    all whole numbers, are binary or multi-class.  (PERF: ~0.3 ms a fit on 2,000 rows.)"""
+    kind = y.dtype.kind
+    if y.ndim == 1 and kind in "biu":
+        return
+    if y.ndim == 1 and kind == "f":
+        with np.errstate(invalid="ignore"):  # (the same whole-number test as type_of_target)
+            if np.all(np.isfinite(classes)) and np.array_equal(classes, classes.astype(int)):
+                return
+    check_classification_targets(y)
+
+
 def _loss_is_the_nll(loss, likelihood, obj, coef, rows=256):
     """Whether the loss equals the negative log-likelihood, constants included (the
     log loss without smoothing), checked on the first rows at the fit (fewer with
@@ -262,8 +277,8 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
                              order="C", reset=True)
         check_label_types(y)
-        check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
+        _check_classification_targets(y, classes)
         n_classes = classes.size
         if n_classes < 2:
             raise ValueError(
@@ -321,7 +336,8 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
                 if mode == "multinomial" and self._shift_invariant(loss, obj, coef):
                     # report the centred solution (unique: sum over classes = 0)
                     coef = self._centre(obj, coef, weights=not penalised)
-                    objective_value = obj.total_value(coef)
+                    with quiet_blas(obj):  # (a pass's small products: one BLAS thread)
+                        objective_value = obj.total_value(coef)
                 W, b = obj.split(coef)
                 W = np.atleast_2d(np.asarray(W, dtype=np.float64))
                 b = np.atleast_1d(np.asarray(b, dtype=np.float64)) if self.fit_intercept else np.zeros(k_out)
@@ -525,12 +541,17 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         if obj.fit_intercept:
             drop[K * p] = True
         invariant = self._shift_invariant(loss, obj, coef)
+        information = None
         if not invariant:
             drop = None
             ref = coef
+        elif cov_type is not None and not np.array_equal(coef, res.coef):
+            # a loss of score differences has the same curvature at the centred
+            # coefficients as at the solver's own point, whose pass the objective kept
+            information = obj.data_hessian(res.coef)
         attrs.update(self._inference_attrs(obj, coef, cov_type, output_names=[str(c) for c in classes],
                                            feature_names=feature_names, drop=drop, params=ref,
-                                           penalised=penalised))
+                                           penalised=penalised, information=information))
         return attrs
 
     # ------------------------------------------------------------------ predict
@@ -628,6 +649,10 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     step must moreover raise every margin ``z_i x_i.d`` (up to 1e-4 of the
     largest change): a separating direction, not a loose step to an optimum.
     """
+    if obj.n_outputs > 1 and loss.multiclass_shift_invariant:
+        found = _separated_class(obj)
+        if found:
+            return found
     big = 1e-3 * max(1.0, float(np.max(np.abs(coef)))) if coef.size else 1e-3
     exact = obj.n_outputs == 1 and obj.n_samples * (obj.n_features + 1) <= 2e6
     if not exact and last_step is not None:
@@ -669,6 +694,48 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
         if z is not None and not _raises_every_margin(obj, step):
             return ""
     return "some samples are fitted with probability 1 and the coefficients keep growing"
+
+
+def _separated_class(obj):
+    """An exact certificate that the multinomial maximum-likelihood estimate does
+    not exist, or "": a class ``c`` and a feature ``j`` such that every row of ``c``
+    has ``x_j >= t`` and every other row ``x_j <= t`` (or the reverse), with ``x_j``
+    not constant.  Then ``d = sign * (e_j - t e_0)`` (``e_0``: the intercept, or
+    ``t = 0`` without one) weakly separates ``c`` from the rest with at least one
+    strict inequality, and moving class ``c``'s coefficients along ``d`` never
+    raises any sample's loss and lowers some: the infimum is approached only as
+    they diverge.  Only the class holding the largest (smallest) value of each
+    feature can pass, so the test costs two passes over the columns (dense ``X``,
+    rows of positive weight).  A sufficient test: a class separated by an oblique
+    hyperplane only is not found here (the last-step test below may still find it).
+    """
+    if obj.sparse or obj.n_samples == 0 or obj.n_features == 0:
+        return ""
+    X = np.asarray(obj.X)
+    y = np.asarray(obj.y).astype(np.intp)
+    if obj.sample_weight is not None:
+        pos = np.asarray(obj.sample_weight) > 0
+        X, y = X[pos], y[pos]
+    if y.size == 0 or np.unique(y).size < 2:
+        return ""
+    for sign in (1.0, -1.0):
+        Z = X if sign > 0 else -X
+        top = np.argmax(Z, axis=0)  # (the row with the largest value of each feature)
+        for j in range(X.shape[1]):
+            if not obj.fit_intercept and not (Z[top[j], j] > 0):
+                continue  # (without an intercept the threshold must be 0: the top value above it)
+            c = y[top[j]]
+            col = Z[:, j]
+            inc = y == c
+            t = float(np.max(col[~inc])) if obj.fit_intercept else 0.0
+            if not obj.fit_intercept and np.max(col[~inc]) > 0:
+                continue
+            if np.min(col[inc]) >= t and (np.max(col) > t or np.min(col) < t):
+                side = "at or above" if sign > 0 else "at or below"
+                return (f"the rows of class index {int(c)} (in the order of classes_) lie {side} "
+                        f"{sign * t:.6g} on feature {j}, which no other row passes: a threshold "
+                        "separates that class from the others")
+    return ""
 
 
 def _kink_information(obj, coef, kink):

@@ -40,16 +40,24 @@ def factor_psd(H):
         return lambda g: np.zeros(0)
     scale = max(float(np.max(np.abs(np.diag(H)))), 1e-300)
     ridge = 0.0
+    # (PERF) LAPACK's potrf / potrs directly: SciPy's cho_factor / cho_solve wrappers
+    # (array-API dispatch, argument checks) cost more than the factorisation itself on a
+    # few dozen coefficients, and a Newton fit calls them at every step
+    potrf, potrs = scipy.linalg.lapack.get_lapack_funcs(("potrf", "potrs"), (H,))
     for _ in range(60):
-        try:
-            Hr = H if ridge == 0.0 else H + ridge * np.eye(n)
-            cf = scipy.linalg.cho_factor(Hr, lower=False, check_finite=False)
-            if np.all(np.isfinite(cf[0])):
-                return lambda g, cf=cf: -scipy.linalg.cho_solve(cf, g, check_finite=False)
-        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError, ValueError):
-            pass
+        Hr = H if ridge == 0.0 else H + ridge * np.eye(n)
+        c, info = potrf(Hr, lower=0, clean=0)
+        if info == 0 and np.all(np.isfinite(c)):
+            return lambda g, c=c: _potrs_neg(potrs, c, g)
         ridge = scale * 1e-12 if ridge == 0.0 else ridge * 10.0
     return lambda g: -g / scale
+
+
+def _potrs_neg(potrs, c, g):
+    x, info = potrs(c, g, lower=0)
+    if info != 0:
+        raise ValueError(f"LAPACK potrs failed (info={info}).")
+    return np.negative(x, out=x)
 
 
 def _cg(hessp, g, tol, maxiter, precond):
