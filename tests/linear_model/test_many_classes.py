@@ -141,3 +141,26 @@ def test_many_classes_certificate():
     c, j = int(msg.split("class index ")[1].split()[0]), int(msg.split("feature ")[1].split(",")[0])
     inc = yi == c
     assert X[inc, j].min() >= X[~inc, j].max() or X[inc, j].max() <= X[~inc, j].min()
+
+
+def test_short_passes_run_on_one_blas_thread():
+    # many coefficients on few rows (a pass of 442 x 10 x 214 entries): one BLAS thread
+    # inside the solver; a long pass keeps the default threads
+    from threadpoolctl import threadpool_info
+
+    from skloss.linear_model._solver_common import quiet_blas
+
+    def threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    X, y = load_diabetes(return_X_y=True)
+    _, yi = np.unique(y.astype(int), return_inverse=True)
+    obj = LinearObjective(get_loss("log_loss"), X, yi.astype(float), n_outputs=yi.max() + 1)
+    assert obj.n_coef > 1024
+    before = threads()
+    with quiet_blas(obj):
+        assert all(t == 1 for t in threads())
+    assert threads() == before
+    big = LinearObjective(get_loss("squared_hinge"), np.zeros((2000, 1100)), np.zeros(2000))  # (2.2e6 entries)
+    with quiet_blas(big):
+        assert threads() == before
