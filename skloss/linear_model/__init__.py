@@ -53,8 +53,10 @@ def _warmup():
             getattr(_regression, f"{name}_linear")(X, yp, empty, empty, w, 0.0, np.array([power]), 2, grad, h)
         kern.multinomial_logloss_value_grad(X, y3, empty, np.zeros((3, 3)), np.zeros(3), 0.0, 2, np.empty((3, 4)))
         # (the tiled Gram: Hessians in X's dtype, covariances in float64)
-        _gram.weighted_gram_tiles(X, np.ones(40), True, 16, np.empty((16, 4), dtype=dtype), np.zeros((4, 4)))
-        _gram.weighted_gram_tiles(X, np.ones(40), True, 16, np.empty((16, 4)), np.zeros((4, 4)))  # (covariances)
+        _gram.weighted_gram_tiles(X, np.ones(40), True, 16, np.empty((16, 4), dtype=dtype),
+                                  np.empty((4, 4), dtype=dtype), np.zeros((4, 4)))
+        _gram.weighted_gram_tiles(X, np.ones(40), True, 16, np.empty((16, 4)), np.empty((4, 4)),
+                                  np.zeros((4, 4)))  # (covariances)
         _gram.class_column_squares(X, np.zeros(40, dtype=np.intp), np.ones(40), np.zeros((1, 3)))
         _gram.class_column_squares(X, np.empty(0, dtype=np.intp), np.empty(0), np.zeros((1, 3)))
         for loss in ("log_loss", "hinge"):

@@ -182,8 +182,12 @@ def weighted_gram(X, theta, fit_intercept, dtype=np.float64):
     if X.dtype in (np.float32, np.float64) and X.flags.c_contiguous:
         from skloss._kernels._gram import weighted_gram_tiles
 
-        if not weighted_gram_tiles(X, theta, fi, rows, np.empty((rows, m), dtype=dtype), G):
+        status = weighted_gram_tiles(X, theta, fi, rows, np.empty((rows, m), dtype=dtype),
+                                     np.empty((m, m), dtype=dtype), G)
+        if status == 1:
             return None
+        if status:
+            raise RuntimeError("weighted_gram: the BLAS call failed.")
         return 0.5 * (G + G.T)  # (exactly symmetric)
     if not np.all(theta >= 0):
         return None
