@@ -24,7 +24,8 @@ def kernel_dispatchers():
     Returns
     -------
     dict
-        ``{"module.function": dispatcher}``.
+        ``{"module.function": dispatcher}``; a Python function that runs a serial
+        kernel on threads (``function.kernel``) stands for that kernel.
     """
     from numba.core.dispatcher import Dispatcher
 
@@ -33,10 +34,19 @@ def kernel_dispatchers():
     found = {}
     for info in pkgutil.iter_modules(kernels.__path__):
         module = importlib.import_module(f"skloss._kernels.{info.name}")
+        wrapped = {}
         for attr, value in vars(module).items():
             # only drivers defined here (not ones imported from a sibling module)
             if isinstance(value, Dispatcher) and value.py_func.__module__ == module.__name__:
                 found[f"{info.name}.{attr}"] = value
+            # a Python function that runs a serial kernel on threads (``_binary.log_loss_linear``)
+            # names its kernel ``.kernel``: listed under the function's name
+            elif (callable(value) and getattr(value, "__module__", None) == module.__name__
+                  and isinstance(getattr(value, "kernel", None), Dispatcher)):
+                wrapped[f"{info.name}.{attr}"] = value.kernel
+        inner = {id(d) for d in wrapped.values()}
+        found = {k: v for k, v in found.items() if id(v) not in inner}
+        found.update(wrapped)
     return found
 
 
