@@ -43,10 +43,10 @@ each caller.  (A helper called directly from a driver is linked into the
 driver's code and optimised again at every level of calls: that, and numba's
 checked ``reshape`` and ``np.dot``, made the single driver handling every
 layout, activation and optimizer cost 7.0 CPU s to compile; the dense K-class
-driver now costs 1.3 s, the ReLU 0.15 s and the SGD step 0.25 s, measured in one
+driver now costs 1.05 s, the ReLU 0.15 s and the SGD step 0.25 s, measured in one
 cold digits fit under load.)  The shared pieces of the drivers are
 ``inline="always"`` helpers, compiled into each driver, and views and matrix
-products go through two unchecked intrinsics (:func:`_view2d`, :func:`_gemm`).
+products go through unchecked intrinsics (:func:`_view2d`, :func:`_rows`, :func:`_gemm`).
 numba's compile time grows with the code it types and lowers: every inlined
 helper and every call site of a product or a function pointer is compiled anew.
 :func:`dense_multiclass_epoch`, the driver of a first softmax fit, is therefore
@@ -79,7 +79,7 @@ from numba.np.linalg import call_xxgemm, ensure_blas
 # arguments and raise; their code is what most of a driver's compile time went
 # into.  The drivers only take views of their own work buffers at offsets they
 # computed, and multiply matrices whose shapes agree by construction, so these
-# two intrinsics skip the checks.
+# intrinsics skip the checks.
 @intrinsic
 def _view2d(typingctx, a, start, m, n):
     """``a[start:start + m * n].reshape((m, n))`` of a 1-D C array, unchecked."""
@@ -98,6 +98,35 @@ def _view2d(typingctx, a, start, m, n):
             shape=cgutils.pack_array(builder, [m_v, n_v]),
             strides=cgutils.pack_array(builder, [builder.mul(n_v, itemsize), itemsize]),
             itemsize=itemsize, meminfo=src.meminfo, parent=src.parent)
+        res = out._getvalue()
+        context.nrt.incref(builder, signature.return_type, res)
+        return res
+
+    return sig, codegen
+
+
+@intrinsic
+def _rows(typingctx, a, start, m):
+    """``a[start:start + m]`` (rows of a C array), unchecked: numba's slicing
+    normalises its bounds and handles steps, code that each slice in a driver
+    compiles again."""
+    if not (isinstance(a, types.Array) and a.layout == "C"):
+        return None
+    sig = a(a, start, m)
+
+    def codegen(context, builder, signature, args):
+        src = make_array(signature.args[0])(context, builder, args[0])
+        out = make_array(signature.return_type)(context, builder)
+        start_v, m_v = (context.cast(builder, v, t, types.intp)
+                        for v, t in zip(args[1:], signature.args[1:]))
+        strides = cgutils.unpack_tuple(builder, src.strides)
+        shape = cgutils.unpack_tuple(builder, src.shape)
+        data = builder.gep(builder.bitcast(src.data, cgutils.voidptr_t),
+                           [builder.mul(start_v, strides[0])])
+        context.populate_array(
+            out, data=builder.bitcast(data, src.data.type),
+            shape=cgutils.pack_array(builder, [m_v] + shape[1:]), strides=src.strides,
+            itemsize=src.itemsize, meminfo=src.meminfo, parent=src.parent)
         res = out._getvalue()
         context.nrt.incref(builder, signature.return_type, res)
         return res
@@ -660,8 +689,8 @@ def dense_multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, co
     in one function rather than through the shared helpers: each helper inlined
     by numba and each call site of a matrix product or a function pointer is
     compiled anew, and this way the first layer's products share the call sites
-    of the other layers (measured, this driver alone after numba's start-up,
-    load 10: 1.74 -> 1.27 s CPU).  The same operations in the same order as the
+    of the other layers, and its slices are :func:`_rows` views (measured, this
+    driver alone after numba's start-up, load 10-12: 1.74 -> 1.05 s CPU).  The same operations in the same order as the
     shared helpers: the fits are bit-identical."""
     Xb, yb, swb, acts, deltas, lbuf = work[0], work[1], work[2], work[3], work[4], work[5]
     Xd = X[0]
@@ -697,9 +726,9 @@ def dense_multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, co
             n_in = sizes[layer]
             n_out = sizes[layer + 1]
             Z = _view2d(acts, a_off, m, n_out)
-            A = Xb[:m] if layer == 0 else _view2d(acts, p_off, m, n_in)
+            A = _rows(Xb, 0, m) if layer == 0 else _view2d(acts, p_off, m, n_in)
             _gemm(A, _view2d(theta, w_off, n_in, n_out), Z)
-            b = theta[w_off + n_in * n_out:w_off + n_in * n_out + n_out]
+            b = _rows(theta, w_off + n_in * n_out, n_out)
             if layer < n_layers - 1:
                 activation(Z, b, Z, FORWARD)
             else:
@@ -711,8 +740,8 @@ def dense_multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, co
             a_off += batch * n_out
         # the output loss and d loss / d raw prediction
         D = _view2d(deltas, off, m, k)
-        kernel(yb[:m], _view2d(acts, off, m, k), swb[:m] if weighted else swb[:0], params,
-               lbuf[:m], D, _view2d(lbuf, 0, 0, 0))
+        kernel(_rows(yb, 0, m), _view2d(acts, off, m, k), _rows(swb, 0, m if weighted else 0),
+               params, _rows(lbuf, 0, m), D, _view2d(lbuf, 0, 0, 0))
         loss = 0.0
         for i in range(m):
             loss += lbuf[i]
@@ -737,14 +766,14 @@ def dense_multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, co
             n_in = sizes[layer]
             n_out = sizes[layer + 1]
             D = _view2d(deltas, a_off, m, n_out)
-            gb = grad[w_off + n_in * n_out:w_off + n_in * n_out + n_out]
+            gb = _rows(grad, w_off + n_in * n_out, n_out)
             for j in range(n_out):
                 gb[j] = 0
             for i in range(m):
                 for j in range(n_out):
                     gb[j] += D[i, j]
             p_off = a_off - batch * n_in
-            A = Xb[:m] if layer == 0 else _view2d(acts, p_off, m, n_in)
+            A = _rows(Xb, 0, m) if layer == 0 else _view2d(acts, p_off, m, n_in)
             _gemm(A.T, D, _view2d(grad, w_off, n_in, n_out))
             if layer > 0:
                 Dp = _view2d(deltas, p_off, m, n_in)
