@@ -690,8 +690,9 @@ def dense_multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, co
     by numba and each call site of a matrix product or a function pointer is
     compiled anew, and this way the first layer's products share the call sites
     of the other layers, and its slices are :func:`_rows` views (measured, this
-    driver alone after numba's start-up, load 10-12: 1.74 -> 1.05 s CPU).  The same operations in the same order as the
-    shared helpers: the fits are bit-identical."""
+    driver alone after numba's start-up, load 10-12: 1.74 -> 1.05 s CPU).  The
+    same operations in the same order as the shared helpers: the fits are
+    bit-identical."""
     Xb, yb, swb, acts, deltas, lbuf = work[0], work[1], work[2], work[3], work[4], work[5]
     Xd = X[0]
     n = perm.shape[0]
