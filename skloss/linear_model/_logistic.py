@@ -548,7 +548,8 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         elif cov_type is not None and not np.array_equal(coef, res.coef):
             # a loss of score differences has the same curvature at the centred
             # coefficients as at the solver's own point, whose pass the objective kept
-            information = obj.data_hessian(res.coef)
+            with quiet_blas(obj):  # (as covariance() itself: see quiet_blas)
+                information = obj.data_hessian(res.coef)
         attrs.update(self._inference_attrs(obj, coef, cov_type, output_names=[str(c) for c in classes],
                                            feature_names=feature_names, drop=drop, params=ref,
                                            penalised=penalised, information=information))
