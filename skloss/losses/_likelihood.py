@@ -468,18 +468,31 @@ class Tweedie(Likelihood):
             return None
         if kind == 2:
             return _gamma_mle_dispersion(y, r, sample_weight)
-        mu = np.exp(r)
         if kind == 3:
+            mu = np.exp(r)
             return _wmean((y - mu) ** 2 / (mu**2 * y), sample_weight)
-        # start from the Pearson estimate; the log-likelihood is smooth in log(phi)
+        return self._cp_mle(y, r, sample_weight)[0]
+
+    def mle_scale_loglik(self, y_true, raw_prediction, sample_weight=None):
+        """``(mle_scale, loglik at it)``: the compound Poisson-gamma maximisation
+        ends with the log-likelihood at its maximiser, so no second series pass is
+        needed; other powers give ``(mle_scale, None)``."""
+        if self._kind() != "cp":
+            return self.mle_scale(y_true, raw_prediction, sample_weight), None
+        y, r = _as_float(y_true, raw_prediction)
+        return self._cp_mle(y, r, sample_weight)
+
+    def _cp_mle(self, y, r, sample_weight):
+        # Newton in log(phi) with the series' exact derivatives (skloss._kernels._tweedie),
+        # from the Pearson estimate; the log-likelihood is smooth in log(phi)
+        from skloss._kernels._tweedie import tweedie_cp_mle
+
+        mu = np.exp(r)
         pearson = max(_wmean((y - mu) ** 2 / mu ** float(self.power), sample_weight), 1e-12)
         center = np.log(pearson)
-
-        from skloss._kernels._tweedie import tweedie_cp_mle_log_phi
-
-        # Newton in log(phi) with the series' exact derivatives (skloss._kernels._tweedie)
-        return float(np.exp(tweedie_cp_mle_log_phi(y, r, sample_weight, float(self.power), center,
-                                                   center - 8.0, center + 8.0)))
+        log_phi, loglik = tweedie_cp_mle(y, r, sample_weight, float(self.power), center, center - 8.0,
+                                         center + 8.0)
+        return float(np.exp(log_phi)), float(loglik)
 
     def sample(self, raw_prediction, scale=None, random_state=None):
         rng = check_random_state(random_state)
