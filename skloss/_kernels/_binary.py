@@ -456,89 +456,13 @@ def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
 # 14-15 ms CPU with OpenMP's prange against 18 / 3 ms on these threads; 200,000 x
 # 100 (32 chunks) 122-176 / 29-30 ms against 99-127 / 18-19 ms.
 
-import os  # noqa: E402
-import threading  # noqa: E402
+from ._threads import run_chunks as _run_chunks  # noqa: E402
 
 _ROWS_FAST = {"reassoc", "contract", "nsz"}
 _logistic_point_ieee = _logistic_point  # (compiled on its own, IEEE arithmetic)
 
 
 _BLOCK = 256  # rows per block: 256 x p values stay in cache from the first loop to the last
-
-
-def _n_threads():
-    """numba's thread count: ``numba.set_num_threads`` once numba's threading layer
-    runs, else ``NUMBA_NUM_THREADS`` (the usable cores); asking numba before would
-    start its threading layer."""
-    import numba
-    from numba.np.ufunc import parallel
-
-    if parallel._is_initialized:
-        return numba.get_num_threads()
-    return numba.config.NUMBA_NUM_THREADS
-
-
-_POOL_LOCK = threading.Lock()
-_POOL = [None, 0, 0]  # executor, its size, the process that made it (a fork has no threads)
-
-
-def _pool(size):
-    with _POOL_LOCK:
-        ex, have, pid = _POOL
-        if ex is None or pid != os.getpid() or have < size:
-            from concurrent.futures import ThreadPoolExecutor
-
-            ex = ThreadPoolExecutor(max_workers=size, thread_name_prefix="skloss-chunks")
-            _POOL[:] = [ex, size, os.getpid()]
-        return ex
-
-
-class _Chunks:
-    """Chunks ``0 .. n - 1`` handed out in turn; ``done`` is set when all ran."""
-
-    def __init__(self, n):
-        self.n = n
-        self.next = 0
-        self.left = n
-        self.lock = threading.Lock()
-        self.done = threading.Event()
-        self.error = None
-
-
-def _work(kernel, args, state):
-    lock = state.lock
-    while True:
-        with lock:
-            k = state.next
-            if k >= state.n:
-                return
-            state.next = k + 1
-        try:
-            kernel(k, *args)
-        except BaseException as exc:  # (re-raised by the caller)
-            state.error = exc
-        with lock:
-            state.left -= 1
-            if state.left == 0:
-                state.done.set()
-
-
-def _run_chunks(kernel, n_chunks, args):
-    """``kernel(k, *args)`` for ``k`` in ``range(n_chunks)``, on up to numba's thread
-    count of threads (the calling one included)."""
-    workers = min(n_chunks, _n_threads())
-    if workers <= 1:
-        for k in range(n_chunks):
-            kernel(k, *args)
-        return
-    state = _Chunks(n_chunks)
-    pool = _pool(workers - 1)
-    for _ in range(workers - 1):
-        pool.submit(_work, kernel, args, state)
-    _work(kernel, args, state)
-    state.done.wait()
-    if state.error is not None:
-        raise state.error
 
 
 @njit(cache=True, nogil=True, fastmath=_ROWS_FAST, error_model="numpy")

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from skloss import MLELogisticRegression
-from skloss._kernels import _binary
+from skloss._kernels import _binary, _threads
 
 
 def _reference(A, y, sw, w, b, eps):
@@ -102,7 +102,7 @@ def test_result_independent_of_the_thread_count(monkeypatch, sparse):
     X, y, sw, w = _problem(np.float64, True, n=20011, p=9, seed=2)
     results = []
     for threads in (1, 2, 4, 2):
-        monkeypatch.setattr(_binary, "_n_threads", lambda threads=threads: threads)
+        monkeypatch.setattr(_threads, "n_threads", lambda threads=threads: threads)
         grad = np.empty(X.shape[1] + 1)
         h = np.empty(X.shape[0])
         if sparse:
@@ -133,7 +133,7 @@ def test_two_fits_give_bit_identical_coefficients():
 
 
 def test_an_error_in_a_chunk_reaches_the_caller(monkeypatch):
-    monkeypatch.setattr(_binary, "_n_threads", lambda: 2)
+    monkeypatch.setattr(_threads, "n_threads", lambda: 2)
     done = []
 
     def kernel(k, out):
@@ -142,7 +142,7 @@ def test_an_error_in_a_chunk_reaches_the_caller(monkeypatch):
         out.append(k)
 
     with pytest.raises(ValueError, match="chunk 5"):
-        _binary._run_chunks(kernel, 9, (done,))
+        _threads.run_chunks(kernel, 9, (done,))
     assert sorted(done) == [0, 1, 2, 3, 4, 6, 7, 8]  # (the other chunks ran to the end)
 
 
@@ -153,7 +153,7 @@ def _child_pass(_):
 
 
 def test_a_forked_child_runs_its_own_threads(monkeypatch):
-    monkeypatch.setattr(_binary, "_n_threads", lambda: 2)
+    monkeypatch.setattr(_threads, "n_threads", lambda: 2)
     parent = _child_pass(None)  # (the parent's pool exists before the fork)
     with multiprocessing.get_context("fork").Pool(1) as pool:
         child = pool.apply_async(_child_pass, (None,)).get(timeout=60)
