@@ -53,13 +53,13 @@ Crammer, K. and Singer, Y. (2001). On the algorithmic implementation of
 multiclass kernel-based vector machines. JMLR 2, 265-292.
 """
 
-import functools
 import time
 
 import numpy as np
 import scipy.sparse as sp
 
 from ._exact import _Design, _Problem, envelope, ipm_solve
+from ._solver_common import single_thread_blas
 from ._solvers import SolverResult
 
 __all__ = ["choose_method", "has_exact_solver", "loss_pieces", "solve_exact"]
@@ -96,13 +96,6 @@ _CS_HIGHS_MAX = 2000
 # within ~1e-8 of each other at a 1e-14 gap: weighted and repeated rows of
 # scikit-learn's 15-row checks then differ by 2e-7 relative in the scores)
 _CS_HIGHS_FIRST = 100
-
-
-@functools.cache
-def _threadpool_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
 
 
 # ---------------------------------------------------------------- capabilities
@@ -208,7 +201,7 @@ def solve_exact(objective, coef0, *, tol=1e-10, max_iter=1000, verbose=0, fixed=
     # one BLAS thread: the small dense products here gain nothing from threads, and
     # spinning OpenBLAS workers slowed the numba sweeps and NumPy passes two- to
     # three-fold on 2 cores (hinge + L2, 20,000 x 25: 0.32 s -> 0.09 s)
-    with _threadpool_controller().limit(limits=1, user_api="blas"):
+    with single_thread_blas():
         if objective.n_outputs > 1:
             coef, n_iter, ok, certified, method, msg = _multiclass(objective, c0, tol, max_iter, verbose, fixed,
                                                                     method)
