@@ -170,7 +170,8 @@ class MLELinearModel(LossParamsMixin, BaseEstimator):
         small when a pass over ``X`` is (at most ``_PARALLEL_WORK`` entries times
         outputs, the size below which the numba passes run on one thread too) and
         no large matrix of the coefficients is formed: at most ``SMALL_BLAS_COEF``
-        packed coefficients, or a solver without a Hessian and no covariance.
+        packed coefficients, or a solver that forms no dense Hessian (L-BFGS,
+        smoothing, Newton-CG's products) and no covariance.
         """
         n, p = X.shape
         work = (X.nnz if hasattr(X, "nnz") else n * p) * n_outputs
@@ -183,7 +184,7 @@ class MLELinearModel(LossParamsMixin, BaseEstimator):
                                         n_samples=n, n_features=p, nnz=getattr(X, "nnz", None))
             except ValueError:
                 solver = None  # (the fit raises it with its own message)
-            small = solver in ("lbfgs", "smoothing")
+            small = solver in ("lbfgs", "smoothing", "newton-cg")  # (no dense Hessian formed)
         return single_thread_blas() if small else contextlib.nullcontext()
 
     def _warm_start_coef(self, shape):
