@@ -168,9 +168,9 @@ class LinearObjective:
             # stored entries; a chunk per thread, each with its own accumulator of length p
             if X.format != "csr" or X.nnz <= _CSR_FUSED_NNZ:
                 return
-            import numba
+            from skloss._kernels._threads import n_threads  # (does not start numba's thread pool)
 
-            self._n_chunks = int(max(2, numba.get_num_threads()))
+            self._n_chunks = int(max(2, n_threads()))
         elif not X.flags.c_contiguous:
             return
         elif takes_offset and work <= _PARALLEL_WORK:
