@@ -4,6 +4,9 @@ The in-memory check (:func:`skloss.linear_model._logistic._detect_separation`)
 needs every row; here the same decisions are taken from block-wise reductions,
 so the rows stay on the workers:
 
+* a multinomial problem is first tested, as in memory, for a class that a
+  threshold on one feature separates from the others (each class's smallest and
+  largest value of each feature, reduced block by block: one round trip);
 * one pass (one round trip) computes, over the rows with positive weight, the
   smallest per-sample loss, the smallest margin ``z_i f_i`` and, for the
   solver's last step ``d``, the smallest and the largest ``|z_i x_i.d|``
@@ -59,6 +62,13 @@ def _block_margins(obj, coef, step):
     return out
 
 
+def _block_class_ranges(obj, coef, extra):
+    """The block's :func:`~skloss.linear_model._logistic.class_ranges` (dense blocks)."""
+    from skloss.linear_model._logistic import class_ranges
+
+    return None if obj.sparse or obj.n_samples == 0 else class_ranges(obj)
+
+
 def _raises_every_margin(stats):
     min_dm, max_dm = stats[2], -stats[3]
     return bool(np.isfinite(min_dm)) and min_dm >= -1e-4 * max(max_dm, 1e-300)
@@ -88,6 +98,13 @@ def detect_separation(obj, coef, loss, fixed=None, last_step=None):
     :class:`~skloss._dask._objective.DaskLinearObjective`, or "" if none (the
     in-memory decision, from block-wise reductions)."""
     coef = np.asarray(coef, dtype=np.float64)
+    if obj.n_outputs > 1 and loss.multiclass_shift_invariant and obj.n_features > 0:
+        from skloss.linear_model._logistic import class_threshold_certificate
+
+        ranges = obj.block_reduce(_block_class_ranges, coef)
+        found = "" if ranges is None else class_threshold_certificate(np.asarray(ranges), obj.fit_intercept)
+        if found:
+            return found
     big = 1e-3 * max(1.0, float(np.max(np.abs(coef)))) if coef.size else 1e-3
     binary = obj.n_outputs == 1
     exact = binary and obj.n_samples * (obj.n_features + 1) <= _EXACT_ENTRIES

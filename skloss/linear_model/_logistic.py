@@ -705,35 +705,65 @@ def _separated_class(obj):
     ``t = 0`` without one) weakly separates ``c`` from the rest with at least one
     strict inequality, and moving class ``c``'s coefficients along ``d`` never
     raises any sample's loss and lowers some: the infimum is approached only as
-    they diverge.  Only the class holding the largest (smallest) value of each
-    feature can pass, so the test costs two passes over the columns (dense ``X``,
-    rows of positive weight).  A sufficient test: a class separated by an oblique
-    hyperplane only is not found here (the last-step test below may still find it).
+    they diverge.  Decided from each class's smallest and largest value of each
+    feature (:func:`class_ranges`, which a dask fit reduces block by block), over
+    the rows of positive weight of a dense ``X``.  A sufficient test: a class
+    separated by an oblique hyperplane only is not found here (the last-step test
+    may still find it).
     """
     if obj.sparse or obj.n_samples == 0 or obj.n_features == 0:
         return ""
+    return class_threshold_certificate(class_ranges(obj), obj.fit_intercept)
+
+
+def class_ranges(obj):
+    """``R`` of shape (2, K, p): ``R[0, c, j]`` the smallest and ``-R[1, c, j]`` the
+    largest value of feature ``j`` over the rows of class ``c`` with positive
+    weight (``+inf`` for a class without rows): element-wise minima combine
+    blocks of rows."""
+    k, p = obj.n_outputs, obj.n_features
+    out = np.full((2, k, p), np.inf)
     X = np.asarray(obj.X)
     y = np.asarray(obj.y).astype(np.intp)
     if obj.sample_weight is not None:
         pos = np.asarray(obj.sample_weight) > 0
         X, y = X[pos], y[pos]
-    if y.size == 0 or np.unique(y).size < 2:
+    if y.size == 0:
+        return out
+    order = np.argsort(y, kind="stable")
+    ys = y[order]
+    present = np.unique(ys)
+    starts = np.searchsorted(ys, present)
+    Xs = X[order]
+    out[0, present] = np.minimum.reduceat(Xs, starts, axis=0)
+    out[1, present] = -np.maximum.reduceat(Xs, starts, axis=0)
+    return out
+
+
+def class_threshold_certificate(ranges, fit_intercept):
+    """The sentence of :func:`_separated_class` from :func:`class_ranges`, or ""."""
+    cmin, cmax = ranges[0], -ranges[1]
+    present = np.isfinite(cmin[:, 0]) if cmin.shape[1] else np.zeros(cmin.shape[0], dtype=bool)
+    if np.count_nonzero(present) < 2:
         return ""
+    cmin, cmax = cmin[present], cmax[present]
+    labels = np.flatnonzero(present)
     for sign in (1.0, -1.0):
-        Z = X if sign > 0 else -X
-        top = np.argmax(Z, axis=0)  # (the row with the largest value of each feature)
-        for j in range(X.shape[1]):
-            if not obj.fit_intercept and not (Z[top[j], j] > 0):
-                continue  # (without an intercept the threshold must be 0: the top value above it)
-            c = y[top[j]]
-            col = Z[:, j]
-            inc = y == c
-            t = float(np.max(col[~inc])) if obj.fit_intercept else 0.0
-            if not obj.fit_intercept and np.max(col[~inc]) > 0:
+        hi = cmax if sign > 0 else -cmin  # (per class, the top and bottom of sign * x_j)
+        lo = cmin if sign > 0 else -cmax
+        for j in range(hi.shape[1]):
+            c = int(np.argmax(hi[:, j]))  # (the class holding the top value; the lowest index on ties)
+            top = hi[c, j]
+            others = np.max(np.delete(hi[:, j], c))
+            if fit_intercept:
+                t = float(others)
+            elif top > 0 and others <= 0:
+                t = 0.0  # (without an intercept the threshold must be 0)
+            else:
                 continue
-            if np.min(col[inc]) >= t and (np.max(col) > t or np.min(col) < t):
+            if lo[c, j] >= t and (top > t or np.min(lo[:, j]) < t):
                 side = "at or above" if sign > 0 else "at or below"
-                return (f"the rows of class index {int(c)} (in the order of classes_) lie {side} "
+                return (f"the rows of class index {int(labels[c])} (in the order of classes_) lie {side} "
                         f"{sign * t:.6g} on feature {j}, which no other row passes: a threshold "
                         "separates that class from the others")
     return ""
