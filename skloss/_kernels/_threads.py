@@ -43,49 +43,28 @@ def _pool(size):
         return ex
 
 
-class _Chunks:
-    """Chunks ``0 .. n - 1`` handed out in turn; ``done`` is set when all ran."""
-
-    def __init__(self, n):
-        self.n = n
-        self.next = 0
-        self.left = n
-        self.lock = threading.Lock()
-        self.done = threading.Event()
-        self.error = None
-
-
-def _work(kernel, args, state):
-    lock = state.lock
-    while True:
-        with lock:
-            k = state.next
-            if k >= state.n:
-                return
-            state.next = k + 1
-        try:
-            kernel(k, *args)
-        except BaseException as exc:  # (re-raised by the caller)
-            state.error = exc
-        with lock:
-            state.left -= 1
-            if state.left == 0:
-                state.done.set()
+def _call(kernel, first, stride, args, errors):
+    try:
+        kernel(first, stride, *args)
+    except BaseException as exc:  # (re-raised by the caller)
+        errors.append(exc)
 
 
 def run_chunks(kernel, n_chunks, args):
-    """``kernel(k, *args)`` for ``k`` in ``range(n_chunks)``, on up to numba's thread
-    count of threads (the calling one included)."""
+    """``kernel(first, stride, *args)`` on up to numba's thread count of threads (the
+    calling one included): call ``t`` of ``T`` handles the chunks ``t, t + T, ...``
+    below ``n_chunks`` (one call per thread: a call from Python into a compiled
+    kernel costs microseconds, a chunk of a short pass not much more).  Which thread
+    runs a chunk never changes its result: each chunk has its own accumulator."""
     workers = min(n_chunks, n_threads())
     if workers <= 1:
-        for k in range(n_chunks):
-            kernel(k, *args)
+        kernel(0, 1, *args)
         return
-    state = _Chunks(n_chunks)
+    errors = []
     pool = _pool(workers - 1)
-    for _ in range(workers - 1):
-        pool.submit(_work, kernel, args, state)
-    _work(kernel, args, state)
-    state.done.wait()
-    if state.error is not None:
-        raise state.error
+    futures = [pool.submit(_call, kernel, t, workers, args, errors) for t in range(1, workers)]
+    _call(kernel, 0, workers, args, errors)
+    for f in futures:
+        f.result()
+    if errors:
+        raise errors[0]

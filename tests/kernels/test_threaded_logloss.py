@@ -136,14 +136,17 @@ def test_an_error_in_a_chunk_reaches_the_caller(monkeypatch):
     monkeypatch.setattr(_threads, "n_threads", lambda: 2)
     done = []
 
-    def kernel(k, out):
-        if k == 5:
-            raise ValueError("chunk 5")
-        out.append(k)
+    def kernel(first, stride, n, out):
+        for k in range(first, n, stride):
+            if k == 5:
+                raise ValueError("chunk 5")
+            out.append(k)
 
     with pytest.raises(ValueError, match="chunk 5"):
-        _threads.run_chunks(kernel, 9, (done,))
-    assert sorted(done) == [0, 1, 2, 3, 4, 6, 7, 8]  # (the other chunks ran to the end)
+        _threads.run_chunks(kernel, 9, (9, done))
+    # (two threads, chunks dealt in turn: 0, 2, 4, 6, 8 ran to the end; the other
+    # thread's 1, 3 ran, then chunk 5 raised and 7 was never started)
+    assert sorted(done) == [0, 1, 2, 3, 4, 6, 8]
 
 
 def _child_pass(_):
