@@ -452,10 +452,11 @@ def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
 # their timing.  The same body under ``parallel=True`` (prange over the chunks)
 # compiled in 2.7 s CPU (fresh process, load 7), most of it numba's parallel
 # machinery; serial 1.0 s.  The scratch buffers and the chunk's accumulator are
-# arrays allocated in the kernel (LLVM then knows they alias nothing and vectorises
-# the row loops; views of the caller's arrays were 11% slower).  Idle, 2 cores,
-# best of 21 per pass: 200,000 x 100 7.3-7.5 ms against 7.0-7.2 ms with prange;
-# 50,000 x 50 0.80 against 0.67 ms (the threads' hand-off).
+# arrays allocated in the kernel, the accumulator copied out by a loop at the end
+# of the chunk: LLVM then knows they alias nothing and vectorises the row loops
+# (views of the caller's arrays: 12-15% slower passes on 2 threads).  Zeroing and
+# copying by loops, not ``np.zeros`` / ``acc[k] = a``: numba's array assignment
+# compiled for 1.7 s more.
 
 from ._threads import run_chunks as _run_chunks  # noqa: E402
 
@@ -467,20 +468,20 @@ _BLOCK = 256  # rows per block: 256 x p values stay in cache from the first loop
 
 
 @njit(cache=True, nogil=True, fastmath=_ROWS_FAST, error_model="numpy")
-def _log_loss_linear_chunk(first, stride, step, X, y, sw, w, b, eps, acc, scratch, hess_out):
+def _log_loss_linear_chunk(first, stride, step, X, y, sw, w, b, eps, acc, hess_out):
     # chunks first, first + stride, ...: rows [k step, (k + 1) step) of
-    # log_loss_linear; acc[k] (p + 2) receives the
-    # chunk's gradient sums and, last, its loss; scratch[k]: (3, _BLOCK) buffers.
-    # (No allocation and no min() here: each is a helper compiled with the kernel,
-    # together about 0.1 s CPU of a cold process.)
+    # log_loss_linear; acc[k] (p + 2) receives the chunk's gradient sums and, last,
+    # its loss.  (No min() here: a helper compiled with the kernel.)
     n, p = X.shape
     weighted = sw.shape[0] > 0
     want_h = hess_out.shape[0] > 0
     rb = np.empty(_BLOCK)
     gb = np.empty(_BLOCK)
     hb = np.empty(_BLOCK)
+    a = np.empty(p + 2)
     for k in range(first, acc.shape[0], stride):
-        a = np.zeros(p + 2)
+        for j in range(p + 2):
+            a[j] = 0.0
         stop = k * step + step
         stop = n if stop > n else stop
         for s0 in range(k * step, stop, _BLOCK):
@@ -514,7 +515,8 @@ def _log_loss_linear_chunk(first, stride, step, X, y, sw, w, b, eps, acc, scratc
                 for j in range(p):
                     a[j] += gs * np.float64(X[s0 + i, j])
                 a[p] += gs
-        acc[k] = a
+        for j in range(p + 2):
+            acc[k, j] = a[j]
 
 
 def log_loss_linear(X, y, sw, w, b, eps, n_chunks, grad, hess_out):
@@ -528,10 +530,9 @@ def log_loss_linear(X, y, sw, w, b, eps, n_chunks, grad, hess_out):
     n, p = X.shape
     n_chunks = max(1, int(n_chunks))
     acc = np.zeros((n_chunks, p + 2))
-    scratch = np.empty((n_chunks, 3, _BLOCK))
     step = -(-n // n_chunks)
     _run_chunks(_log_loss_linear_chunk, n_chunks,
-                (step, X, y, sw, w, float(b), float(eps), acc, scratch, hess_out))
+                (step, X, y, sw, w, float(b), float(eps), acc, hess_out))
     total = acc.sum(axis=0)  # (in chunk order)
     grad[:] = total[: p + 1]
     return float(total[p + 1])

@@ -85,8 +85,11 @@ def _multinomial_chunk(first, stride, step, X, y, sw, W, b, params, acc, hess):
     R = np.empty((_SOFTMAX_BLOCK, k))
     L = np.empty(_SOFTMAX_BLOCK)
     G = np.empty((_SOFTMAX_BLOCK, k))
+    a = np.empty((k, p + 2))
     for c in range(first, acc.shape[0], stride):
-        a = np.zeros((k, p + 2))
+        for cc in range(k):
+            for j in range(p + 2):
+                a[cc, j] = 0.0
         stop = c * step + step
         stop = n if stop > n else stop
         for s0 in range(c * step, stop, _SOFTMAX_BLOCK):
@@ -109,7 +112,9 @@ def _multinomial_chunk(first, stride, step, X, y, sw, W, b, params, acc, hess):
                         a[cc, j] += g * np.float64(X[s0 + i, j])
                     a[cc, p] += g
             a[0, p + 1] += total
-        acc[c] = a
+        for cc in range(k):  # (loops, not acc[c] = a: numba's array assignment compiles slowly)
+            for j in range(p + 2):
+                acc[c, cc, j] = a[cc, j]
 
 
 def multinomial_logloss_value_grad(X, y, sw, W, b, eps, n_chunks, grad):
