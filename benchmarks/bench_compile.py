@@ -61,17 +61,20 @@ warm 60,000 x 784 2-epoch fit (batch 32, one BLAS thread, load 8-10) takes
 still 5-6x the fresh MLPClassifier fit (target 2x): the loss kernel alone
 costs ~1.5 s and the driver ~2 s.
 
-``log_loss_linear`` (the whole cold logistic compile): its ``parallel=True``
-costs the time, not the loop bodies.  Compiled alone (CPU s, load 11-13): as it
-is 3.4-3.6; without fastmath 2.9; one logistic loop instead of two 3.6; no
-allocation inside ``prange`` 3.5; the row dot product through BLAS (and no fastmath) 3.4; the
-chunk body as a separate function 4.0; the same body *serial* (``range``
-instead of ``prange``) 1.4.  Serial is also cheaper to run on this loaded
-machine (50,000 x 50: 11.8 ms wall / 2.5 ms CPU per call against 55.8 / 11.7 ms
-with 12 chunks on OpenMP threads; 200,000 x 100: 97 / 18 against 119 / 28 ms),
-but on an idle multi-core machine the parallel kernel is faster in wall time,
-so the change is left to a decision on ``bench_logistic.py``'s idle figures (or
-to chunk threads started from Python around a ``nogil`` serial kernel).
+``log_loss_linear`` was the whole cold logistic compile, and its ``parallel=True``
+cost the time, not the loop bodies (3.4-3.6 s CPU under load; the same body
+serial 1.4 s).  It is now a serial ``nogil`` chunk kernel run on Python threads
+(:mod:`skloss._kernels._threads`).  Idle, clean clone, 7 December 2026 21:54 UTC,
+``--repeat 3``: cold / warm logistic process 2.62 / 1.65 s (1.59; 1.46 and 1.50
+at 52d6564, before the in-kernel buffers), compiling ``_binary._log_loss_linear_chunk`` 0.67 s and
+``_gram.weighted_gram_tiles`` 0.27 s; cold SGDNet digits 3.70 s against a fresh
+MLPClassifier process 1.34 s (2.75x), compiling ``dense_multiclass_epoch`` 0.91,
+``_multiclass.log_loss`` 0.61, ``relu_activation`` 0.22, ``sgd_update`` 0.20 s.
+
+Measure on a clean clone (``git clone`` of the repository, no ``__pycache__``):
+skloss also reads cached kernels from the package's own ``__pycache__`` (see
+:mod:`skloss._cache`), so a development checkout that has run anything loads
+them there and the "cold" column compiles less than a fresh install would.
 
 Run (a shared machine: use ``nice``, repeat and compare medians)::
 
