@@ -25,9 +25,9 @@ from ._solver_exact import has_exact_solver, solve_exact
 from ._linear_inference import RegressionInferenceMixin
 from ._lstsq import information_inverse, least_squares
 from ._solver_cd import least_squares_cd
-from ._objective import LinearObjective
+from ._objective import _PARALLEL_WORK, LinearObjective
 from ._scale import mle_scale_loglik, student_t_fit
-from ._solver_common import SMALL_BLAS_COEF, single_thread_blas
+from ._solver_common import FUSED_FIT_BLAS_COEF, SMALL_BLAS_COEF, single_thread_blas
 from ._solvers import SOLVERS, resolve_solver, solve
 
 __all__ = ["MLELinearRegression"]
@@ -248,6 +248,15 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
             # gains little and, on a busy machine, its spinning workers stall the call
             # (20,000 x 25 under load 5-7: a 0.13 ms X^T z measured 12 ms; the whole
             # ridge fit 15.7 -> 5.8 ms best, 43 -> 20 ms median)
+            with single_thread_blas():
+                return self._fit_path(path, loss, X, y, sw, off, l1_reg, l2_reg)
+        if (not sp.issparse(X) and n * p > _PARALLEL_WORK and p + 1 <= FUSED_FIT_BLAS_COEF
+                and loss.fused_linear_kernel(sparse=False, multiclass=False) is not None):
+            # (PERF) the fused passes run on numba's threads and the fit's BLAS work (a
+            # subsample's Hessian, the covariance Gram) is small beside them; OpenBLAS's
+            # workers, spinning after each call, slowed the passes that follow (Poisson,
+            # 200,000 rows, idle: 25 columns 80 -> 54 ms with one BLAS thread, 100
+            # columns 320 -> 240 ms; 300 columns 934 -> 1008 ms, hence the bound)
             with single_thread_blas():
                 return self._fit_path(path, loss, X, y, sw, off, l1_reg, l2_reg)
         return self._fit_path(path, loss, X, y, sw, off, l1_reg, l2_reg)

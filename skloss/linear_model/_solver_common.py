@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["SolverResult", "ProblemScale", "NonFinite", "overflow_error", "quiet_blas", "single_thread_blas",
+           "FUSED_FIT_BLAS_COEF",
            "log", "expand"]
 
 
@@ -236,6 +237,10 @@ def quiet_blas(objective):
 # packed coefficients up to which the solvers' BLAS work (Gram, Cholesky) runs on one
 # thread (PERF: multi-threaded BLAS on small matrices loses to thread wake-ups)
 SMALL_BLAS_COEF = 1024
+# packed coefficients up to which a fit whose fused passes run on numba's threads runs
+# BLAS on one thread throughout (its Gram products are small beside the passes; see
+# MLELinearRegression._fit)
+FUSED_FIT_BLAS_COEF = 128
 # ... and the entries of X times outputs up to which a pass's products run on one thread
 # (the objective's own threshold for a single-threaded pass, _objective._PARALLEL_WORK)
 SMALL_BLAS_WORK = 2_000_000
