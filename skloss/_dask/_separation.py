@@ -4,13 +4,14 @@ The in-memory check (:func:`skloss.linear_model._logistic._detect_separation`)
 needs every row; here the same decisions are taken from block-wise reductions,
 so the rows stay on the workers:
 
-* a multinomial problem is first tested, as in memory, for a class that a
-  threshold on one feature separates from the others (each class's smallest and
-  largest value of each feature, reduced block by block: one round trip);
 * one pass (one round trip) computes, over the rows with positive weight, the
   smallest per-sample loss, the smallest margin ``z_i f_i`` and, for the
   solver's last step ``d``, the smallest and the largest ``|z_i x_i.d|``
   (whether the step raises every margin: a separating direction);
+* a multinomial problem under that suspicion is tested, as in memory, for a
+  class that a threshold on one feature separates from the others (each class's
+  smallest and largest value of each feature, reduced block by block: one round
+  trip);
 * a binary problem of at most 2e6 entries (the size the in-memory check decides
   exactly) is confirmed as in memory, by the linear programme of Konis (2007) on
   the rows fetched to the client -- only when the pass above raised the
@@ -98,13 +99,6 @@ def detect_separation(obj, coef, loss, fixed=None, last_step=None):
     :class:`~skloss._dask._objective.DaskLinearObjective`, or "" if none (the
     in-memory decision, from block-wise reductions)."""
     coef = np.asarray(coef, dtype=np.float64)
-    if obj.n_outputs > 1 and loss.multiclass_shift_invariant and obj.n_features > 0:
-        from skloss.linear_model._logistic import class_threshold_certificate
-
-        ranges = obj.block_reduce(_block_class_ranges, coef)
-        found = "" if ranges is None else class_threshold_certificate(np.asarray(ranges), obj.fit_intercept)
-        if found:
-            return found
     big = 1e-3 * max(1.0, float(np.max(np.abs(coef)))) if coef.size else 1e-3
     binary = obj.n_outputs == 1
     exact = binary and obj.n_samples * (obj.n_features + 1) <= _EXACT_ENTRIES
@@ -118,6 +112,13 @@ def detect_separation(obj, coef, loss, fixed=None, last_step=None):
         return ""  # (not a separating direction: e.g. a move along collinear features)
     if not stats[0] <= 1e-6:
         return ""
+    if obj.n_outputs > 1 and loss.multiclass_shift_invariant and obj.n_features > 0:
+        from skloss.linear_model._logistic import class_threshold_certificate
+
+        ranges = obj.block_reduce(_block_class_ranges, coef)
+        found = "" if ranges is None else class_threshold_certificate(np.asarray(ranges), obj.fit_intercept)
+        if found:
+            return found
     if binary:
         if stats[1] > 0:
             return "a hyperplane separates the two classes completely"

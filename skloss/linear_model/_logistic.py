@@ -650,10 +650,6 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     step must moreover raise every margin ``z_i x_i.d`` (up to 1e-4 of the
     largest change): a separating direction, not a loose step to an optimum.
     """
-    if obj.n_outputs > 1 and loss.multiclass_shift_invariant:
-        found = _separated_class(obj)
-        if found:
-            return found
     big = 1e-3 * max(1.0, float(np.max(np.abs(coef)))) if coef.size else 1e-3
     exact = obj.n_outputs == 1 and obj.n_samples * (obj.n_features + 1) <= 2e6
     if not exact and last_step is not None:
@@ -669,6 +665,10 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     # tighter trigger; the decision itself is the LP's or the last step's)
     if per.size == 0 or np.min(per) > 1e-6:
         return ""
+    if obj.n_outputs > 1 and loss.multiclass_shift_invariant:
+        found = _separated_class(obj)  # (exact, when it finds a class: see its docstring)
+        if found:
+            return found
     z = None
     if obj.n_outputs == 1:
         z = 2.0 * np.asarray(obj.y, dtype=np.float64) - 1.0
