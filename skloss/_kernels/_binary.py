@@ -458,7 +458,7 @@ def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
 # copying by loops, not ``np.zeros`` / ``acc[k] = a``: numba's array assignment
 # compiled for 1.7 s more.
 
-from ._threads import run_chunks as _run_chunks  # noqa: E402
+from ._threads import chunk_sums  # noqa: E402
 
 _ROWS_FAST = {"reassoc", "contract", "nsz"}
 _logistic_point_ieee = _logistic_point  # (compiled on its own, IEEE arithmetic)
@@ -468,7 +468,7 @@ _BLOCK = 256  # rows per block: 256 x p values stay in cache from the first loop
 
 
 @njit(cache=True, nogil=True, fastmath=_ROWS_FAST, error_model="numpy")
-def _log_loss_linear_chunk(first, stride, step, X, y, sw, w, b, eps, acc, hess_out):
+def _log_loss_linear_chunk(first, stride, step, acc, X, y, sw, w, b, eps, hess_out):
     # chunks first, first + stride, ...: rows [k step, (k + 1) step) of
     # log_loss_linear; acc[k] (p + 2) receives the chunk's gradient sums and, last,
     # its loss.  (No min() here: a helper compiled with the kernel.)
@@ -524,16 +524,12 @@ def log_loss_linear(X, y, sw, w, b, eps, n_chunks, grad, hess_out):
     its gradient: ``grad`` (p + 1, float64) receives ``sum_i s_i g_i [x_i, 1]``;
     when ``hess_out`` has length n it receives ``s_i p_i (1 - p_i)``.  ``eps``:
     label smoothing.  Rows are split in ``n_chunks`` chunks of equal length, run
-    on threads (:func:`_run_chunks`) and summed in chunk order; per block of rows
-    the raw scores, then the logistic point across the block (a loop that
-    vectorises), then the gradient rows."""
+    on threads and summed in chunk order (:func:`skloss._kernels._threads.chunk_sums`);
+    per block of rows the raw scores, then the logistic point across the block (a
+    loop that vectorises), then the gradient rows."""
     n, p = X.shape
-    n_chunks = max(1, int(n_chunks))
-    acc = np.zeros((n_chunks, p + 2))
-    step = -(-n // n_chunks)
-    _run_chunks(_log_loss_linear_chunk, n_chunks,
-                (step, X, y, sw, w, float(b), float(eps), acc, hess_out))
-    total = acc.sum(axis=0)  # (in chunk order)
+    total = chunk_sums(_log_loss_linear_chunk, n, n_chunks, (p + 2,),
+                       (X, y, sw, w, float(b), float(eps), hess_out))
     grad[:] = total[: p + 1]
     return float(total[p + 1])
 
@@ -542,16 +538,17 @@ log_loss_linear.kernel = _log_loss_linear_chunk  # (skloss._warmup.kernel_dispat
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _log_loss_linear_csr_chunk(first, stride, step, indptr, indices, data, y, sw, w, b, eps, acc, dacc, hess_out):
-    # chunks first, first + stride, ...: rows [k step, (k + 1) step) of log_loss_linear_csr
+def _log_loss_linear_csr_chunk(first, stride, step, acc, indptr, indices, data, y, sw, w, b, eps, hess_out):
+    # chunks first, first + stride, ...: rows [k step, (k + 1) step) of
+    # log_loss_linear_csr; acc[k]: the gradient sums, the loss, then (when acc has
+    # 2 p + 2 columns) the diagonal of the data Hessian
+    n = indptr.shape[0] - 1
+    p = w.shape[0]
+    weighted = sw.shape[0] > 0
+    want_h = hess_out.shape[0] > 0
+    want_d = acc.shape[1] > p + 2
     for k in range(first, acc.shape[0], stride):
-        n = indptr.shape[0] - 1
-        p = w.shape[0]
-        weighted = sw.shape[0] > 0
-        want_h = hess_out.shape[0] > 0
-        want_d = dacc.shape[1] > 0
         a = acc[k]
-        da = dacc[k]
         stop = k * step + step
         for i in range(k * step, n if stop > n else stop):
             r = b
@@ -570,25 +567,20 @@ def _log_loss_linear_csr_chunk(first, stride, step, indptr, indices, data, y, sw
             if want_d:
                 for q in range(indptr[i], indptr[i + 1]):
                     xq = np.float64(data[q])
-                    da[indices[q]] += hs * xq * xq
+                    a[p + 2 + indices[q]] += hs * xq * xq
 
 
 def log_loss_linear_csr(indptr, indices, data, y, sw, w, b, eps, n_chunks, grad, hess_out, diag_out):
     """:func:`log_loss_linear` for CSR ``X``.  When ``diag_out`` has length p it
     receives ``sum_i s_i h_i x_ij^2`` (the diagonal of the data Hessian, for a
     Jacobi preconditioner)."""
-    n = indptr.shape[0] - 1
     p = w.shape[0]
-    n_chunks = max(1, int(n_chunks))
-    acc = np.zeros((n_chunks, p + 2))
-    dacc = np.zeros((n_chunks, p if diag_out.shape[0] > 0 else 0))
-    step = -(-n // n_chunks)
-    _run_chunks(_log_loss_linear_csr_chunk, n_chunks,
-                (step, indptr, indices, data, y, sw, w, float(b), float(eps), acc, dacc, hess_out))
-    total = acc.sum(axis=0)  # (in chunk order)
+    width = p + 2 + (p if diag_out.shape[0] > 0 else 0)
+    total = chunk_sums(_log_loss_linear_csr_chunk, indptr.shape[0] - 1, n_chunks, (width,),
+                       (indptr, indices, data, y, sw, w, float(b), float(eps), hess_out))
     grad[:] = total[: p + 1]
     if diag_out.shape[0] > 0:
-        diag_out[:] = dacc.sum(axis=0)
+        diag_out[:] = total[p + 2:]
     return float(total[p + 1])
 
 

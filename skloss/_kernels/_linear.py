@@ -4,7 +4,7 @@ import numpy as np
 from numba import njit
 
 from ._multiclass import log_loss as _softmax_log_loss
-from ._threads import run_chunks
+from ._threads import chunk_sums
 
 
 @njit(cache=True)
@@ -52,9 +52,9 @@ def quadratic_l1_cd(H, diag, g, c0, z, Hd, pen, l1, tol, max_sweeps):
 # network's output layer), and the accumulation of the gradient into per-chunk
 # buffers (summed at the end, in chunk order).  Dense C-contiguous X, float32 or
 # float64; arithmetic in float64.  Idle, 2 cores, 100,000 x 50 x 10, best of 15
-# per pass: 9.6-10.5 ms against 9.0-9.2 ms for the former prange kernel with its
-# own libm-exp softmax; a cold multinomial fit (50,000 x 50 x 5) 4.78 -> 3.10 s
-# process CPU (load ~2).
+# per pass: 9.4-9.7 ms against 8.7-8.9 ms for the former prange kernel with its
+# own libm-exp softmax; a cold multinomial fit (50,000 x 50 x 5) 4.77 -> 3.37 s
+# process CPU.
 # (The binary log loss has its fused passes in skloss._kernels._binary, the
 # log-link GLMs in skloss._kernels._regression.)
 
@@ -70,7 +70,7 @@ _NO_HESS = np.empty((0, 0))
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
-def _multinomial_chunk(first, stride, step, X, y, sw, W, b, params, acc, hess):
+def _multinomial_chunk(first, stride, step, acc, X, y, sw, W, b, params, hess):
     # chunks first, first + stride, ...: rows [c step, (c + 1) step) of
     # multinomial_logloss_value_grad: per block of rows their K scores, then the
     # K-class log-loss kernel on the block (the one implementation of the softmax
@@ -121,17 +121,12 @@ def multinomial_logloss_value_grad(X, y, sw, W, b, eps, n_chunks, grad):
     """Softmax cross-entropy at ``X @ W.T + b`` in one read of ``X``: returns the
     weighted loss sum; ``grad`` (K, p + 1) receives ``sum_i s_i g_ik [x_i, 1]``.
     ``eps``: label smoothing.  Rows are split in ``n_chunks`` chunks of equal
-    length, run on threads (:func:`skloss._kernels._threads.run_chunks`) and
-    summed in chunk order."""
-    n = X.shape[0]
+    length, run on threads and summed in chunk order
+    (:func:`skloss._kernels._threads.chunk_sums`)."""
     k, p = W.shape
-    n_chunks = max(1, int(n_chunks))
-    step = -(-n // n_chunks)
-    acc = np.zeros((n_chunks, k, p + 2))
-    run_chunks(_multinomial_chunk, n_chunks,
-               (step, X, y, sw, np.ascontiguousarray(W, dtype=np.float64),
-                np.ascontiguousarray(b, dtype=np.float64), np.array([float(eps)]), acc, _NO_HESS))
-    total = acc.sum(axis=0)  # (in chunk order)
+    total = chunk_sums(_multinomial_chunk, X.shape[0], n_chunks, (k, p + 2),
+                       (X, y, sw, np.ascontiguousarray(W, dtype=np.float64),
+                        np.ascontiguousarray(b, dtype=np.float64), np.array([float(eps)]), _NO_HESS))
     grad[:, :] = total[:, : p + 1]
     return float(total[0, p + 1])
 

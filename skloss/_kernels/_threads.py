@@ -13,7 +13,9 @@ their timing, so every result is bit-identical run after run.
 import os
 import threading
 
-__all__ = ["n_threads", "run_chunks"]
+import numpy as np
+
+__all__ = ["chunk_sums", "n_threads", "run_chunks"]
 
 
 def n_threads():
@@ -68,3 +70,14 @@ def run_chunks(kernel, n_chunks, args):
         f.result()
     if errors:
         raise errors[0]
+
+
+def chunk_sums(kernel, n_rows, n_chunks, shape, args):
+    """The sums of a pass over ``n_rows`` rows in ``n_chunks`` chunks of equal
+    length: ``kernel(first, stride, step, acc, *args)`` writes the partial sums of
+    each of its chunks ``k`` (rows ``[k step, (k + 1) step)``) to ``acc[k]`` (of
+    ``shape``), and they are added in chunk order."""
+    n_chunks = max(1, int(n_chunks))
+    acc = np.zeros((n_chunks, *shape))
+    run_chunks(kernel, n_chunks, (-(-int(n_rows) // n_chunks), acc, *args))
+    return acc.sum(axis=0)
