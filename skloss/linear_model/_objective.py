@@ -85,6 +85,11 @@ _FUSED_CALLS = {
 _NUMPY_TWINS = ("log_loss_linear", "multinomial_logloss_value_grad")
 
 
+def _at(last, coef):
+    """Whether a kept ``(point, ...)`` of an earlier pass is at ``coef`` (exactly)."""
+    return last is not None and last[0].shape == np.shape(coef) and np.array_equal(last[0], coef)
+
+
 class LinearObjective:
     """Value, gradient and curvature of the linear-model objective.
 
@@ -621,7 +626,7 @@ class LinearObjective:
             from skloss._kernels import _linear as kern
 
             last = self._last_hessp  # (the same point as the last pass: no new pass)
-            if last is not None and last[0].shape == np.shape(coef) and np.array_equal(last[0], coef):
+            if _at(last, coef):
                 return last[1:]
             diag = np.empty(self.n_features)
             value, grad, h = self._fused_pass(coef, want_h=True, diag=diag)
@@ -688,7 +693,7 @@ class LinearObjective:
         and two element-wise passes over ``n x K``.  The Hessian's diagonal (the
         Jacobi preconditioner of conjugate gradients) is ``(s P o (1 - P))^T (X~ o X~)``."""
         last = getattr(self, "_twin_last", None)
-        if last is None or last[0].shape != np.shape(coef) or not np.array_equal(last[0], coef):
+        if not _at(last, coef):
             self._softmax_twin_value_grad(coef)
             last = self._twin_last
         _, value, grad, E, z = last
@@ -759,7 +764,7 @@ class LinearObjective:
         scale = 1.0 / self.weight_sum
         if k == 1:
             last = getattr(self, "_last_curv", None)  # (the curvature of the last pass, at this point: no new pass)
-            if last is not None and last[0].shape == np.shape(coef) and np.array_equal(last[0], coef):
+            if _at(last, coef):
                 return self._gram(last[1], l2_reg)
         if k == 1 and self._fused:
             # the Hessian weights from the fused pass the solver already compiled,
@@ -768,8 +773,7 @@ class LinearObjective:
         twin = isinstance(self._lossfn, _NumpyLogLoss) and not self.sparse
         if k > 1 and twin and self.offset is None:
             last = getattr(self, "_twin_last", None)
-            if (last is not None and last[0].shape == np.shape(coef) and np.array_equal(last[0], coef)
-                    and not np.any(self.sample_weight < 0 if self.sample_weight is not None else False)):
+            if _at(last, coef) and (self.sample_weight is None or not np.any(self.sample_weight < 0)):
                 # (the probabilities of the last NumPy softmax pass, at this point: no new pass)
                 return self._softmax_gram(None, l2_reg, P=last[3] / last[4][:, None])
         raw = self.raw_prediction(coef)
