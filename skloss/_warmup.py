@@ -65,7 +65,12 @@ def cache_stats():
     """
     total = {"signatures": 0, "cache_hits": 0, "cache_misses": 0, "cached_signatures": 0}
     per_kernel = {}
+    seen = set()
     for name, disp in sorted(kernel_dispatchers().items()):
+        # (one driver may serve several names, e.g. _regression.glm_linear: counted once)
+        if id(disp) in seen:
+            continue
+        seen.add(id(disp))
         stats = disp.stats
         entry = {
             "signatures": len(disp.signatures),
@@ -148,9 +153,10 @@ def _tasks():
 
     from skloss.losses import get_loss
 
-    # a subpackage may split its warm-up in parts (``_WARMUP_PARTS``, e.g. one per
-    # dtype) so that parallel workers share it: the network's drivers are the
-    # largest single group (CPU s under load: 45 for both dtypes)
+    # a subpackage may split its warm-up in parts (``_WARMUP_PARTS``: the linear
+    # models and the network, one per dtype) so that parallel workers share it:
+    # as one task each, the linear models (22 s CPU idle) and the network (22 s)
+    # were the largest units, and two workers could not balance them
     tasks = []
     for package in SUBPACKAGES:
         try:

@@ -24,8 +24,13 @@ def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-def _warmup():
-    """Compile the linear-model kernels (float64 and float32) and run tiny fits.
+# skloss.warmup() runs one task per dtype (parallel workers share them)
+_WARMUP_PARTS = ("float64", "float32")
+
+
+def _warmup(part=None):
+    """Compile the linear-model kernels for the dtype ``part`` (``"float64"`` or
+    ``"float32"``; None: both) and run tiny fits.
 
     Called by :func:`skloss.warmup`; the kernels land in numba's disk cache.
     """
@@ -36,7 +41,7 @@ def _warmup():
     from skloss._kernels import _linear as kern
 
     rng = np.random.RandomState(0)
-    for dtype in (np.float64, np.float32):
+    for dtype in (np.float64, np.float32) if part is None else (np.dtype(part).type,):
         X = rng.normal(size=(40, 3)).astype(dtype)
         y2 = (X[:, 0] > 0).astype(dtype)
         y3 = (np.arange(40) % 3).astype(dtype)
@@ -63,6 +68,8 @@ def _warmup():
             MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y2.astype(int))
             MLELogisticRegression(loss=loss, penalty="l2", alpha=0.1).fit(X, y3.astype(int))
         MLELogisticRegression(penalty="l1", alpha=0.01).fit(X, y2.astype(int))
+    if part == "float32":
+        return
     H = np.eye(3)
     z = np.zeros(3)
     kern.quadratic_l1_cd(H, np.ones(3), np.ones(3), z.copy(), z.copy(), z.copy(), np.ones(3), 0.1, 1e-8, 10)
