@@ -33,13 +33,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from skloss._kernels import _net
 from skloss.losses import Loss, available_losses, get_loss
 from skloss.utils._inputs import check_weight_values
 from skloss.utils._loss_params import LossParamsMixin
 from skloss.utils._state import keeps_state_on_error
 
 from . import _network
+from ._numpy_epoch import NON_FINITE, OK, NumpyEpoch, checking_loss, make_output
 from ._optimizers import make_optimizer
 from ._output import compiled_route, kernel_params, output_form, read_only
 
@@ -206,9 +206,12 @@ class BaseSGDNet(LossParamsMixin, BaseEstimator):
 
         n_samples = X.shape[0]
         form = output_form(loss, n_outputs)
+        # the loss of the start values, yardsticks and validation scores: its
+        # NumPy twin where it has one (no kernel compiled for them)
+        checks = checking_loss(loss, form)
         sizes = _network.layer_sizes(X.shape[1], hidden, n_outputs)
         if first:
-            self._target = _target_transform(loss, form, Y, sw)
+            self._target = _target_transform(checks, form, Y, sw)
         target = self._target
         Y_train = target.forward(Y, dtype)
         if first:
@@ -216,7 +219,7 @@ class BaseSGDNet(LossParamsMixin, BaseEstimator):
             bias = self._output_bias(loss, Y_train, sw, n_outputs)
             theta[theta.shape[0] - n_outputs:] = bias
             self._step_scale, self._reference_loss = _curvature(
-                loss, form, Y_train, sw, bias, n_outputs
+                checks, form, Y_train, sw, bias, n_outputs
             )
             # the yardstick of the growth safeguard: the worse of the constant
             # model and the initial network (large on unscaled features), the
@@ -226,7 +229,8 @@ class BaseSGDNet(LossParamsMixin, BaseEstimator):
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 start = -self._validation_score(
-                    loss, form, X[rows], Y_train[rows], None if sw is None else sw[rows], theta, sizes
+                    checks, form, X[rows], Y_train[rows], None if sw is None else sw[rows], theta,
+                    sizes,
                 ) + 0.5 * self.alpha * _network.squared_weight_norm(theta, sizes)
             self._constant_loss = self._reference_loss
             if np.isfinite(start):
@@ -275,15 +279,25 @@ class BaseSGDNet(LossParamsMixin, BaseEstimator):
         batch = self._batch(n_samples)
         sw_arr = np.empty(0, dtype) if sw is None else np.ascontiguousarray(sw, dtype=dtype)
         grad_scale = 1.0 if sw is None else n_samples / float(np.sum(sw, dtype=np.float64))
+        act = _network.ACTIVATIONS.index(self.activation)
+        params = kernel_params(loss)
+        route = numpy_epoch = Xin = work = None
+        if _numpy_route(n_samples, sizes, 1 if incremental else self.max_iter):
+            numpy_epoch = NumpyEpoch(
+                sizes, batch, dtype, act, optimizer.code,
+                make_output(loss, form, params, batch, int(n_outputs), dtype),
+            )
+        else:
+            route = compiled_route(loss, form)
+            Xin = _input_arrays(X, dtype)
+            work = _workspace(batch, sizes, Y.shape[1] if Y.ndim == 2 else 1, dtype, X)
         run = _Run(
             incremental=incremental, early=early, scorer=scorer, rng=rng, n_samples=n_samples,
-            optimizer=optimizer, dtype=dtype, grad_scale=grad_scale,
-            route=compiled_route(loss, form), loss=loss, form=form, Xin=_input_arrays(X, dtype),
-            X=X, Y=np.ascontiguousarray(Y_train), sw=sw_arr, sizes=sizes,
-            act=_net.ACTIVATIONS.index(self.activation), params=kernel_params(loss),
-            work=_workspace(batch, sizes, Y.shape[1] if Y.ndim == 2 else 1, dtype, X),
-            grad=np.zeros_like(theta), X_val=X_val, Y_val=Y_val, y_val=y_val, sw_val=sw_val,
-            target=target,
+            optimizer=optimizer, dtype=dtype, grad_scale=grad_scale, route=route,
+            numpy_epoch=numpy_epoch, loss=loss, checks=checks, form=form, Xin=Xin, X=X,
+            Y=np.ascontiguousarray(Y_train), sw=sw_arr, sizes=sizes, act=act, params=params,
+            work=work, grad=np.zeros_like(theta), X_val=X_val, Y_val=Y_val, y_val=y_val,
+            sw_val=sw_val, target=target,
         )
         with _blas_threads(batch, sizes):
             theta = self._epochs(run, theta, 1 if incremental else self.max_iter)
@@ -426,8 +440,8 @@ class BaseSGDNet(LossParamsMixin, BaseEstimator):
         target's units) and the one the stopping rule compares (scale-free)."""
         public = run.target.to_public(theta, run.sizes)
         if run.scorer is None:
-            score = self._validation_score(run.loss, run.form, run.X_val, run.Y_val, run.sw_val,
-                                           public, run.sizes)
+            score = self._validation_score(run.checks, run.form, run.X_val, run.Y_val,
+                                           run.sw_val, public, run.sizes)
             return score, score / run.target.loss_unit
         self.coefs_, self.intercepts_ = _network.unpack(public, run.sizes)
         score = float(run.scorer(self, run.X_val, run.y_val, sample_weight=run.sw_val))
@@ -487,6 +501,19 @@ class BaseSGDNet(LossParamsMixin, BaseEstimator):
         raise NotImplementedError(f"{type(self).__name__} must implement _objective_terms.")
 
 
+# A fit of at most this many multiply-adds (samples x parameters x epochs; one
+# epoch for partial_fit) runs its epochs in NumPy (``_numpy_epoch``): it ends
+# well before numba would have started and compiled the epoch (~2 s cold), and
+# larger fits, where the compiled epoch's speed pays, keep it.  (figures below)
+_NUMPY_WORK = 3e8
+
+
+def _numpy_route(n_samples, sizes, epochs):
+    """Whether a fit of ``epochs`` epochs over ``n_samples`` rows of a network of
+    layer ``sizes`` runs in NumPy (deterministic: by size alone)."""
+    return n_samples * _network.n_params(sizes) * epochs <= _NUMPY_WORK
+
+
 # Safeguarded step: an epoch whose training loss exceeds _GROWTH times the best
 # epoch's (and the constant model's) is rejected -- the weights of the best epoch
 # come back and the learning rate is cut ten-fold -- at most _MAX_STEP_CUTS times.
@@ -509,7 +536,12 @@ def _run_epoch(est, run, theta):
     perm = perm.astype(np.int64, copy=False)
     hyper = optimizer.hyper(est.alpha, run.grad_scale, run.dtype)
     tic = time.perf_counter()
-    if run.route is not None:
+    if run.numpy_epoch is not None:
+        total, wsum, status = run.numpy_epoch.run(
+            run.X, run.Y, run.sw, perm, theta, run.grad, optimizer.s1, optimizer.s2, hyper,
+            optimizer.counters,
+        )
+    elif run.route is not None:
         driver, code = run.route
         total, wsum, _, status = driver(
             run.Xin, run.Y, run.sw, perm, theta, run.grad, optimizer.s1, optimizer.s2,
@@ -522,7 +554,7 @@ def _run_epoch(est, run, theta):
             run.sizes, run.act, hyper, run.work, run.grad_scale,
         )
     elapsed = time.perf_counter() - tic
-    if status != _net.OK:
+    if status != OK:
         return np.nan, elapsed
     with np.errstate(over="ignore", invalid="ignore"):
         penalty = 0.5 * est.alpha * _network.squared_weight_norm(theta, run.sizes)
@@ -751,6 +783,8 @@ def _python_epoch(loss, form, X, Y, sw, perm, theta, grad, optimizer, sizes, act
                   work, grad_scale):
     """One epoch with the loss evaluated from Python between the compiled
     forward and backward passes of each minibatch (custom losses)."""
+    from skloss._kernels import _net
+
     _, _, _, acts, deltas, lbuf = work[:6]
     batch = lbuf.shape[0]
     activation = _net.activation_pointer(act, theta.dtype)
@@ -787,7 +821,7 @@ def _python_epoch(loss, form, X, Y, sw, perm, theta, grad, optimizer, sizes, act
             lc, g = loss.loss_gradient(Y[idx], raw, swm)
             batch_loss = float(np.sum(lc, dtype=np.float64))
         if not np.isfinite(batch_loss) or not np.all(np.isfinite(g)):
-            return total, wsum, _net.NON_FINITE
+            return total, wsum, NON_FINITE
         total += batch_loss
         wsum += float(np.sum(swm, dtype=np.float64)) if weighted else float(m)
         deltas[off:off + m * k] = np.ravel(np.asarray(g, dtype=np.float64) * (grad_scale / m))
@@ -795,4 +829,4 @@ def _python_epoch(loss, form, X, Y, sw, perm, theta, grad, optimizer, sizes, act
             Xb, m, theta, grad, optimizer.s1, optimizer.s2, sizes, hyper, optimizer.counters,
             activation, update, acts, deltas,
         )
-    return total, wsum, _net.OK
+    return total, wsum, OK

@@ -1,6 +1,7 @@
 """Stochastic optimizers: their state, hyper-parameters and learning-rate schedules.
 
-The update itself runs inside the compiled epoch (:mod:`skloss._kernels._net`);
+The update itself runs inside the epoch (compiled, :mod:`skloss._kernels._net`, or
+in NumPy for small fits, :mod:`._numpy_epoch`);
 these small objects hold what persists between epochs and between
 ``partial_fit`` calls: the state vectors (momentum velocity; Adam's first and
 second moments), Adam's step counter and the current learning rate.  They hold
@@ -39,7 +40,7 @@ import math
 
 import numpy as np
 
-from skloss._kernels import _net
+from . import _numpy_epoch as _net  # (the hyper layout of skloss._kernels._net, without numba)
 
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
 

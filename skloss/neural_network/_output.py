@@ -28,10 +28,11 @@ It gives the same result, more slowly for small batches.
 import importlib
 
 import numpy as np
-from numba.core.dispatcher import Dispatcher
 
-from skloss._kernels import _net
 from skloss.losses import Loss
+
+# (numba and the compiled epoch are imported only by a fit that uses them: a
+# small fit runs in NumPy, skloss.neural_network._numpy_epoch)
 
 # the compiled epoch driver of each output form
 _DRIVERS = {"binary": "elementwise", "ovr": "elementwise", "regression": "elementwise",
@@ -69,6 +70,8 @@ def loss_kernel(loss, form):
         kernel = getattr(importlib.import_module(f"skloss._kernels.{module}"), name)
     except (ImportError, AttributeError):
         return None
+    from numba.core.dispatcher import Dispatcher
+
     return kernel if isinstance(kernel, Dispatcher) else None
 
 
@@ -84,6 +87,8 @@ def _epoch(multiclass, X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyp
            kernel, params, work):
     # the driver of X's layout (X[3]: the CSR row pointers, empty for dense X)
     # and the output form; activation, optimizer and loss kernel by pointer
+    from skloss._kernels import _net
+
     dtype = theta.dtype
     driver = _net.epoch_driver(X[3].shape[0] > 0, multiclass)
     return driver(X, read_only(Y.reshape(-1)), read_only(sw), perm, theta, grad, s1, s2, sizes,
