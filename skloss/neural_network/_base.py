@@ -282,7 +282,7 @@ class BaseSGDNet(LossParamsMixin, BaseEstimator):
         act = _network.ACTIVATIONS.index(self.activation)
         params = kernel_params(loss)
         route = numpy_epoch = Xin = work = None
-        if _numpy_route(n_samples, sizes, 1 if incremental else self.max_iter):
+        if _numpy_route(n_samples, sizes, 1 if incremental else self.max_iter, batch):
             numpy_epoch = NumpyEpoch(
                 sizes, batch, dtype, act, optimizer.code,
                 make_output(loss, form, params, batch, int(n_outputs), dtype),
@@ -501,17 +501,29 @@ class BaseSGDNet(LossParamsMixin, BaseEstimator):
         raise NotImplementedError(f"{type(self).__name__} must implement _objective_terms.")
 
 
-# A fit of at most this many multiply-adds (samples x parameters x epochs; one
-# epoch for partial_fit) runs its epochs in NumPy (``_numpy_epoch``): it ends
-# well before numba would have started and compiled the epoch (~2 s cold), and
-# larger fits, where the compiled epoch's speed pays, keep it.  (figures below)
+# A fit small enough runs its epochs in NumPy (``_numpy_epoch``), without numba:
+# a cold process would spend ~2.5 s importing numba and compiling the epoch
+# (digits, 1797 x 64, 100 ReLU units, softmax: ~2.0 s of compile plus 0.45 s of
+# start-up), a warm one ~0.5 s loading it, while the NumPy epoch is slower per
+# minibatch (digits, per epoch, CPU ms, one BLAS thread, load 3, 7 Dec 2026:
+# batch 200: NumPy 4.7-6.5, compiled 2.3-4.2; batch 32: NumPy 6.7-7.7, compiled
+# 2.2-4.0).  So a fit takes the NumPy route when both its multiply-adds
+# (samples x parameters x epochs; one epoch for partial_fit) and its minibatch
+# steps are few enough that its NumPy epochs cost well under that start-up:
+# _NUMPY_WORK is ~22 digits epochs (~0.15 s; max_iter=5: 6.8e7, max_iter=200:
+# 2.7e9, compiled), _NUMPY_STEPS bounds the per-minibatch NumPy overhead
+# (~0.1 ms a step) for tiny networks on many rows.  By size alone: the same data
+# take the same route in every run.
 _NUMPY_WORK = 3e8
+_NUMPY_STEPS = 2000
 
 
-def _numpy_route(n_samples, sizes, epochs):
-    """Whether a fit of ``epochs`` epochs over ``n_samples`` rows of a network of
-    layer ``sizes`` runs in NumPy (deterministic: by size alone)."""
-    return n_samples * _network.n_params(sizes) * epochs <= _NUMPY_WORK
+def _numpy_route(n_samples, sizes, epochs, batch):
+    """Whether a fit of ``epochs`` epochs of minibatches of ``batch`` rows over
+    ``n_samples`` rows, of a network of layer ``sizes``, runs in NumPy."""
+    steps = epochs * -(-n_samples // max(int(batch), 1))
+    return (n_samples * _network.n_params(sizes) * epochs <= _NUMPY_WORK
+            and steps <= _NUMPY_STEPS)
 
 
 # Safeguarded step: an epoch whose training loss exceeds _GROWTH times the best
