@@ -13,7 +13,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from skloss._dask import any_dask
 from skloss.losses import get_loss
-from skloss.utils._inputs import check_class_weight, check_label_types, check_weight_values
+from skloss.utils._inputs import (check_class_weight, check_label_types, check_weight_values,
+                                   validate_dense_fit_data)
 from skloss.utils._state import keeps_state_on_error
 
 from ._base import _AUTO_COV_MAX, MLELinearModel
@@ -274,8 +275,12 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
 
             return fit_logistic(self, X, y, sample_weight)
         loss = self._resolve_loss()
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
-                             order="C", reset=True)
+        # (PERF: a C-ordered, finite float array with numeric labels skips scikit-learn's
+        # generic checks, ~0.2 ms a fit; see validate_dense_fit_data)
+        checked = (validate_dense_fit_data(self, X, y)
+                   if isinstance(X, np.ndarray) and X.flags.c_contiguous else None)
+        X, y = checked if checked is not None else validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=True)
         check_label_types(y)
         classes, y_idx = np.unique(y, return_inverse=True)
         _check_classification_targets(y, classes)
