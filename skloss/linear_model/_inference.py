@@ -132,8 +132,14 @@ def _score_gram(objective, coef):
     if hasattr(objective, "score_gram"):  # (a dask objective reduces B block-wise on the workers)
         return objective.score_gram(coef)
     if objective.n_outputs == 1:
-        raw = objective.raw_prediction(coef)
-        d = np.asarray(objective._lossfn.gradient(objective.y, raw), dtype=np.float64)
+        from ._objective import _at
+
+        last = getattr(objective, "_last_grad", None)
+        if objective.sample_weight is None and _at(last, coef):
+            d = last[1]  # (the per-sample gradients of the last pass, at this point: no new pass)
+        else:
+            raw = objective.raw_prediction(coef)
+            d = np.asarray(objective._lossfn.gradient(objective.y, raw), dtype=np.float64)
         s = np.ones(d.size) if objective.sample_weight is None else np.asarray(objective.sample_weight,
                                                                                dtype=np.float64)
         return objective._gram(s * d * d, 0.0) * objective.weight_sum

@@ -50,6 +50,10 @@ _PARALLEL_WORK = 2_000_000
 # |raw| below which exp(raw) neither overflows nor underflows to zero in a sum of
 # scores (exp(-200) ~ 1e-87): the softmax needs no shift by its row maximum
 _EXP_SAFE = 200.0
+# classes up to which the softmax Hessian on few rows takes one class's blocks from the
+# others' (rows of the curvature sum to zero: (K - 1) K / 2 of K (K + 1) / 2 products; the
+# saving 2 / (K + 1) is small beyond, and the sums' index arrays grow as K^2)
+SOFTMAX_ZERO_SUM_CLASSES = 16
 # CSR fused passes pay above this many stored entries (one read of X instead of
 # SciPy's two products; below, the threads' start-up costs more than it saves)
 _CSR_FUSED_NNZ = 2_000_000
@@ -150,6 +154,28 @@ class LinearObjective:
         self._sw_arg = np.empty(0, dtype=self.dtype) if self.sample_weight is None else self.sample_weight
         self._last_hessp = None  # (CSR log loss: the last point's value, gradient and hessp)
         self._last_curv = None  # (one output: the last pass's point and per-sample curvature)
+        self._last_grad = None  # (one output, generic pass: its point and per-sample gradients)
+        self._last_vg = None  # (one output, generic pass: its point, value and gradient)
+        self._curv_in_pass = self._pass_keeps_curvature(loss)
+
+    def _pass_keeps_curvature(self, loss):
+        """Whether the generic one-output pass also computes the per-sample curvature
+        (the same kernel call, which gives the loss, gradient and Hessian together), so
+        that a Hessian at that point needs no second pass: where every Hessian is formed
+        on all rows (``_solver_select.hessian_rows``), the loss has a Hessian, and its
+        ``loss_gradient``, ``hessian`` and ``loss_gradient_hessian`` are evaluated by one
+        class (a subclass overriding one of them keeps its own evaluations)."""
+        from ._solver_select import hessian_rows
+        from skloss.losses._base import _owner
+
+        if self.n_outputs != 1 or self._fused or isinstance(self._lossfn, _NumpyLogLoss):
+            return False
+        if not getattr(loss, "has_hessian", False) or self.n_samples == 0:
+            return False
+        cls = type(loss)
+        if len({_owner(cls, m) for m in ("loss_gradient", "hessian", "loss_gradient_hessian")}) != 1:
+            return False
+        return hessian_rows(self.n_samples, self.n_coef) >= self.n_samples
 
     def _choose_fused(self, loss, X, work):
         """Take the loss's fused one-read pass where it pays (the loss declares it;
@@ -283,15 +309,25 @@ class LinearObjective:
         if (self.n_outputs > 1 and not self.sparse and self.offset is None
                 and isinstance(self._lossfn, _NumpyLogLoss)):
             return self._softmax_twin_value_grad(coef)
+        curv = self._curv_in_pass
+        if curv and _at(self._last_vg, coef):
+            return self._last_vg[1], self._last_vg[2].copy()  # (the last pass was at this point)
         w, b = self.split(coef)
         p, k = self.n_features, self.n_outputs
         total = 0.0
         gw = np.zeros((k, p) if k > 1 else p, dtype=np.float64)
         gb = np.zeros(k, dtype=np.float64)
+        if curv:
+            h_all, g_all = np.empty(self.n_samples), np.empty(self.n_samples)
         for start, stop in self._blocks:
             Xb = self._rows(start, stop)
             raw = self._raw_block(Xb, w, b, start, stop)
-            lo, g = self._lossfn.loss_gradient(self.y[start:stop], raw, self._sw(start, stop))
+            if curv:
+                lo, g, hh = self._lossfn.loss_gradient_hessian(self.y[start:stop], raw, self._sw(start, stop))
+                h_all[start:stop] = hh
+                g_all[start:stop] = g
+            else:
+                lo, g = self._lossfn.loss_gradient(self.y[start:stop], raw, self._sw(start, stop))
             total += float(np.sum(lo, dtype=np.float64))
             if k == 1:
                 gw += Xb.T @ g
@@ -300,6 +336,11 @@ class LinearObjective:
                 gw += np.asarray(Xb.T @ g).T
                 gb += np.sum(g, axis=0, dtype=np.float64)
         self.n_evaluations += 1
+        if curv:
+            # (the curvature and the per-sample gradients at this point: a Hessian or a
+            # score Gram matrix here needs no second pass)
+            point = np.array(coef, dtype=np.float64)
+            self._last_curv, self._last_grad = (point, h_all), (point, g_all)
         scale = 1.0 / self.weight_sum
         gw *= scale
         gb *= scale
@@ -308,6 +349,8 @@ class LinearObjective:
         if self.l2_reg:
             gw += self.l2_reg * wf
         grad = self.pack(gw, gb) if self.fit_intercept else gw.ravel().copy()
+        if curv:
+            self._last_vg = (point, value, grad.copy())
         return value, grad
 
     def _softmax_twin_value_grad(self, coef):
@@ -330,12 +373,14 @@ class LinearObjective:
         raw = Xt @ Wb.T.astype(self.dtype, copy=False)
         if raw.dtype != np.float64:
             raw = raw.astype(np.float64)
-        rows = np.arange(raw.shape[0])
         eps = self._lossfn.eps
-        ones = np.ones(k)
-        per = -(1.0 - eps) * raw[rows, yi]  # (+ log z and the shift below: the per-sample loss)
+        flat = getattr(self, "_twin_flat", None)  # (the flat positions of the targets' scores)
+        if flat is None:
+            flat = self._twin_flat = np.arange(raw.shape[0]) * k + yi
+        per = raw.take(flat)  # (+ log z and the shift below: the per-sample loss)
+        per *= -(1.0 - eps)
         if eps:
-            per -= (eps / k) * (raw @ ones)
+            per -= (eps / k) * raw.sum(axis=1)
         # |raw_ik| <= |x~_i| |(w_k, b_k)|: below _EXP_SAFE no exponential over- or
         # underflows, and the shift by the row maximum (two passes) is not needed
         if row_norm * float(np.sqrt(np.max(np.einsum("ij,ij->i", Wb, Wb)))) > _EXP_SAFE:
@@ -343,15 +388,19 @@ class LinearObjective:
             per += m
             np.subtract(raw, m[:, None], out=raw)
         np.exp(raw, out=raw)
-        z = raw @ ones
+        z = raw.sum(axis=1)
         per += np.log(z)
         sw = self.sample_weight
         a = 1.0 / z if sw is None else np.asarray(sw, dtype=np.float64) / z
         total = float(per.sum()) if sw is None else float(per @ np.asarray(sw, dtype=np.float64))
-        # (as (X~^T diag(a) E)^T: BLAS takes the n-long inner dimension in this order
-        # about twice as fast as E^T (a X~) on 442 x 11 rows and 214 classes)
-        G = (Xt * a[:, None].astype(Xt.dtype, copy=False)).T @ raw
-        G = np.asarray(G.T, dtype=np.float64) - target_part
+        if k < p + 1:
+            # (few classes: the n x K exponentials scaled, not the n x (p + 1) rows)
+            G = np.asarray(Xt.T @ (raw * a[:, None]).astype(Xt.dtype, copy=False), dtype=np.float64).T
+        else:
+            # (as (X~^T diag(a) E)^T: BLAS takes the n-long inner dimension in this order
+            # about twice as fast as E^T (a X~) on 442 x 11 rows and 214 classes)
+            G = np.asarray(((Xt * a[:, None].astype(Xt.dtype, copy=False)).T @ raw).T, dtype=np.float64)
+        G -= target_part
         self.n_evaluations += 1
         scale = 1.0 / self.weight_sum
         gw = G[:, :p] * scale
@@ -496,7 +545,9 @@ class LinearObjective:
 
         p, fi = self.n_features, self.fit_intercept
         m = p + fi
-        H = None if self.sparse else weighted_gram(self.X, h, fi, dtype=self.dtype)
+        H = self._gram_update(h)
+        if H is None and not self.sparse:
+            H = weighted_gram(self.X, h, fi, dtype=self.dtype)
         if H is None:
             hX = self.X.multiply(h[:, None]).tocsr() if self.sparse else self.X * h[:, None].astype(self.dtype)
             H = np.empty((m, m))
@@ -506,9 +557,33 @@ class LinearObjective:
                 H[:p, p] = col
                 H[p, :p] = col
                 H[p, p] = float(np.sum(h, dtype=np.float64))
+        if not self.sparse:
+            self._last_gram = (np.array(h, dtype=np.float64), H.copy())
         H *= 1.0 / self.weight_sum
         H[np.arange(p), np.arange(p)] += l2_reg
         return H
+
+    def _gram_update(self, h):
+        """``X~^T diag(h) X~`` (dense ``X``) as the last one plus the rows whose weight
+        changed, ``X~_D^T diag(h_D - h'_D) X~_D``, when few did (a piecewise-quadratic
+        loss -- squared hinge, Huber -- where a Newton step moves a few samples across a
+        kink: the other rows' curvature is the same constant); else None."""
+        from ._solver_common import GRAM_UPDATE_SHARE
+
+        last = getattr(self, "_last_gram", None)
+        if self.sparse or last is None or last[0].shape != np.shape(h):
+            return None
+        changed = np.flatnonzero(h != last[0])
+        if changed.size > GRAM_UPDATE_SHARE * h.shape[0]:
+            return None
+        p, fi = self.n_features, self.fit_intercept
+        Xd = np.empty((changed.size, p + fi))
+        Xd[:, :p] = self.X[changed]
+        if fi:
+            Xd[:, p] = 1.0
+        dh = np.asarray(h[changed], dtype=np.float64) - last[0][changed]
+        H = last[1] + Xd.T @ (Xd * dh[:, None])
+        return 0.5 * (H + H.T)
 
     def _softmax_gram(self, raw, l2_reg, P=None):
         """Hessian of the softmax cross-entropy: ``sum_i s_i (diag(p_i) - p_i p_i^T)
@@ -535,6 +610,22 @@ class LinearObjective:
             Xt[:, :p] = self.X
             if fi:
                 Xt[:, p] = 1.0
+        if n and np.all(P == P[0]):
+            # every row has the same probabilities (all weights zero, e.g. the start of a
+            # fit): the Hessian is the Kronecker product (diag(p) - p p^T) (x) X~^T S X~,
+            # one Gram product of X~ instead of K (K + 1) / 2
+            Xs = Xt if sw is None else Xt * sw[:, None].astype(Xt.dtype, copy=False)
+            G = np.asarray(Xt.T @ Xs, dtype=np.float64)
+            pi = P[0]
+            Hb = np.kron(np.diag(pi) - np.outer(pi, pi), 0.5 * (G + G.T))
+            order = (np.arange(K)[:, None] * q + np.arange(p)[None, :]).ravel()
+            if fi:
+                order = np.concatenate([order, np.arange(K) * q + p])
+            H = Hb[np.ix_(order, order)]
+            H *= 1.0 / self.weight_sum
+            d = np.arange(K * p)
+            H[d, d] += l2_reg
+            return H
         pairs = K * (K + 1) // 2
         if n * q * (q + 1) // 2 <= _PARALLEL_WORK and n * pairs <= _PARALLEL_WORK:
             return self._softmax_gram_products(P, sw, l2_reg)
@@ -592,13 +683,15 @@ class LinearObjective:
             cols = np.concatenate([pos(ll, bb), pos(ll, aa), pos(kk, bb), pos(kk, aa)], axis=None)
             cache = self._kr_cache = (R, ck, cl, rows, cols)
         R, ck, cl, rows, cols = cache
-        W = P[:, ck] * P[:, cl]
-        np.negative(W, out=W)
-        diag = ck == cl
-        W[:, diag] += P
-        if sw is not None:
-            W *= sw[:, None]
-        B = (W.T @ R).ravel()
+        if K <= SOFTMAX_ZERO_SUM_CLASSES:
+            B = self._softmax_blocks_zero_sum(P, sw, R, ck, cl).ravel()
+        else:
+            W = P[:, ck] * P[:, cl]
+            np.negative(W, out=W)
+            W[:, ck == cl] += P
+            if sw is not None:
+                W *= sw[:, None]
+            B = (W.T @ R).ravel()
         m = K * (p + fi)
         H = np.empty((m, m))
         H[rows, cols] = np.tile(B, 4)
@@ -606,6 +699,39 @@ class LinearObjective:
         d = np.arange(K * p)
         H[d, d] += l2_reg
         return H
+
+    @staticmethod
+    def _softmax_blocks_zero_sum(P, sw, R, ck, cl):
+        """The blocks ``W^T R`` of :meth:`_softmax_gram_products` (pairs ``ck <= cl``)
+        from the ``(K - 1) K / 2`` pairs without one class ``j``: each row of the
+        softmax curvature sums to zero (``sum_l (delta_kl p_k - p_k p_l) = 0``), so
+        block ``(k, j) = -sum_{l != j} (k, l)`` and ``(j, j) = -sum_{k != j} (k, j)``
+        -- ``2 / (K + 1)`` of the product saved.  ``j`` is the class of the largest
+        probability mass: its blocks are the largest, and the rounding of the sums
+        (``eps`` times the blocks summed) stays small beside them."""
+        n, K = P.shape
+        j = int(np.argmax(P.sum(axis=0) if sw is None else sw @ P))
+        keep = np.delete(np.arange(K), j)
+        sk, sl = np.triu_indices(K - 1)
+        W = P[:, keep[sk]] * P[:, keep[sl]]
+        np.negative(W, out=W)
+        W[:, sk == sl] += P[:, keep]
+        if sw is not None:
+            W *= sw[:, None]
+        Bs = W.T @ R  # (the blocks among the other classes)
+        full = np.zeros((K, K), dtype=np.intp)  # pair index of (k, l), both orders
+        full[ck, cl] = np.arange(ck.size)
+        full[cl, ck] = np.arange(ck.size)
+        sub = np.zeros((K - 1, K - 1), dtype=np.intp)
+        sub[sk, sl] = np.arange(sk.size)
+        sub[sl, sk] = np.arange(sk.size)
+        B = np.empty((ck.size, R.shape[1]))
+        B[full[keep[sk], keep[sl]]] = Bs
+        side = Bs[sub].sum(axis=1)  # (row k of the other classes' blocks, summed over l)
+        np.negative(side, out=side)
+        B[full[keep, j]] = side
+        B[full[j, j]] = -side.sum(axis=0)
+        return B
 
     # ---------------------------------------------------------- curvature
     def hessian_diagonals(self, coef):

@@ -165,8 +165,14 @@ class ProblemScale:
             parts.append(np.ones(k))
         self.col = np.concatenate(parts)
         with np.errstate(all="ignore"):
-            raw = sub.raw_prediction(coef0)
-            gr = np.asarray(sub._lossfn.gradient(sub.y, raw), dtype=np.float64)
+            if sub is obj and getattr(obj, "_curv_in_pass", False) and obj.sample_weight is None:
+                # the solver's first pass, whose per-sample gradients are kept (and the
+                # pass itself, for the solver's own first call at this point)
+                obj.value_grad(coef0)
+                gr = obj._last_grad[1]
+            else:
+                raw = sub.raw_prediction(coef0)
+                gr = np.asarray(sub._lossfn.gradient(sub.y, raw), dtype=np.float64)
             gr = gr * gr
             if gr.ndim > 1:
                 gr = gr.sum(axis=1)
@@ -234,6 +240,11 @@ def quiet_blas(objective):
         yield
 
 
+# share of the rows whose curvature changed up to which a one-output Hessian is the last one
+# plus their rows' product (LinearObjective._gram_update): a changed row costs a gather and
+# an unblocked product, a few times a row of the tiled Gram, and few change across a kink
+# of a piecewise-quadratic loss (squared hinge, Huber) once the active set settles
+GRAM_UPDATE_SHARE = 0.125
 # packed coefficients up to which the solvers' BLAS work (Gram, Cholesky) runs on one
 # thread (PERF: multi-threaded BLAS on small matrices loses to thread wake-ups)
 SMALL_BLAS_COEF = 1024

@@ -48,7 +48,7 @@ def _direction(H, g, c, pen, l1, tol, cd):
     d = np.zeros_like(c)
     if P.size == 0:
         return factor_psd(H)(g)
-    A, gp = H[np.ix_(P, P)], g[P]
+    A, gp = (H, g.copy()) if U.size == 0 else (H[np.ix_(P, P)], g[P])
     if U.size:
         solve_u = factor_psd(H[np.ix_(U, U)])  # (returns -H_UU^{-1} v)
         S = -np.atleast_2d(solve_u(H[np.ix_(U, P)]).reshape(U.size, P.size))  # H_UU^{-1} H_UP
@@ -151,7 +151,7 @@ def prox_newton(obj, c, tol, max_iter, verbose, free, scale=None):
             raise NonFinite("Hessian")
         # (the inner tolerance is absolute in the coordinate descent: in gradient units)
         inner = max(1e-300, inner_tol * opt * float(np.min(unit)) if unit.size else 0.0)
-        Hf = H[np.ix_(idx, idx)]
+        Hf = H if free is None else H[np.ix_(idx, idx)]
         # (PERF) when the model gives no descent or its step fails the line search although
         # the point is not optimal, the Hessian is indefinite (a non-convex loss, e.g. the
         # softmax Brier score at its uniform start): Levenberg-Marquardt damping H + mu I,
