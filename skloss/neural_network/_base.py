@@ -518,9 +518,26 @@ _NUMPY_WORK = 3e8
 _NUMPY_STEPS = 2000
 
 
+_FORCED_ROUTE = []  # (innermost last) set by _forced_route
+
+
+@contextlib.contextmanager
+def _forced_route(numpy):
+    """Within the block every fit takes the NumPy route (``numpy=True``) or the
+    compiled one (``False``) whatever its size: the network's warm-up compiles
+    the drivers with tiny fits this way."""
+    _FORCED_ROUTE.append(bool(numpy))
+    try:
+        yield
+    finally:
+        _FORCED_ROUTE.pop()
+
+
 def _numpy_route(n_samples, sizes, epochs, batch):
     """Whether a fit of ``epochs`` epochs of minibatches of ``batch`` rows over
     ``n_samples`` rows, of a network of layer ``sizes``, runs in NumPy."""
+    if _FORCED_ROUTE:
+        return _FORCED_ROUTE[-1]
     steps = epochs * -(-n_samples // max(int(batch), 1))
     return (n_samples * _network.n_params(sizes) * epochs <= _NUMPY_WORK
             and steps <= _NUMPY_STEPS)

@@ -287,3 +287,15 @@ def test_a_small_fit_imports_no_numba_and_compiles_nothing(tmp_path):
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out == {"numba": False, "acc": out["acc"], "files": 0}, out
     assert out["acc"] > 0.8
+
+
+def test_forced_route(monkeypatch):
+    from skloss.neural_network._network import layer_sizes
+
+    big = (60000, layer_sizes(784, [128], 10), 3, 256)
+    with _base._forced_route(numpy=True):
+        assert _base._numpy_route(*big)
+        with _base._forced_route(numpy=False):
+            assert not _base._numpy_route(1797, layer_sizes(64, [100], 10), 5, 200)
+        assert _base._numpy_route(*big)
+    assert not _base._numpy_route(*big)
