@@ -19,13 +19,26 @@ def _warmup(part=None):
     K-class loss kernel) serve every loss, activation and optimizer; each
     activation and optimizer step is a function of its own, compiled here too.
     """
+    from skloss._kernels import _net
+    from skloss.losses import make_loss
+
+    from . import _base
+
+    # these tiny fits would run their epochs in NumPy (_base._numpy_route): the
+    # compiled route is what a warm-up is for
+    saved = _base._NUMPY_WORK
+    _base._NUMPY_WORK = -1
+    try:
+        _warm_compiled(part, _net, make_loss)
+    finally:
+        _base._NUMPY_WORK = saved
+
+
+def _warm_compiled(part, _net, make_loss):
     import warnings
 
     import numpy as np
     import scipy.sparse as sp
-
-    from skloss._kernels import _net
-    from skloss.losses import make_loss
 
     X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [0.5, 0.2], [0.2, 0.9]])
     y2 = np.array([0, 1, 1, 0, 1, 0])
