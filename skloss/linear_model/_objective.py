@@ -157,6 +157,9 @@ class LinearObjective:
         self._last_grad = None  # (one output, generic pass: its point and per-sample gradients)
         self._last_vg = None  # (one output, generic pass: its point, value and gradient)
         self._curv_in_pass = self._pass_keeps_curvature(loss)
+        # (the softmax cross-entropy's NumPy twin: value and gradient in _softmax_twin_value_grad)
+        self._twin_softmax = (self.n_outputs > 1 and not self.sparse and self.offset is None
+                              and isinstance(self._lossfn, _NumpyLogLoss))
 
     def _pass_keeps_curvature(self, loss):
         """Whether the generic one-output pass also computes the per-sample curvature
@@ -361,6 +364,9 @@ class LinearObjective:
         (``E = exp(raw - max)``, ``z`` its row sums, ``t_i`` the smoothed
         one-hot targets): no pass over the ``n x K`` matrices beyond the
         exponential and its sums."""
+        last = getattr(self, "_twin_last", None)
+        if _at(last, coef):
+            return last[1], last[2].copy()  # (the last pass was at this point)
         const = getattr(self, "_twin_const", None)
         if const is None:
             const = self._twin_const = self._softmax_twin_constants()
@@ -411,7 +417,7 @@ class LinearObjective:
         grad = np.concatenate([gw.ravel(), G[:, p] * scale]) if self.fit_intercept else gw.ravel()
         # (the exponentials and their row sums: a Newton-CG step from this point needs
         # the probabilities, without a second pass)
-        self._twin_last = (np.array(coef, dtype=np.float64), value, grad, raw, z)
+        self._twin_last = (np.array(coef, dtype=np.float64), value, grad.copy(), raw, z)
         return value, grad
 
     def _softmax_twin_constants(self):

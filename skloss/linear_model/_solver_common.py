@@ -165,7 +165,16 @@ class ProblemScale:
             parts.append(np.ones(k))
         self.col = np.concatenate(parts)
         with np.errstate(all="ignore"):
-            if sub is obj and getattr(obj, "_curv_in_pass", False) and obj.sample_weight is None:
+            if sub is obj and getattr(obj, "_twin_softmax", False):
+                # the NumPy softmax pass, kept for the solver's first call at this point:
+                # per-sample gradients p_i - t_i from its exponentials
+                obj.value_grad(coef0)
+                _, _, _, E, z = obj._twin_last
+                gr = E / z[:, None]
+                gr[np.arange(gr.shape[0]), obj._twin_const[2]] -= 1.0 - obj._lossfn.eps
+                if obj._lossfn.eps:
+                    gr -= obj._lossfn.eps / obj.n_outputs
+            elif sub is obj and getattr(obj, "_curv_in_pass", False) and obj.sample_weight is None:
                 # the solver's first pass, whose per-sample gradients are kept (and the
                 # pass itself, for the solver's own first call at this point)
                 obj.value_grad(coef0)
