@@ -36,8 +36,9 @@ class SGDNetClassifier(ClassifierMixin, BaseSGDNet):
     turns them into the training objective and, through its inverse link, into
     predictions.  Every classification loss of :mod:`skloss.losses` works, as
     do custom losses from :func:`~skloss.losses.make_loss`.  A whole epoch runs
-    in compiled code (numba), in float32 when ``X`` is float32; ``X`` may be
-    dense or CSR sparse.
+    in compiled code (numba; a small fit in NumPy, with the same results and
+    nothing to compile), in float32 when ``X`` is float32; ``X`` may be dense or
+    CSR sparse.
 
     Read more in the :ref:`User Guide <neural_network>`.
 

@@ -470,7 +470,13 @@ class NumpyEpoch:
     def run(self, X, Y, sw, perm, theta, grad, s1, s2, hyper, counters):
         """One epoch over ``perm``; ``(total, wsum, status)`` as the compiled
         drivers (``sw`` empty: unit weights).  ``theta``, ``grad``, ``s1``,
-        ``s2``, ``hyper`` and ``counters`` are updated in place."""
+        ``s2``, ``hyper`` and ``counters`` are updated in place.  A diverging
+        fit overflows silently, as the compiled epoch does: the non-finite loss
+        is reported by ``status`` and handled by the caller."""
+        with np.errstate(all="ignore"):
+            return self._run(X, Y, sw, perm, theta, grad, s1, s2, hyper, counters)
+
+    def _run(self, X, Y, sw, perm, theta, grad, s1, s2, hyper, counters):
         sparse = sp.issparse(X)
         Ws, bs = self._layers(theta)
         gWs, gbs = self._layers(grad)

@@ -23,6 +23,9 @@ overrides ``_evaluate``) takes the *Python route*: the forward pass and the
 backward pass with the optimizer step of each minibatch stay compiled, and the
 loss's ``loss_gradient`` is called from Python between them, once per minibatch.
 It gives the same result, more slowly for small batches.
+
+A small fit uses neither: its epochs run in NumPy (:mod:`._numpy_epoch`; chosen
+by size in :mod:`._base`), and nothing here is asked.
 """
 
 import importlib

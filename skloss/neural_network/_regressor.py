@@ -21,7 +21,8 @@ class SGDNetRegressor(RegressorMixin, BaseSGDNet):
     :func:`~skloss.losses.make_loss`; non-smooth losses (``absolute_error``,
     ``quantile``, ``epsilon_insensitive``) are trained by subgradient.  Several
     outputs (2-D ``y``) share the loss, summed over the outputs.  A whole epoch
-    runs in compiled code (numba), in float32 when ``X`` is float32.
+    runs in compiled code (numba; a small fit in NumPy, with the same results and
+    nothing to compile), in float32 when ``X`` is float32.
 
     Read more in the :ref:`User Guide <neural_network>`.
 

@@ -299,3 +299,21 @@ def test_forced_route(monkeypatch):
             assert not _base._numpy_route(1797, layer_sizes(64, [100], 10), 5, 200)
         assert _base._numpy_route(*big)
     assert not _base._numpy_route(*big)
+
+
+def test_divergence_is_handled_alike(monkeypatch):
+    # a step far too large: the minibatch loss overflows; both routes report it
+    # through the status (no NumPy warning), reject the epoch and recover alike
+    rng, X, score = _data()
+    fits = []
+    for route in (True, False):
+        monkeypatch.setattr(_base, "_numpy_route", lambda *args: route)
+        est = _reg(learning_rate_init=1e3, momentum=0.0, max_iter=4)()
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            fits.append(est.fit(X * 1e6, score))
+        messages = [str(w.message) for w in seen]
+        assert not [w for w in seen if issubclass(w.category, RuntimeWarning)], messages
+        assert any("diverged" in m for m in messages), messages
+        assert all(np.all(np.isfinite(c)) for c in est.coefs_)
+    _assert_same(*fits, 1e-10)
