@@ -176,9 +176,17 @@ class LinearObjective:
         if not getattr(loss, "has_hessian", False) or self.n_samples == 0:
             return False
         cls = type(loss)
-        if len({_owner(cls, m) for m in ("loss_gradient", "hessian", "loss_gradient_hessian")}) != 1:
+        if len({_owner(cls, m) for m in ("loss_gradient", "hessian", "loss_gradient_hessian", "_prepare")}) != 1:
             return False
         return hessian_rows(self.n_samples, self.n_coef) >= self.n_samples
+
+    def _loss_grad_hess(self, start, stop, raw):
+        """The loss's per-sample loss, gradient and curvature on rows ``start:stop``
+        (the kernel on the objective's own arrays: the fit validated the targets and
+        parameters, and ``_prepare``'s checks would repeat them at every pass)."""
+        sw = self._sw(start, stop)
+        sw = self._sw_arg[:0] if sw is None else sw
+        return self._lossfn._evaluate(self.y[start:stop], np.ascontiguousarray(raw), sw, True, True, True)
 
     def _choose_fused(self, loss, X, work):
         """Take the loss's fused one-read pass where it pays (the loss declares it;
@@ -326,7 +334,7 @@ class LinearObjective:
             Xb = self._rows(start, stop)
             raw = self._raw_block(Xb, w, b, start, stop)
             if curv:
-                lo, g, hh = self._lossfn.loss_gradient_hessian(self.y[start:stop], raw, self._sw(start, stop))
+                lo, g, hh = self._loss_grad_hess(start, stop, raw)
                 h_all[start:stop] = hh
                 g_all[start:stop] = g
             else:
