@@ -354,9 +354,16 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
         coef = np.asarray(coef, dtype=np.float64)
         intercept = float(intercept) if self.fit_intercept else 0.0
         raw = _raw(X, coef, intercept, off)
+        derivs = None
         if objective is None:
             with np.errstate(over="ignore", invalid="ignore"):
-                values = loss.loss(y, raw)
+                if self.cov_type is not None and self._cov_kind(loss) == "m":
+                    # (the sandwich's per-sample gradient and curvature from the same kernel
+                    # call as the objective's losses)
+                    values, psi, dpsi = loss.loss_gradient_hessian(y, raw)
+                    derivs = (np.asarray(psi, dtype=np.float64), np.asarray(dpsi, dtype=np.float64))
+                else:
+                    values = loss.loss(y, raw)
                 data = float(np.mean(values)) if sw is None else float(sw @ values) / float(np.sum(sw))
                 objective = data + l1_reg * float(
                     np.abs(coef).sum()) + (0.5 * l2_reg * float(coef @ coef) if l2_reg else 0.0)
@@ -387,7 +394,7 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
             attrs["scale_"], loglik = mle_scale_loglik(loss, y, raw, sw)
         attrs.update(self._likelihood_attrs(loss, y, raw, sw, attrs["scale_"], p, loglik=loglik))
         attrs.update(self._covariance_attrs(loss, X, y, raw, sw, attrs["scale_"], l1_reg + l2_reg > 0,
-                                            gram_inverse=gram_inverse))
+                                            gram_inverse=gram_inverse, derivs=derivs))
         return self._assign(attrs)
 
     def _subsample_start(self, loss, X, y, sw, off, l1_reg, l2_reg, coef0):

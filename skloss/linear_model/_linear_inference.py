@@ -258,7 +258,7 @@ def _known_inverse(gram_inverse, W):
 
 
 def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit_intercept,
-                          scale=None, gram_inverse=None):
+                          scale=None, gram_inverse=None, derivs=None):
     """Covariance of the packed coefficients ``[w, b]`` of a regression fit.
 
     Parameters
@@ -276,6 +276,9 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
         ``inverse = (Xa^T diag(weights) Xa)^{-1}`` already known (the closed-form
         least squares; ``weights`` None for ones): used where the GLM weights equal
         ``weights``, instead of forming the Gram matrix again.
+    derivs : (gradient, hessian) or None
+        The loss's per-sample gradient and curvature at ``raw`` (kind ``"m"``),
+        when the caller already has them.
 
     Returns
     -------
@@ -359,7 +362,7 @@ def regression_covariance(kind, cov_type, X, y, raw, sample_weight, *, loss, fit
             for kink, jump in zip(loss.kinks, np.diff(slopes)):
                 dpsi += jump * _epanechnikov((u - kink) / h) / h
         else:
-            psi, dpsi = loss.gradient_hessian(y, raw)
+            psi, dpsi = loss.gradient_hessian(y, raw) if derivs is None else derivs
             psi = np.asarray(psi, dtype=np.float64)
             dpsi = np.asarray(dpsi, dtype=np.float64)
         # (a loss with a constant Hessian: the bread is the fit's own Gram inverse, PERF)
@@ -452,7 +455,7 @@ class RegressionInferenceMixin:
             return "kink"
         return "m" if loss.has_hessian else None
 
-    def _covariance_attrs(self, loss, X, y, raw, sw, scale, penalised, gram_inverse=None):
+    def _covariance_attrs(self, loss, X, y, raw, sw, scale, penalised, gram_inverse=None, derivs=None):
         ct = self.cov_type
         k = X.shape[1] + int(self.fit_intercept)
         names = getattr(self, "feature_names_in_", None)
@@ -483,7 +486,7 @@ class RegressionInferenceMixin:
             with np.errstate(all="ignore"):
                 cov, info = regression_covariance(kind, ct, X, y, raw, sw, loss=loss,
                                                   fit_intercept=self.fit_intercept, scale=scale,
-                                                  gram_inverse=gram_inverse)
+                                                  gram_inverse=gram_inverse, derivs=derivs)
         except (ValueError, np.linalg.LinAlgError):
             if auto:
                 return out
