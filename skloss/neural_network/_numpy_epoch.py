@@ -18,8 +18,9 @@ then scaled by ``grad_scale / m``, the intercept gradients summed row after row,
 and the optimizer steps with the same ``hyper`` slots, operand order and
 precision (the float32 step in float32, the float64 parts of the compiled code
 in float64, numba's integer power for Adam's bias correction).  The two routes
-agree to rounding (about 1e-13 relative in float64 after several epochs; BLAS
-builds and ``exp`` implementations differ in the last bit), and an epoch returns
+agree to rounding (digits, 5 epochs, float64: 5e-16 to 1.4e-12 relative; float32
+with ReLU bit-identical, with tanh 2e-4, NumPy's float32 tanh not being libm's;
+BLAS builds and ``exp`` implementations differ in the last bit), and an epoch returns
 the compiled drivers' ``(sum of weighted losses, sum of weights, status)``,
 ``status`` :data:`NON_FINITE` (before the update) on a non-finite minibatch loss.
 
