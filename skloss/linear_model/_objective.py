@@ -41,6 +41,8 @@ import importlib
 import numpy as np
 import scipy.sparse as sp
 
+from ._solver_common import GRAM_UPDATE_SHARE, SOFTMAX_ZERO_SUM_CLASSES
+
 __all__ = ["LinearObjective"]
 
 # rows per block of the fused dense pass (about 2 MB of float64 at p = 100)
@@ -50,10 +52,6 @@ _PARALLEL_WORK = 2_000_000
 # |raw| below which exp(raw) neither overflows nor underflows to zero in a sum of
 # scores (exp(-200) ~ 1e-87): the softmax needs no shift by its row maximum
 _EXP_SAFE = 200.0
-# classes up to which the softmax Hessian on few rows takes one class's blocks from the
-# others' (rows of the curvature sum to zero: (K - 1) K / 2 of K (K + 1) / 2 products; the
-# saving 2 / (K + 1) is small beyond, and the sums' index arrays grow as K^2)
-SOFTMAX_ZERO_SUM_CLASSES = 16
 # CSR fused passes pay above this many stored entries (one read of X instead of
 # SciPy's two products; below, the threads' start-up costs more than it saves)
 _CSR_FUSED_NNZ = 2_000_000
@@ -582,8 +580,6 @@ class LinearObjective:
         changed, ``X~_D^T diag(h_D - h'_D) X~_D``, when few did (a piecewise-quadratic
         loss -- squared hinge, Huber -- where a Newton step moves a few samples across a
         kink: the other rows' curvature is the same constant); else None."""
-        from ._solver_common import GRAM_UPDATE_SHARE
-
         last = getattr(self, "_last_gram", None)
         if self.sparse or last is None or last[0].shape != np.shape(h):
             return None

@@ -254,6 +254,10 @@ def quiet_blas(objective):
 # an unblocked product, a few times a row of the tiled Gram, and few change across a kink
 # of a piecewise-quadratic loss (squared hinge, Huber) once the active set settles
 GRAM_UPDATE_SHARE = 0.125
+# classes up to which the softmax Hessian on few rows takes one class's blocks from the
+# others' (rows of the curvature sum to zero: (K - 1) K / 2 of K (K + 1) / 2 products; the
+# saving 2 / (K + 1) is small beyond, and the sums' index arrays grow as K^2)
+SOFTMAX_ZERO_SUM_CLASSES = 16
 # packed coefficients up to which the solvers' BLAS work (Gram, Cholesky) runs on one
 # thread (PERF: multi-threaded BLAS on small matrices loses to thread wake-ups)
 SMALL_BLAS_COEF = 1024

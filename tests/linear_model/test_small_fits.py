@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from skloss import MLELogisticRegression
-from skloss.linear_model._objective import SOFTMAX_ZERO_SUM_CLASSES, LinearObjective
+from skloss.linear_model._objective import LinearObjective
+from skloss.linear_model._solver_common import SOFTMAX_ZERO_SUM_CLASSES
 from skloss.losses import get_loss
 
 
