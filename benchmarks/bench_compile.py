@@ -71,6 +71,36 @@ at 52d6564, before the in-kernel buffers), compiling ``_binary._log_loss_linear_
 MLPClassifier process 1.34 s (2.75x), compiling ``dense_multiclass_epoch`` 0.91,
 ``_multiclass.log_loss`` 0.61, ``relu_activation`` 0.22, ``sgd_update`` 0.20 s.
 
+Fewer compiles in ``skloss.warmup()`` (7 December 2026, 22:40-23:20 UTC, clean
+clones of the tree before (64c1e62) and after (25b4561), run side by side on an
+empty ``NUMBA_CACHE_DIR`` each; the machine shared with other jobs, load 4-7, so
+CPU seconds, user + sys of the whole process tree)::
+
+    python -c "import skloss; skloss.warmup(verbose=True, n_jobs=1)"
+        before 109.7 s CPU (142 specialisations)   after 95.8 s CPU (142)
+    the linear models' warm-up (wall at load ~5): one task 194.9 s before;
+        after two tasks (float64 69.6 s, float32 56.4 s)
+    n_jobs=-1, both at once (load 4-7; after: 8e6ff94): 7 min 13 s wall each;
+        123.5 against 117.8 s CPU
+
+Where it came from (a kernel's compile, fresh process, CPU s): one ``prange``
+GLM pass with a family code for Poisson, Gamma and Tweedie instead of three
+(7.0 -> 3.9 per dtype); the CSR Hessian-vector product on the threads
+(1.2 / 0.9 -> 0.4 / 0.2, float64 / float32); ``_binary.exponential`` calling
+``_exp`` through one LLVM-inlined helper instead of numba-inlining it into seven
+loops (1.35 -> 0.6-0.8 per dtype); the K-class focal row compiled once for both
+focal drivers (3.2 -> 2.3 for both dtypes).  Results bit-identical, warm speed
+unchanged (GLM pass, 200,000 x 50 on one thread: 9.5-9.9 against 9.9-10.3 ms
+CPU).  Idle, the serial warm-up measured 70 s before: about 60 s expected now,
+so ``n_jobs=2`` is still above the 20x-MLPClassifier target (~26 s); the rest is
+spread over ~140 specialisations (network epoch drivers ~1-2 s each per dtype,
+element-wise loss drivers 0.5-1.6 s each per dtype).  The cold / warm logistic
+process (50,000 x 50, three runs each, load 3.6-3.8) is not changed by this work
+(its kernels are untouched): CPU ratio 1.60-1.71 at 64c1e62, 1.72-1.83 at 8e6ff94
+(with other sessions' linear-model commits; wall 1.43-1.60 / 1.60-1.73), the cold
+process compiling ``_log_loss_linear_chunk`` 0.73 s and ``weighted_gram_tiles``
+0.2 s CPU (idle, after numba's 0.34 s start-up).
+
 Measure on a clean clone (``git clone`` of the repository, no ``__pycache__``):
 skloss also reads cached kernels from the package's own ``__pycache__`` (see
 :mod:`skloss._cache`), so a development checkout that has run anything loads
