@@ -83,6 +83,22 @@ CPU seconds, user + sys of the whole process tree)::
     n_jobs=-1, both at once (load 4-7; after: 8e6ff94): 7 min 13 s wall each;
         123.5 against 117.8 s CPU
 
+and again one after the other at lower load (23:25-23:31, load 1.0-1.9; after:
+3e2c3cd)::
+
+    n_jobs=1    before 102.0 s CPU, 101.7 s wall   after 88.3 s CPU, 88.1 s wall
+                (linear models 30.9 s -> 11.7 + 9.2 s; network 15.4 + 16.3 ->
+                14.0 + 15.1 s; exponential 3.2 -> 1.9 s, focal 5.9 -> 4.5 s)
+    n_jobs=-1   before 51.1 s wall, 97.0 s CPU     after 53.2 s wall, 92.9 s CPU
+
+The two workers were not limited by the balance (the many loss tasks fill in
+around the longest one): the wall time follows the total CPU, plus the workers'
+start-up and the final loading pass, and the other jobs' load took part of the
+two cores.  After the split one specialisation was compiled again by the
+calling process's loading pass (``1 compiled`` in the summary; a
+``_multiclass.log_loss`` entry written last), probably an index entry lost when
+two workers compiled dtypes of the same function at once: not investigated.
+
 Where it came from (a kernel's compile, fresh process, CPU s): one ``prange``
 GLM pass with a family code for Poisson, Gamma and Tweedie instead of three
 (7.0 -> 3.9 per dtype); the CSR Hessian-vector product on the threads
@@ -92,7 +108,8 @@ loops (1.35 -> 0.6-0.8 per dtype); the K-class focal row compiled once for both
 focal drivers (3.2 -> 2.3 for both dtypes).  Results bit-identical, warm speed
 unchanged (GLM pass, 200,000 x 50 on one thread: 9.5-9.9 against 9.9-10.3 ms
 CPU).  Idle, the serial warm-up measured 70 s before: about 60 s expected now,
-so ``n_jobs=2`` is still above the 20x-MLPClassifier target (~26 s); the rest is
+so ``n_jobs=2`` is still above the 20x-MLPClassifier target (~26 s), which needs
+the total compile CPU roughly halved; the rest is
 spread over ~140 specialisations (network epoch drivers ~1-2 s each per dtype,
 element-wise loss drivers 0.5-1.6 s each per dtype).  The cold / warm logistic
 process (50,000 x 50, three runs each, load 3.6-3.8) is not changed by this work
