@@ -111,7 +111,7 @@ def _logistic_driver(y, raw, sw, eps, kl, out_loss, out_grad, out_hess):
             out_hess[i] = w * hess
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def log_loss(y, raw, sw, params, out_loss, out_grad, out_hess):
     _logistic_driver(y, raw, sw, params[0], False, out_loss, out_grad, out_hess)
 
@@ -120,7 +120,7 @@ def log_loss(y, raw, sw, params, out_loss, out_grad, out_hess):
 # KL(t || p) over the two outcomes = log loss - H(t), H(t) = -t log t - (1-t) log(1-t)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def kl_divergence(y, raw, sw, params, out_loss, out_grad, out_hess):
     _logistic_driver(y, raw, sw, params[0], True, out_loss, out_grad, out_hess)
 
@@ -174,7 +174,7 @@ def _probit_point(yi, r):
     return -yi * lp1 - (1.0 - yi) * lp0, -yi * m1 + (1.0 - yi) * m0, yi * h1 + (1.0 - yi) * h0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def probit(y, raw, sw, params, out_loss, out_grad, out_hess):
     n = raw.shape[0]
     do_loss = out_loss.shape[0] > 0
@@ -197,7 +197,7 @@ def probit(y, raw, sw, params, out_loss, out_grad, out_hess):
 # the kink).
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def hinge(y, raw, sw, params, out_loss, out_grad, out_hess):
     # loss = max(0, 1 - m); grad = -z where m <= 1
     n = raw.shape[0]
@@ -217,7 +217,7 @@ def hinge(y, raw, sw, params, out_loss, out_grad, out_hess):
             out_hess[i] = 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def perceptron(y, raw, sw, params, out_loss, out_grad, out_hess):
     # loss = max(0, -m); grad = -z where m <= 0
     n = raw.shape[0]
@@ -237,7 +237,7 @@ def perceptron(y, raw, sw, params, out_loss, out_grad, out_hess):
             out_hess[i] = 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def squared_hinge(y, raw, sw, params, out_loss, out_grad, out_hess):
     # loss = max(0, 1 - m)^2; grad = -2 z max(0, 1 - m); hess = 2 z^2 where m < 1
     n = raw.shape[0]
@@ -265,7 +265,7 @@ def squared_hinge(y, raw, sw, params, out_loss, out_grad, out_hess):
                 out_hess[i] = 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def modified_huber(y, raw, sw, params, out_loss, out_grad, out_hess):
     # m >= 1: 0 ; -1 <= m < 1: (1 - m)^2 ; m < -1: -4 m   (sklearn's ModifiedHuber)
     n = raw.shape[0]
@@ -309,7 +309,7 @@ def _exp_ieee(x):
     return _exp(x)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def exponential(y, raw, sw, params, out_loss, out_grad, out_hess):
     n = raw.shape[0]
     do_loss = out_loss.shape[0] > 0
@@ -388,7 +388,7 @@ def _exponential_soft(y, raw, sw, out_loss, out_grad, out_hess):
 # grad = z f'(s), hess = z^2 f''(s); a_t = alpha y + (1 - alpha) (1 - y) or 1.
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def focal(y, raw, sw, params, out_loss, out_grad, out_hess):
     n = raw.shape[0]
     gamma = params[0]
@@ -422,7 +422,7 @@ def focal(y, raw, sw, params, out_loss, out_grad, out_hess):
 # loss = (p - y)^2, p = sigma(r); grad = 2 a p q; hess = 2 (p q)^2 + 2 a p q (q - p)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
     n = raw.shape[0]
     do_loss = out_loss.shape[0] > 0
@@ -545,7 +545,7 @@ def log_loss_linear(X, y, sw, w, b, eps, n_chunks, grad, hess_out):
 log_loss_linear.kernel = _log_loss_linear_chunk  # (skloss._warmup.kernel_dispatchers)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
 def _log_loss_linear_csr_chunk(first, stride, step, acc, indptr, indices, data, y, sw, w, b, eps, hess_out):
     # chunks first, first + stride, ...: rows [k step, (k + 1) step) of
     # log_loss_linear_csr; acc[k]: the gradient sums, the loss, then (when acc has

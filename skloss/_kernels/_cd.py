@@ -53,7 +53,7 @@ def _update(j, A, G, z, pen, l1):
     return delta
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def quadratic_l1_active_cd(A, G, z, pen, l1, tol, max_sweeps):
     """Minimise ``q`` from ``z`` (in place; ``G`` the gradient of the smooth part at
     ``z``, in place).  Returns ``(sweeps, largest violation)``."""
@@ -138,7 +138,7 @@ def _glm_coordinate(j, gj, cj, z, w, l1, l2, pen):
     return _soft(u, l1 * pen[j] / a)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def glm_cd_csc(indptr, indices, data, ag, ah, w, z, delta, pen, l1, l2, fit_intercept, db, unit, tol, max_sweeps):
     """Minimise the model above over ``z`` (in place, starts at its values) and the
     intercept change ``db[0]`` (in place); ``delta`` (in place) is kept equal to
@@ -209,7 +209,7 @@ def glm_cd_csc(indptr, indices, data, ag, ah, w, z, delta, pen, l1, l2, fit_inte
 
 
 # ------------------------------------------------------------------ L1 least squares on a Gram matrix
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def gram_l1_least_squares(G, rhs, xbar, zbar, sa, sb, rss0, raw, l1, l2, tol, n, w, col):
     """L1 / elastic-net least squares from the centred Gram matrix of
     :func:`skloss.linear_model._lstsq.centred_gram`, all in one compiled call (PERF:

@@ -97,7 +97,7 @@ def _pg(cur, g, bp, t, i, K):
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def dual_cd_dense(X, off, bp, t, K, qd, lam, rho, bc, beta, w, S, tol, max_sweeps, seed, move):
     """Sweeps of dual coordinate descent on dense ``X`` (modifies ``beta``, ``w``).
 
@@ -179,7 +179,7 @@ def dual_cd_dense(X, off, bp, t, K, qd, lam, rho, bc, beta, w, S, tol, max_sweep
     return S, bc, sweeps, viol
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def dual_cd_csr(indptr, indices, data, off, bp, t, K, qd, lam, rho, bc, beta, w, S, tol, max_sweeps, seed, move):
     """:func:`dual_cd_dense` on a CSR matrix."""
     n = off.shape[0]
@@ -362,7 +362,7 @@ def _cs_shrink(G, cls, na, yloc, Ci, alpha_i, gmin):
     return na, yloc
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def cs_dual_cd_dense(X, y, C, qd, margin, rho, bc, alpha, Wt, s, tol, max_sweeps, seed, shrinking, move):
     """Sweeps of the Crammer-Singer sequential dual method on dense ``X``.
 
@@ -465,7 +465,7 @@ def cs_dual_cd_dense(X, y, C, qd, margin, rho, bc, alpha, Wt, s, tol, max_sweeps
     return sweeps, viol
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def cs_dual_cd_csr(indptr, indices, data, y, C, qd, margin, rho, bc, alpha, Wt, s, tol, max_sweeps, seed,
                    shrinking, move):
     """:func:`cs_dual_cd_dense` on a CSR matrix."""

@@ -59,7 +59,7 @@ def _tile_gram(typingctx, tile, rows, prod):
     return sig, codegen
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def weighted_gram_tiles(X, h, fit_intercept, rows, tile, prod, C):
     """``C += X~^T diag(h) X~`` (the full symmetric matrix), tile by tile.
 
@@ -94,7 +94,7 @@ def weighted_gram_tiles(X, h, fit_intercept, rows, tile, prod, C):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def class_column_squares(X, cls, sw, out):
     """``out[cls[i], j] += sw[i] * X[i, j]**2`` over the rows (float64 sums): the
     (weighted) column sums of squares of each class, in one read of ``X``.

@@ -7,7 +7,7 @@ from ._multiclass import log_loss as _softmax_log_loss
 from ._threads import chunk_sums
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def quadratic_l1_cd(H, diag, g, c0, z, Hd, pen, l1, tol, max_sweeps):
     """Coordinate descent on the proximal-Newton model
 
@@ -137,7 +137,7 @@ multinomial_logloss_value_grad.kernel = _multinomial_chunk  # (skloss._warmup.ke
 # (the fused CSR pass of the log loss is skloss._kernels._binary.log_loss_linear_csr)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def _csr_weighted_gram_chunk(first, stride, step, acc, indptr, indices, data, h, v, vb):
     # chunks first, first + stride, ...: rows [c step, (c + 1) step) of
     # csr_weighted_gram_product; acc[c] (p + 1) receives the chunk's sums

@@ -85,7 +85,7 @@ def _softmax_row(raw, i, p):
 # loss = lse(raw) - sum_k t_k raw_k ; grad_k = p_k - t_k ; hess_kk = p_k (1 - p_k)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def log_loss(y, raw, sw, params, out_loss, out_grad, out_hess):
     # One function, its helpers written out (the class check, the row
     # exponentials): inlining them at the numba level, or calling the
@@ -159,7 +159,7 @@ def log_loss(y, raw, sw, params, out_loss, out_grad, out_hess):
             out_hess[i, jmax] = w * inv * (so * inv)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def kl_divergence(y, raw, sw, params, out_loss, out_grad, out_hess):
     # KL(t || p) = cross-entropy - H(t); H(t) is the same for every sample
     k = raw.shape[1]
@@ -177,7 +177,7 @@ def kl_divergence(y, raw, sw, params, out_loss, out_grad, out_hess):
     log_loss(y, raw, sw, ce_params, out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def softmax_hessian_product(raw, sw, direction, out):
     # row i: (diag(p) - p p^T) d_i, weighted
     n, k = raw.shape
@@ -239,12 +239,12 @@ def _margin_driver(y, raw, sw, margin, out_loss, out_grad, out_hess):
                 out_hess[i, j] = 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def hinge(y, raw, sw, params, out_loss, out_grad, out_hess):
     _margin_driver(y, raw, sw, 1.0, out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def perceptron(y, raw, sw, params, out_loss, out_grad, out_hess):
     # loss = max(0, max_{k != y} r_k - r_y)
     _margin_driver(y, raw, sw, 0.0, out_loss, out_grad, out_hess)
@@ -289,7 +289,7 @@ def _focal_row(raw, i, c, gamma, alpha, p):
     return loss, g, g2, q, jmax, so_max * inv
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def focal(y, raw, sw, params, out_loss, out_grad, out_hess):
     n, k = raw.shape
     _check_classes(y, k)
@@ -320,7 +320,7 @@ def focal(y, raw, sw, params, out_loss, out_grad, out_hess):
             out_hess[i, c] = w * (g2 - g * p[c] * q)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def focal_hessian_product(y, raw, sw, params, direction, out):
     n, k = raw.shape
     _check_classes(y, k)
@@ -377,7 +377,7 @@ def _brier_row(raw, i, c, p, om, b):
     return q2 + om[c] * om[c]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
     n, k = raw.shape
     _check_classes(y, k)
@@ -414,7 +414,7 @@ def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
                 out_hess[i, j] = 2.0 * w * (jj + p[j] * b[j] * (om[j] - p[j]))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def brier_hessian_product(y, raw, sw, params, direction, out):
     n, k = raw.shape
     _check_classes(y, k)

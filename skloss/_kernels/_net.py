@@ -174,7 +174,7 @@ FORWARD, DERIVATIVE = 0, 1
 # ----------------------------------------------------------------- activations
 # activation(Z, b, D, mode): FORWARD: Z <- act(Z + b), in place, one pass;
 # DERIVATIVE: D <- D * act'(z), act'(z) written through the activation Z = act(z)
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def identity_activation(Z, b, D, mode):
     m, h = Z.shape
     if mode == FORWARD:
@@ -183,7 +183,7 @@ def identity_activation(Z, b, D, mode):
                 Z[i, j] += b[j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def relu_activation(Z, b, D, mode):
     m, h = Z.shape
     if mode == FORWARD:
@@ -201,7 +201,7 @@ def relu_activation(Z, b, D, mode):
                     D[i, j] = 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def tanh_activation(Z, b, D, mode):
     m, h = Z.shape
     if mode == FORWARD:
@@ -215,7 +215,7 @@ def tanh_activation(Z, b, D, mode):
                 D[i, j] *= 1 - a * a
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def logistic_activation(Z, b, D, mode):
     m, h = Z.shape
     if mode == FORWARD:  # without overflow warnings
@@ -234,7 +234,7 @@ def logistic_activation(Z, b, D, mode):
                 D[i, j] *= a * (1 - a)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def leaky_relu_activation(Z, b, D, mode):
     m, h = Z.shape
     if mode == FORWARD:
@@ -270,7 +270,7 @@ def _segment(sizes, seg, off):
     return off, off + sizes[layer + 1]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def sgd_update(theta, grad, s1, s2, sizes, hyper, counters):
     """(Nesterov) momentum SGD: ``v <- mu v - lr g``, ``theta <- theta + v``
     (Nesterov: ``theta <- theta + mu v - lr g``)."""
@@ -291,7 +291,7 @@ def sgd_update(theta, grad, s1, s2, sizes, hyper, counters):
         off = hi
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def adam_update(theta, grad, s1, s2, sizes, hyper, counters):
     """Adam with the bias-corrected step ``lr sqrt(1 - b2^t) / (1 - b1^t)``
     (computed in float64 and stored in the dtype)."""
@@ -616,7 +616,7 @@ def _finish_batch(loss, m, swb, weighted, hyper, deltas, off, k):
 # output unit, or one K-class kernel).
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def dense_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, counters,
                 activation, update, kernel, params, work):
     """One epoch on dense rows; the output loss is a 1-D kernel (one output
@@ -648,7 +648,7 @@ def dense_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, counters,
     return total, wsum, n, OK
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def csr_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, counters,
               activation, update, kernel, params, work):
     """:func:`dense_epoch` on CSR rows."""
@@ -679,7 +679,7 @@ def csr_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, counters,
     return total, wsum, n, OK
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def dense_multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, counters,
                            activation, update, kernel, params, work):
     """One epoch on dense rows with a genuine K-class output loss (softmax
@@ -786,7 +786,7 @@ def dense_multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, co
     return total, wsum, n, OK
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def csr_multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, counters,
                          activation, update, kernel, params, work):
     """:func:`dense_multiclass_epoch` on CSR rows."""
@@ -828,7 +828,7 @@ def epoch_driver(sparse, multiclass):
 
 
 # ----------------------------------------------------------------- per-batch drivers
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def batch_forward(Xb, m, theta, sizes, activation, acts):
     """Forward pass of one dense batch (the first ``m`` rows of ``Xb``); the raw
     prediction is the last activation block.  Used for losses evaluated in
@@ -838,7 +838,7 @@ def batch_forward(Xb, m, theta, sizes, activation, acts):
     _forward_after_input(m, Xb.shape[0], theta, sizes, activation, acts)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=False, error_model="python")
 def batch_backward_update(Xb, m, theta, grad, s1, s2, sizes, hyper, counters, activation,
                           update, acts, deltas):
     """Back-propagation and optimizer step of one dense batch whose last delta

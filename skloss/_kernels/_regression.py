@@ -398,62 +398,62 @@ def _student_t(y, r, c):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def squared_error(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_squared_error, y, raw, sw, (0.0,), out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def absolute_error(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_absolute_error, y, raw, sw, (0.0,), out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def huber(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_huber, y, raw, sw, (params[0],), out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def pseudo_huber(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_pseudo_huber, y, raw, sw, (params[0],), out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def log_cosh(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_log_cosh, y, raw, sw, (0.0,), out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def quantile(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_quantile, y, raw, sw, (params[0],), out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def epsilon_insensitive(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_epsilon_insensitive, y, raw, sw, (params[0],), out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def squared_epsilon_insensitive(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_squared_epsilon_insensitive, y, raw, sw, (params[0],), out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def squared_log_error(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_squared_log_error, y, raw, sw, (0.0,), out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def poisson(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_poisson, y, raw, sw, (0.0,), out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def gamma(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_gamma, y, raw, sw, (0.0,), out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def tweedie(y, raw, sw, params, out_loss, out_grad, out_hess):
     # params = (power,) with power > 1, power != 2 (0, 1 and 2 use the
     # squared_error, poisson and gamma kernels)
@@ -464,7 +464,7 @@ def tweedie(y, raw, sw, params, out_loss, out_grad, out_hess):
     _loop(_tweedie, y, raw, sw, c, out_loss, out_grad, out_hess)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def student_t(y, raw, sw, params, out_loss, out_grad, out_hess):
     nu = params[0]
     c = (nu, 0.5 * (nu + 1.0), nu + 1.0, math.sqrt(nu))
@@ -476,7 +476,7 @@ def student_t(y, raw, sw, params, out_loss, out_grad, out_hess):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def elementary(which, x, out):
     """``out[i] = f(x[i])`` for ``f`` = exp (0), log (1), log1p (2)."""
     n = x.shape[0]

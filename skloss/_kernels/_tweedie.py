@@ -100,7 +100,7 @@ def _row_walk(lz, j0, T, up, down, g, want, fast):
     return ref, s, m1, m2, m3, count
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def _log_series_rows(base, shift, g, sw, out, sums):
     """``log W`` per row with ``log z = base - shift`` (into ``out`` when its
     length is > 0) and, when ``sums`` has length 3 or 4, the ``sw``-weighted sums
@@ -208,7 +208,7 @@ def tweedie_cp_log_series(y, phi, p):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False, error_model="python")
 def _mle_prepare(y, raw, sw, p, base, swp):
     """One pass over the rows for the dispersion MLE: ``base`` (see :func:`_base`)
     and the weights of the rows with ``y > 0`` are packed into ``base`` / ``swp``;
