@@ -51,8 +51,9 @@ target, and each tool is timed at the *loosest* tolerance whose objective is
 within ``1e-8 |F*|`` of it (if none is, at its tightest, and the gap is
 reported).  The time is the best of ``--repeat`` runs at that tolerance with a
 warm numba cache, skloss's runs interleaved with each reference's (a burst of
-load on a shared machine hits both), each call after a quarter-second rest
-(``_SETTLE``: the previous tool's BLAS threads stop spinning).  ``ratio = reference time / skloss time``:
+load on a shared machine hits both), in blocks of three calls up to 20,000 rows
+(the first call of a block can find the other tool's BLAS threads still
+spinning).  ``ratio = reference time / skloss time``:
 above 1 skloss is faster.
 
 Run: ``nice -n 5 python benchmarks/bench_matrix.py [--quick] [--sizes 2000 20000]
@@ -283,20 +284,11 @@ def _pick(ladder, target):
     return min(finite, key=lambda r: r[1]) if finite else ladder[0]
 
 
-# seconds of rest before each timed call: OpenBLAS / OpenMP worker threads keep
-# spinning for a while after the call that woke them returns, and on 2 cores the
-# spinning threads of one tool would be charged to the next tool's timed call
-# (a 2,000-row 5-class fit took 10 ms alone and 35-40 ms right after a
-# LogisticRegression fit); each call starts from a quiet machine instead
-_SETTLE = 0.25
-
-
 def _time(fit, X, y, tol, repeat):
     best = np.inf
     for _ in range(repeat):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            time.sleep(_SETTLE)
             start = time.perf_counter()
             fit(X, y, tol)
             best = min(best, time.perf_counter() - start)
@@ -361,7 +353,12 @@ def run_config(loss_name, task, penalty, n, sparse=False, alpha=None, repeat=Non
         row.update(error=str(pick[2]))
         return row
     # interleaved repeats: skloss and each reference alternate, so that a burst of load
-    # on the shared machine hits both (the best of each is kept)
+    # on the shared machine hits both (the best of each is kept); on small problems
+    # each turn is a block of calls: the first call of a block can find the other
+    # tool's BLAS threads still spinning for a core (a 2,000-row 5-class fit took
+    # 10 ms alone and 35-40 ms right after a LogisticRegression fit), the later
+    # ones measure the tool alone
+    block = 3 if n <= 20000 else 1
     t_skl = _time(skl, X, y, pick[0], 1)
     res = pick[2]
     row.update(F=pick[1], skl_time=t_skl, skl_tol=pick[0], solver=res[3], converged=res[2],
@@ -374,8 +371,8 @@ def run_config(loss_name, task, penalty, n, sparse=False, alpha=None, repeat=Non
         reached = rp[1] - target <= _REL * max(1.0, abs(target))
         t = np.inf
         for _ in range(repeat):
-            t = min(t, _time(rfit, X, y, rp[0], 1))
-            t_skl = min(t_skl, _time(skl, X, y, pick[0], 1))
+            t = min(t, _time(rfit, X, y, rp[0], block))
+            t_skl = min(t_skl, _time(skl, X, y, pick[0], block))
         cand = (not reached, t, rname, rp)
         if best_ref is None or cand[:2] < best_ref[:2]:
             best_ref = cand
