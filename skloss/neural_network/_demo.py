@@ -63,5 +63,6 @@ def network_section():
                   what="CV accuracy"))
     print(f"refitted {grid.best_params_['loss']!r}: test accuracy {best.score(X_test, y_test):.4f} "
           f"({len(_LOSSES) * 3 + 1} fits in {timing_note(elapsed, c0)})")
-    print("Each loss is the same object the linear models use; whole epochs run in compiled "
-          "code (numba + BLAS).")
+    print("Each loss is the same object the linear models use.  Fits this small run their epochs "
+          "in NumPy (nothing to compile); larger ones run whole epochs in compiled code "
+          "(numba + BLAS).")
