@@ -627,15 +627,7 @@ class LinearObjective:
             Xs = Xt if sw is None else Xt * sw[:, None].astype(Xt.dtype, copy=False)
             G = np.asarray(Xt.T @ Xs, dtype=np.float64)
             pi = P[0]
-            Hb = np.kron(np.diag(pi) - np.outer(pi, pi), 0.5 * (G + G.T))
-            order = (np.arange(K)[:, None] * q + np.arange(p)[None, :]).ravel()
-            if fi:
-                order = np.concatenate([order, np.arange(K) * q + p])
-            H = Hb[np.ix_(order, order)]
-            H *= 1.0 / self.weight_sum
-            d = np.arange(K * p)
-            H[d, d] += l2_reg
-            return H
+            return self._packed_class_blocks(np.kron(np.diag(pi) - np.outer(pi, pi), 0.5 * (G + G.T)), l2_reg)
         pairs = K * (K + 1) // 2
         if n * q * (q + 1) // 2 <= _PARALLEL_WORK and n * pairs <= _PARALLEL_WORK:
             return self._softmax_gram_products(P, sw, l2_reg)
@@ -652,11 +644,18 @@ class LinearObjective:
         for k in range(K):
             Dk = D[k * q:(k + 1) * q]
             H[k * q:(k + 1) * q, k * q:(k + 1) * q] += 0.5 * (Dk + Dk.T)  # (exactly symmetric)
-        # block order (class k: features, intercept) -> packed order (all weights, then intercepts)
+        return self._packed_class_blocks(H, l2_reg)
+
+    def _packed_class_blocks(self, Hb, l2_reg):
+        """A softmax Hessian summed over the rows, in class blocks (class k: its
+        features, then its intercept), as the mean in the packed order (all weights,
+        then the intercepts) with the L2 term added."""
+        K, p, fi = self.n_outputs, self.n_features, self.fit_intercept
+        q = p + fi
         order = (np.arange(K)[:, None] * q + np.arange(p)[None, :]).ravel()
         if fi:
             order = np.concatenate([order, np.arange(K) * q + p])
-        H = H[np.ix_(order, order)]
+        H = Hb[np.ix_(order, order)]
         H *= 1.0 / self.weight_sum
         d = np.arange(K * p)
         H[d, d] += l2_reg
