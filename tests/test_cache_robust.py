@@ -125,13 +125,37 @@ def test_damaged_cache_is_discarded_and_rebuilt(tmp_path):
     assert not third["warnings"]
 
 
+_ONE_KERNEL_WARNINGS = textwrap.dedent(
+    """
+    import json, warnings
+    import numpy as np
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from skloss._warmup import cache_stats
+        from skloss.losses import get_loss
+        values = get_loss("log_cosh").loss(np.array([0.5, 1.0]), np.array([0.0, 2.0])).tolist()
+    print(json.dumps({"values": values,
+                      "misses": cache_stats()["per_kernel"]["_regression.log_cosh"]["cache_misses"],
+                      "warnings": [str(w.message) for w in caught if "skloss" in str(w.message)]}))
+    """
+)
+
+
 def test_only_data_file_damaged(tmp_path):
-    _run(_env(tmp_path))
+    # (one small kernel: the damaged data file, not the network, is under test)
+    def run():
+        proc = subprocess.run([sys.executable, "-c", _ONE_KERNEL_WARNINGS], env=_env(tmp_path),
+                              capture_output=True, text=True, timeout=900)
+        return _parse(proc)
+
+    first = run()
     for p in tmp_path.rglob("*.nbc"):
         p.write_bytes(b"\x80\x04garbage")
-    again = _run(_env(tmp_path))
+    again = run()
     assert again["misses"] > 0
     assert any("damaged" in w for w in again["warnings"])
+    np.testing.assert_array_equal(again["values"], first["values"])
+    np.testing.assert_allclose(first["values"], np.log(np.cosh([0.5, -1.0])), rtol=1e-14)
 
 
 # ------------------------------------------------------------------ parallel workers
