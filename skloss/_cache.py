@@ -272,6 +272,15 @@ def _make_classes():
             self._lock = None
             self.enable()
 
+        def _index_key(self, sig, codegen):
+            # numba keys an overload compiled as another kernel's callee by its
+            # Signature and one compiled for a call from Python by the tuple of
+            # argument types: the same code under two keys, so a process looking
+            # it up the other way recompiled it (warmup's loading pass compiled
+            # _multiclass.log_loss again after its workers had cached it as the
+            # fused softmax pass's callee).  One key: the argument types.
+            return super()._index_key(tuple(getattr(sig, "args", sig)), codegen)
+
         def flush(self):
             if self._write_file is not None:
                 with contextlib.suppress(OSError):

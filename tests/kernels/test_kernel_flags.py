@@ -51,6 +51,11 @@ _SECOND = textwrap.dedent(
     expected = np.log1p(others.sum(axis=1))
     got = get_loss("log_loss").loss(y.astype(np.float64), raw)
     np.testing.assert_allclose(got, expected, rtol=4e-15, atol=1e-300)
+    # ... and loaded, not compiled again: the callee's overload and a direct call's
+    # are one cache entry (numba keys one by a Signature, the other by a tuple)
+    from skloss._warmup import cache_stats
+    stats = cache_stats()["per_kernel"]["_multiclass.log_loss"]
+    assert stats["cache_misses"] == 0 and stats["cache_hits"] == 1, stats
     """
 )
 
@@ -59,9 +64,47 @@ _SECOND = textwrap.dedent(
 def test_a_kernel_cached_by_a_fastmath_caller_keeps_ieee_precision(tmp_path):
     # a fresh cache filled by the fused pass first, then the loss called directly
     # in another process loads the K-class log loss from it: still exact for
-    # confident rows (log1p of a tiny sum), which fastmath would lose
+    # confident rows (log1p of a tiny sum), which fastmath would lose, and loaded
+    # under the direct call's key
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONWARNINGS="ignore")
     for script in (_FIRST, _SECOND):
+        proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+_POINTER_FIRST = textwrap.dedent(
+    """
+    import numpy as np
+    from skloss._kernels import _multiclass, _net
+    # the network's function pointer compiles the kernel for an explicit Signature
+    _net.kernel_pointer(_multiclass.log_loss, np.float64, True).__wrapper_address__()
+    """
+)
+
+_DIRECT_SECOND = textwrap.dedent(
+    """
+    import numpy as np
+    from skloss._warmup import cache_stats
+    from skloss.losses import get_loss
+    raw = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -3.0]])
+    got = get_loss("log_loss").loss(np.array([2.0, 0.0]), raw)
+    m = raw.max(axis=1)
+    lse = m + np.log(np.exp(raw - m[:, None]).sum(axis=1))
+    np.testing.assert_allclose(got, lse - raw[[0, 1], [2, 0]], rtol=1e-14)
+    stats = cache_stats()["per_kernel"]["_multiclass.log_loss"]
+    assert stats["cache_misses"] == 0 and stats["cache_hits"] == 1, stats
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX subprocess environment")
+def test_one_cache_entry_for_a_pointer_compile_and_a_direct_call(tmp_path):
+    # numba keys an overload compiled for an explicit Signature (a function pointer)
+    # apart from one compiled for a call from Python (a tuple of argument types):
+    # the second process must load, not compile, the same code
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONWARNINGS="ignore")
+    for script in (_POINTER_FIRST, _DIRECT_SECOND):
         proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                               timeout=600)
         assert proc.returncode == 0, proc.stderr[-2000:]
