@@ -26,12 +26,8 @@ def _warmup(part=None):
 
     # these tiny fits would run their epochs in NumPy (_base._numpy_route): the
     # compiled route is what a warm-up is for
-    saved = _base._NUMPY_WORK
-    _base._NUMPY_WORK = -1
-    try:
+    with _base._forced_route(numpy=False):
         _warm_compiled(part, _net, make_loss)
-    finally:
-        _base._NUMPY_WORK = saved
 
 
 def _warm_compiled(part, _net, make_loss):

@@ -25,6 +25,15 @@ def test_every_cached_kernel_states_its_floating_point_flags():
     assert not missing, "cached kernels without an explicit flag: " + ", ".join(missing)
 
 
+def _in_order_on_one_cache(tmp_path, *scripts):
+    """Run each script in a fresh process, one after the other, on one empty cache."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONWARNINGS="ignore")
+    for script in scripts:
+        proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+
+
 _FIRST = textwrap.dedent(
     """
     import numpy as np
@@ -66,11 +75,7 @@ def test_a_kernel_cached_by_a_fastmath_caller_keeps_ieee_precision(tmp_path):
     # in another process loads the K-class log loss from it: still exact for
     # confident rows (log1p of a tiny sum), which fastmath would lose, and loaded
     # under the direct call's key
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONWARNINGS="ignore")
-    for script in (_FIRST, _SECOND):
-        proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                              timeout=600)
-        assert proc.returncode == 0, proc.stderr[-2000:]
+    _in_order_on_one_cache(tmp_path, _FIRST, _SECOND)
 
 
 _POINTER_FIRST = textwrap.dedent(
@@ -103,8 +108,4 @@ def test_one_cache_entry_for_a_pointer_compile_and_a_direct_call(tmp_path):
     # numba keys an overload compiled for an explicit Signature (a function pointer)
     # apart from one compiled for a call from Python (a tuple of argument types):
     # the second process must load, not compile, the same code
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONWARNINGS="ignore")
-    for script in (_POINTER_FIRST, _DIRECT_SECOND):
-        proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                              timeout=600)
-        assert proc.returncode == 0, proc.stderr[-2000:]
+    _in_order_on_one_cache(tmp_path, _POINTER_FIRST, _DIRECT_SECOND)

@@ -20,11 +20,11 @@ _FIT = textwrap.dedent(
     from skloss._warmup import cache_stats
     from skloss.neural_network import SGDNetClassifier, _base
 
-    _base._NUMPY_WORK = -1  # the compiled epoch (a fit this small would run in NumPy)
     rng = np.random.RandomState(0)
     X = rng.normal(size=(60, 4))
     y = np.arange(60) % 3
-    with warnings.catch_warnings():
+    # (the compiled epoch: a fit this small would run in NumPy)
+    with warnings.catch_warnings(), _base._forced_route(numpy=False):
         warnings.simplefilter("ignore")
         clf = SGDNetClassifier(hidden_layer_sizes=(5,), max_iter=2, random_state=0).fit(X, y)
     net = {k: v for k, v in cache_stats()["per_kernel"].items() if k.startswith("_net.")}
