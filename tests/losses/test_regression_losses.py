@@ -249,7 +249,7 @@ def test_values_match_sklearn_metrics(loss, metric, kind, inverse):
         (TweedieLoss(power=1.5), sk_loss.HalfTweedieLoss(power=1.5), 2.0),
         (TweedieLoss(power=3), sk_loss.HalfTweedieLoss(power=3), 2.0),
     ],
-    ids=lambda v: str(v) if not isinstance(v, float) else "",
+    ids=["squared_error", "absolute_error", "huber", "quantile", "poisson", "gamma", "tweedie_1.5", "tweedie_3"],
 )
 def test_conventions_against_sklearn_private_losses(loss, sk, factor):
     """``loss = factor * (sklearn loss + its constant_to_optimal_zero)``, and the
@@ -773,7 +773,7 @@ def test_tweedie_mle_dispersion_and_sampling():
         (Tweedie(power=0), 2.0, lambda r: r, lambda r, s: s + 0 * r),
         (StudentT(df=5.0), 1.5, lambda r: r, lambda r, s: s**2 * 5 / 3 + 0 * r),
     ],
-    ids=str,
+    ids=["laplace", "poisson", "gamma", "tweedie_3", "tweedie_0", "student_t"],
 )
 def test_samples_have_the_distribution_moments(lik, scale, mean_fn, var_fn):
     r = np.full(20000, 0.4)
