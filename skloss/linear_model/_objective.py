@@ -158,6 +158,11 @@ class LinearObjective:
         # (the softmax cross-entropy's NumPy twin: value and gradient in _softmax_twin_value_grad)
         self._twin_softmax = (self.n_outputs > 1 and not self.sparse and self.offset is None
                               and isinstance(self._lossfn, _NumpyLogLoss))
+        # (the binary log loss's NumPy twin: value, gradient, per-sample gradients and
+        # curvature in one evaluation, _twin_binary_pass, kept for its point)
+        self._twin_binary = (self.n_outputs == 1 and not self.sparse and self.offset is None
+                             and isinstance(self._lossfn, _NumpyLogLoss))
+        self._twin_bin_last = None
 
     def _pass_keeps_curvature(self, loss):
         """Whether the generic one-output pass also computes the per-sample curvature
@@ -315,9 +320,13 @@ class LinearObjective:
         if self._fused:
             f, g, _ = self._fused_pass(coef, want_h=False)
             return f, g
-        if (self.n_outputs > 1 and not self.sparse and self.offset is None
-                and isinstance(self._lossfn, _NumpyLogLoss)):
+        if self._twin_softmax:
             return self._softmax_twin_value_grad(coef)
+        if self._twin_binary:
+            # (PERF) the same single evaluation as value_grad_hessian: a Hessian or the
+            # per-sample gradients at this point (scale, proximal Newton) need no new pass
+            f, g, _ = self._twin_binary_pass(coef)
+            return f, g
         curv = self._curv_in_pass
         if curv and _at(self._last_vg, coef):
             return self._last_vg[1], self._last_vg[2].copy()  # (the last pass was at this point)
@@ -517,8 +526,7 @@ class LinearObjective:
         if self._fused and self.n_outputs == 1:
             f, g, h = self._fused_pass(coef, want_h=True)
             return f, g, (lambda: self._gram(h, self.l2_reg))
-        if (self.n_outputs == 1 and not self.sparse and self.offset is None
-                and isinstance(self._lossfn, _NumpyLogLoss)):
+        if self._twin_binary:
             # (the curvature comes with the same NumPy terms: no second pass for the Hessian)
             f, g, h = self._twin_binary_pass(coef)
             return f, g, (lambda: self._gram(h, self.l2_reg))
@@ -527,16 +535,23 @@ class LinearObjective:
 
     def _twin_binary_pass(self, coef):
         """Value, gradient and the per-sample curvature of the binary log loss's
-        NumPy twin in one evaluation (what ``value_grad`` and ``hessian`` give)."""
+        NumPy twin in one evaluation (what ``value_grad`` and ``hessian`` give); the
+        last one is kept (its point, value, gradient and curvature), and its per-sample
+        (unweighted) gradients as ``_last_grad`` (the scale and the score Gram)."""
+        last = self._twin_bin_last
+        if _at(last, coef):
+            return last[1], last[2].copy(), last[3]  # (the last pass was at this point)
         w, b = self.split(coef)
         p = self.n_features
         raw = self._raw_block(self.X, w, b, 0, self.n_samples)
         sw = self.sample_weight
-        lo, gr, hh, _ = self._lossfn._terms(self.y, raw, sw)
+        lo, gr0, hh, _ = self._lossfn._terms(self.y, raw, sw)
         dt = _NumpyLogLoss._dtype(raw)
-        lo, gr = _NumpyLogLoss._weigh(lo, sw, dt), _NumpyLogLoss._weigh(gr, sw, dt)
+        lo, gr = _NumpyLogLoss._weigh(lo, sw, dt), _NumpyLogLoss._weigh(gr0, sw, dt)
         h = np.asarray(_NumpyLogLoss._weigh(hh, sw, dt), dtype=np.float64)
-        self._last_curv = (np.array(coef, dtype=np.float64), h)
+        point = np.array(coef, dtype=np.float64)
+        self._last_curv = (point, h)
+        self._last_grad = (point, gr0)
         self.n_evaluations += 1
         scale = 1.0 / self.weight_sum
         grad = np.empty(p + 1)
@@ -547,7 +562,9 @@ class LinearObjective:
         value = float(np.sum(lo, dtype=np.float64)) * scale + 0.5 * self.l2_reg * float(np.dot(wf, wf))
         if self.l2_reg:
             grad[:p] += self.l2_reg * wf
-        return value, (grad if self.fit_intercept else grad[:p].copy()), h
+        grad = grad if self.fit_intercept else grad[:p].copy()
+        self._twin_bin_last = (point, value, grad.copy(), h)
+        return value, grad, h
 
     def _gram(self, h, l2_reg):
         """``X~^T diag(h) X~ / sum s + l2`` for one output (``X~`` = [X, 1]): the

@@ -174,7 +174,8 @@ class ProblemScale:
                 gr[np.arange(gr.shape[0]), obj._twin_const[2]] -= 1.0 - obj._lossfn.eps
                 if obj._lossfn.eps:
                     gr -= obj._lossfn.eps / obj.n_outputs
-            elif sub is obj and getattr(obj, "_curv_in_pass", False) and obj.sample_weight is None:
+            elif (sub is obj and obj.sample_weight is None
+                  and (getattr(obj, "_curv_in_pass", False) or getattr(obj, "_twin_binary", False))):
                 # the solver's first pass, whose per-sample gradients are kept (and the
                 # pass itself, for the solver's own first call at this point)
                 obj.value_grad(coef0)

@@ -43,7 +43,7 @@ def factor_psd(H):
     # (PERF) LAPACK's potrf / potrs directly: SciPy's cho_factor / cho_solve wrappers
     # (array-API dispatch, argument checks) cost more than the factorisation itself on a
     # few dozen coefficients, and a Newton fit calls them at every step
-    potrf, potrs = scipy.linalg.lapack.get_lapack_funcs(("potrf", "potrs"), (H,))
+    potrf, potrs = _lapack_pair(H.dtype)
     for _ in range(60):
         Hr = H if ridge == 0.0 else H + ridge * np.eye(n)
         c, info = potrf(Hr, lower=0, clean=0)
@@ -51,6 +51,20 @@ def factor_psd(H):
             return lambda g, c=c: _potrs_neg(potrs, c, g)
         ridge = scale * 1e-12 if ridge == 0.0 else ridge * 10.0
     return lambda g: -g / scale
+
+
+_LAPACK = {}
+
+
+def _lapack_pair(dtype):
+    """LAPACK's ``(potrf, potrs)`` for ``dtype``, looked up once (PERF: SciPy's
+    ``get_lapack_funcs`` costs ~10 us a call, and a small Newton fit factorises at
+    most steps)."""
+    pair = _LAPACK.get(dtype)
+    if pair is None:
+        pair = _LAPACK[dtype] = scipy.linalg.lapack.get_lapack_funcs(("potrf", "potrs"),
+                                                                     (np.empty((1, 1), dtype=dtype),))
+    return pair
 
 
 def _potrs_neg(potrs, c, g):
@@ -153,10 +167,19 @@ class Newton:
         # where a pass is a round trip and its Hessian costs little more): full Hessians
         # at every iterate, quadratic convergence, no row subsample, no polishing pass
         self.in_pass = bool(getattr(obj, "hessian_in_pass", False)) and method == "cholesky"
+        self._costs_cache = None
 
     # --------------------------------------------------------------- costs
     def _costs(self):
-        """``(pass, hessian on self.sub, full hessian)`` in flop units."""
+        """``(pass, hessian on self.sub, full hessian)`` in flop units (fixed by the
+        shapes and the subsample: computed once per subsample)."""
+        key = id(self.sub)
+        if self._costs_cache is not None and self._costs_cache[0] == key:
+            return self._costs_cache[1]
+        self._costs_cache = (key, self._costs_of())
+        return self._costs_cache[1]
+
+    def _costs_of(self):
         obj = self.obj
         k = obj.n_outputs
         pc = pass_cost(obj.n_samples, _nnz(obj), k)
