@@ -95,7 +95,11 @@ def loss_equals_nll(loss, likelihood, y, raw):
             value = np.asarray(loss.loss(y, raw), dtype=np.float64)
         except (TypeError, ValueError):
             return False
-    return bool(np.allclose(value, nll, rtol=1e-10, atol=1e-12))
+        if value.shape != nll.shape:
+            return bool(np.allclose(value, nll, rtol=1e-10, atol=1e-12))
+        # (np.allclose's test, without its generic layer: ~15 us of a small fit)
+        close = (value == nll) | (np.abs(value - nll) <= 1e-12 + 1e-10 * np.abs(nll))
+    return bool(np.all(close))
 
 
 def _loss_is_probabilistic(est):
@@ -339,10 +343,11 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
                 coef = res.coef
                 objective_value = res.objective
                 if mode == "multinomial" and self._shift_invariant(loss, obj, coef):
-                    # report the centred solution (unique: sum over classes = 0)
+                    # report the centred solution (unique: sum over classes = 0); the
+                    # objective is the solver's: a loss of score differences has the same
+                    # data term there, and the centring moves no penalised coefficient
+                    # (penalised: the intercepts only; otherwise there is no penalty)
                     coef = self._centre(obj, coef, weights=not penalised)
-                    with quiet_blas(obj):  # (a pass's small products: one BLAS thread)
-                        objective_value = obj.total_value(coef)
                 W, b = obj.split(coef)
                 W = np.atleast_2d(np.asarray(W, dtype=np.float64))
                 b = np.atleast_1d(np.asarray(b, dtype=np.float64)) if self.fit_intercept else np.zeros(k_out)

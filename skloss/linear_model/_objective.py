@@ -574,7 +574,10 @@ class LinearObjective:
 
         p, fi = self.n_features, self.fit_intercept
         m = p + fi
-        H = self._gram_update(h)
+        # (the log loss's curvature changes on every row between points: no update of the
+        # last Gram matrix, and none kept)
+        update = not self._twin_binary
+        H = self._gram_update(h) if update else None
         if H is None and not self.sparse:
             H = weighted_gram(self.X, h, fi, dtype=self.dtype)
         if H is None:
@@ -586,7 +589,7 @@ class LinearObjective:
                 H[:p, p] = col
                 H[p, :p] = col
                 H[p, p] = float(np.sum(h, dtype=np.float64))
-        if not self.sparse:
+        if update and not self.sparse:
             self._last_gram = (np.array(h, dtype=np.float64), H.copy())
         H *= 1.0 / self.weight_sum
         H[np.arange(p), np.arange(p)] += l2_reg
