@@ -288,10 +288,11 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
             pass
         elif path == "closed-form":
             target, weights, l2_eff = _quadratic_form(loss, y, sw, l2_reg)
-            coef, intercept, info_inv = least_squares(X, target, weights, off, self.fit_intercept, l2_eff,
-                                                      return_inverse=True)
+            out = least_squares(X, target, weights, off, self.fit_intercept, l2_eff,
+                                return_inverse=self.cov_type is not None)
+            coef, intercept = out[0], out[1]
             # (the inverse information for the covariance, from the same Gram matrix)
-            gram_inverse = None if info_inv is None else (weights, info_inv)
+            gram_inverse = None if len(out) < 3 or out[2] is None else (weights, out[2])
             n_iter, converged, objective = 1, True, None
         elif path == "interior-point":
             # the exact solver shared with MLELogisticRegression (dual coordinate
@@ -536,7 +537,8 @@ def _quadratic_form(loss, y, sw, l2_reg):
     g = np.asarray(g, dtype=np.float64)
     h = np.asarray(h, dtype=np.float64)
     if np.all(h == 2.0):
-        return (-g / 2.0 if np.any(g != -2.0 * y) else y), sw, l2_reg
+        # (-g / 2 exactly: for squared error g = -2 y, so the target is y itself, bit for bit)
+        return g * -0.5, sw, l2_reg
     if not np.all(h > 0):
         raise ValueError(
             f"Loss {loss.name!r} declares hessian_is_constant, but its Hessian is not positive "

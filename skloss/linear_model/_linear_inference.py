@@ -492,9 +492,12 @@ class RegressionInferenceMixin:
                 return out
             raise
         if self.fit_intercept:  # packed [w, b] -> display [b, w]
-            order = np.roll(np.arange(k), 1)
-            cov = cov.take(order, axis=0).take(order, axis=1)
-        var = np.diag(cov)
+            packed, cov = cov, np.empty_like(cov)
+            cov[0, 0] = packed[k - 1, k - 1]
+            cov[0, 1:] = packed[k - 1, : k - 1]
+            cov[1:, 0] = packed[: k - 1, k - 1]
+            cov[1:, 1:] = packed[: k - 1, : k - 1]
+        var = cov.diagonal()
         with np.errstate(invalid="ignore"):
             bse = np.sqrt(np.where(var >= 0, var, np.nan))
         out.update(cov_type_=ct, covariance_=cov, bse_=bse, dispersion_=info.get("dispersion"),

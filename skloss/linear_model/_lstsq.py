@@ -20,7 +20,7 @@ _SAFE = (1e-200, 1e200)
 _MEAN_TO_SD2 = 1.0
 
 
-_potrf, _potrs, _pocon = la.lapack.dpotrf, la.lapack.dpotrs, la.lapack.dpocon
+_potrf, _potrs, _pocon, _potri = la.lapack.dpotrf, la.lapack.dpotrs, la.lapack.dpocon, la.lapack.dpotri
 
 
 def _rcond(cho, G):
@@ -37,17 +37,20 @@ def _cholesky(G):
     """``(factor, d)`` of the equilibrated ``G / d d^T`` when it is positive definite
     and well conditioned (``_RCOND_MIN``), else ``(None, d)``; ``factor`` is a lower
     Cholesky factor for :func:`_cho_solve` (LAPACK directly: the SciPy wrappers'
-    checks cost more than the factorisation at 25 columns)."""
+    checks cost more than the factorisation at 25 columns; PERF: the few NumPy
+    calls below are most of its ~10 us at 26 columns)."""
     p = G.shape[0]
-    d = np.sqrt(np.maximum(np.diag(G), 0.0))
+    d = np.sqrt(np.maximum(G.diagonal(), 0.0))
     d[d == 0] = 1.0
-    Gs = G / d[:, None] / d[None, :]
-    if not np.all(np.isfinite(Gs)):
-        return None, d
+    Gs = G / np.multiply.outer(d, d)
+    if not np.isfinite(np.add.reduce(Gs, axis=None)):  # (a NaN or inf entry: the sum is not finite)
+        with np.errstate(invalid="ignore"):
+            if not np.all(np.isfinite(Gs)):
+                return None, d
     c, info = _potrf(Gs, lower=1, clean=1)
     if info != 0:
         return None, d
-    if p and not (np.abs(np.diag(c)).min() > 0 and _rcond((c, True), Gs) > _RCOND_MIN):
+    if p and not (np.abs(c.diagonal()).min() > 0 and _rcond((c, True), Gs) > _RCOND_MIN):
         return None, d
     return (c, True), d
 
@@ -209,35 +212,67 @@ def _raw_gram(Xf, zc, n, fit_intercept):
     """``(G, rhs, xbar)`` of the unit-weight centred problem from ``X^T X`` (no copy of
     ``X``), or ``(None, None, None)`` when that loses accuracy or leaves the safe range.
 
-    Two reads of ``X``: the ``syrk`` for ``X^T X`` and one ``gemm`` for the column
-    means and ``X^T zc`` together (PERF: NumPy's ``mean(axis=0)`` on a C-ordered
-    array of 25 columns ran at a third of a BLAS pass: 386 us against 263 us for
-    both products at 20,000 x 25, 39 us against 11 us at 2,000).
+    Two reads of ``X``: the Gram matrix of ``[X, 1]`` (its last column the column
+    sums) by the tiled product of :func:`weighted_gram` at unit weights, and one
+    matrix-vector product for ``X^T zc`` (PERF: 20,000 x 25, one BLAS thread: 0.69 +
+    0.20 ms against 0.73 ms for the ``syrk`` of ``X^T X`` plus 0.37 ms for the
+    column means and ``X^T zc`` by one ``(2, n) @ X``; 200,000 x 25: 9-10 + 2.2 ms
+    against 13.7 + 2.5 ms; the same at 2,000 rows).  Other layouts: the ``syrk``
+    and the ``(2, n) @ X`` (NumPy's ``mean(axis=0)`` on a C-ordered array of 25
+    columns ran at a third of a BLAS pass).
     """
     p = Xf.shape[1]
+    fi = bool(fit_intercept)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        S = Xf.T @ Xf
-        S /= n
-        if fit_intercept:
-            # ((2, n) @ X: 2.4 ms at 200,000 x 25 against 7.0 ms for X^T @ (n, 2))
-            B = np.empty((2, n))
-            B[0] = 1.0
-            B[1] = zc
-            M = B @ Xf
+        M = _unit_gram(Xf, fi)
+        if M is not None:
             M /= n
-            xbar, rhs = M[0], M[1]
-        else:
-            xbar = np.zeros(p)
-            rhs = Xf.T @ zc
+            S = M[:p, :p]
+            xbar = M[:p, p].copy() if fi else np.zeros(p)
+            rhs = zc @ Xf
             rhs /= n
-        G = S - np.outer(xbar, xbar)
-    dg = np.diag(G)
-    ds = np.diag(S)
-    nz = ds[ds > 0]
-    if not (np.all(np.isfinite(S)) and (nz.size == 0 or (nz.min() >= _SAFE[0] and nz.max() <= _SAFE[1]))
-            and np.all(xbar * xbar <= _MEAN_TO_SD2 * dg) and np.all(np.isfinite(rhs))):
-        return None, None, None
+        else:
+            S = Xf.T @ Xf
+            S /= n
+            if fi:
+                # ((2, n) @ X: 2.4 ms at 200,000 x 25 against 7.0 ms for X^T @ (n, 2))
+                B = np.empty((2, n))
+                B[0] = 1.0
+                B[1] = zc
+                M = B @ Xf
+                M /= n
+                xbar, rhs = M[0], M[1]
+            else:
+                xbar = np.zeros(p)
+                rhs = Xf.T @ zc
+                rhs /= n
+        G = S - np.multiply.outer(xbar, xbar)
+        ds = S.diagonal()
+        if not (np.isfinite(np.add.reduce(S, axis=None)) and np.isfinite(np.add.reduce(rhs))):
+            return None, None, None
+        nz = ds[ds > 0]
+        if not ((nz.size == 0 or (nz.min() >= _SAFE[0] and nz.max() <= _SAFE[1]))
+                and bool(np.all(xbar * xbar <= _MEAN_TO_SD2 * G.diagonal()))):
+            return None, None, None
     return G, rhs, xbar
+
+
+def _unit_gram(Xf, fit_intercept):
+    """``Xa^T Xa`` (``Xa = [X, 1]`` with an intercept) by the tiled product, exactly
+    symmetric, for a C-contiguous float64 ``X``; else None."""
+    if not (Xf.flags.c_contiguous and Xf.dtype == np.float64) or Xf.shape[0] == 0:
+        return None
+    from skloss._kernels._gram import weighted_gram_tiles
+
+    n, p = Xf.shape
+    m = p + fit_intercept
+    rows = min(256, n)
+    M = np.zeros((m, m))
+    status = weighted_gram_tiles(Xf, np.ones(n), fit_intercept, rows, np.empty((rows, m)),
+                                 np.empty((m, m)), M)
+    if status:
+        return None
+    return 0.5 * (M + M.T)
 
 
 def _scaled_gram(Xf, z, zbar, sw, fit_intercept):
@@ -270,9 +305,15 @@ def _information_inverse(G, chol, xbar, sa, total, fit_intercept):
     factor, d = chol
     if factor is None:
         return None
-    Ginv = _cho_solve(factor, np.eye(p)) / d[:, None] / d[None, :]
-    Ginv = Ginv / sa[:, None] / sa[None, :]
-    Ginv = 0.5 * (Ginv + Ginv.T)
+    # (LAPACK potri: the inverse from the factor, one triangle, mirrored exactly)
+    inv, info = _potri(factor[0], lower=1)
+    if info != 0:
+        return None
+    # (the factor's upper triangle is zero, potrf's clean=1, and potri leaves it so)
+    Ginv = inv + inv.T
+    Ginv.flat[:: p + 1] = inv.diagonal()
+    ds = d * sa
+    Ginv /= np.multiply.outer(ds, ds)
     if not fit_intercept:
         return Ginv / total
     out = np.empty((p + 1, p + 1))
