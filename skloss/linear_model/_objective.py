@@ -41,7 +41,7 @@ import importlib
 import numpy as np
 import scipy.sparse as sp
 
-from ._solver_common import GRAM_UPDATE_SHARE, SOFTMAX_ZERO_SUM_CLASSES
+from ._solver_common import GRAM_UPDATE_SHARE, SOFTMAX_TILE_PAIRS, SOFTMAX_ZERO_SUM_CLASSES
 
 __all__ = ["LinearObjective"]
 
@@ -682,25 +682,19 @@ class LinearObjective:
         return H
 
     def _softmax_gram_products(self, P, sw, l2_reg):
-        """The softmax Hessian on few rows as one product: every block (k, l) is the
-        weighted Gram ``X~^T diag(w_kl) X~``, ``w_kl = s (delta_kl p_k - p_k p_l)``,
-        and all ``K (K + 1) / 2`` of them are ``W^T R`` with ``R_i`` the ``q (q + 1) / 2``
-        distinct products ``x~_ia x~_ib`` of row ``i`` (fixed by ``X``: formed once
-        per objective) -- half the flops of the syrk form, in one BLAS call."""
+        """The softmax Hessian on few rows: every block (k, l) is the weighted Gram
+        ``X~^T diag(w_kl) X~``, ``w_kl = s (delta_kl p_k - p_k p_l)``.  With few
+        classes (``SOFTMAX_TILE_PAIRS``) each block is one tiled weighted Gram
+        (:func:`~skloss.linear_model._lstsq.weighted_gram`: ``X`` read in cache-sized
+        tiles, nothing of size ``n`` formed); otherwise all ``K (K + 1) / 2`` of them
+        are ``W^T R`` with ``R_i`` the ``q (q + 1) / 2`` distinct products ``x~_ia
+        x~_ib`` of row ``i`` (fixed by ``X``: formed once per objective) -- half the
+        flops of the syrk form, in one BLAS call."""
         n, p, K, fi = self.n_samples, self.n_features, self.n_outputs, self.fit_intercept
-        cache = getattr(self, "_kr_cache", None)
-        if cache is None:
+        index = getattr(self, "_kr_index", None)
+        if index is None:
             q = p + fi
-            Xt = np.empty((n, q), order="F")
-            Xt[:, :p] = self.X
-            if fi:
-                Xt[:, p] = 1.0
             ia, ib = np.triu_indices(q)
-            R = np.empty((n, ia.size), order="F")  # (columns a <= b, row-major over (a, b))
-            off = 0
-            for a in range(q):
-                np.multiply(Xt[:, a:a + 1], Xt[:, a:], out=R[:, off:off + q - a])
-                off += q - a
             ck, cl = np.triu_indices(K)
 
             def pos(k, a):  # packed position of class k's entry a (p: the intercept)
@@ -710,17 +704,23 @@ class LinearObjective:
             ll, bb = cl[:, None], ib[None, :]
             rows = np.concatenate([pos(kk, aa), pos(kk, bb), pos(ll, aa), pos(ll, bb)], axis=None)
             cols = np.concatenate([pos(ll, bb), pos(ll, aa), pos(kk, bb), pos(kk, aa)], axis=None)
-            cache = self._kr_cache = (R, ck, cl, rows, cols)
-        R, ck, cl, rows, cols = cache
-        if K <= SOFTMAX_ZERO_SUM_CLASSES:
-            B = self._softmax_blocks_zero_sum(P, sw, R, ck, cl).ravel()
+            index = self._kr_index = (ck, cl, rows, cols, ia, ib)
+        ck, cl, rows, cols, ia, ib = index
+        B = None
+        if (K <= SOFTMAX_ZERO_SUM_CLASSES and (K - 1) * K // 2 <= SOFTMAX_TILE_PAIRS
+                and isinstance(self.X, np.ndarray) and self.X.flags.c_contiguous):
+            B = self._softmax_blocks_zero_sum(P, sw, None, ck, cl, tiles=(ia, ib))
+        if B is not None:
+            B = B.ravel()
+        elif K <= SOFTMAX_ZERO_SUM_CLASSES:
+            B = self._softmax_blocks_zero_sum(P, sw, self._kr_rows(), ck, cl).ravel()
         else:
             W = P[:, ck] * P[:, cl]
             np.negative(W, out=W)
             W[:, ck == cl] += P
             if sw is not None:
                 W *= sw[:, None]
-            B = (W.T @ R).ravel()
+            B = (W.T @ self._kr_rows()).ravel()
         m = K * (p + fi)
         H = np.empty((m, m))
         H[rows, cols] = np.tile(B, 4)
@@ -729,13 +729,50 @@ class LinearObjective:
         H[d, d] += l2_reg
         return H
 
-    @staticmethod
-    def _softmax_blocks_zero_sum(P, sw, R, ck, cl):
+    def _kr_rows(self):
+        """``R`` of :meth:`_softmax_gram_products`: the ``q (q + 1) / 2`` distinct
+        products of each row of ``X~`` (columns ``a <= b``, row-major), once per objective."""
+        R = getattr(self, "_kr_cache", None)
+        if R is None:
+            n, p, fi = self.n_samples, self.n_features, self.fit_intercept
+            q = p + fi
+            Xt = np.empty((n, q), order="F")
+            Xt[:, :p] = self.X
+            if fi:
+                Xt[:, p] = 1.0
+            R = np.empty((n, q * (q + 1) // 2), order="F")
+            off = 0
+            for a in range(q):
+                np.multiply(Xt[:, a:a + 1], Xt[:, a:], out=R[:, off:off + q - a])
+                off += q - a
+            self._kr_cache = R
+        return R
+
+    def _tile_blocks(self, W, diagonal, ia, ib):
+        """The packed upper triangles of ``X~^T diag(W[:, m]) X~`` for every column
+        ``m`` of ``W`` (non-negative where ``diagonal``, non-positive elsewhere: the
+        softmax curvature), one tiled weighted Gram each; None if a sign disagrees."""
+        from ._lstsq import weighted_gram
+
+        out = np.empty((W.shape[1], ia.size))
+        for m in range(W.shape[1]):
+            sign = 1.0 if diagonal[m] else -1.0
+            G = weighted_gram(self.X, sign * W[:, m], self.fit_intercept, dtype=self.dtype)
+            if G is None:
+                return None
+            out[m] = G[ia, ib]
+            if sign < 0:
+                np.negative(out[m], out=out[m])
+        return out
+
+    def _softmax_blocks_zero_sum(self, P, sw, R, ck, cl, tiles=None):
         """The blocks ``W^T R`` of :meth:`_softmax_gram_products` (pairs ``ck <= cl``)
         from the ``(K - 1) K / 2`` pairs without one class ``j``: each row of the
         softmax curvature sums to zero (``sum_l (delta_kl p_k - p_k p_l) = 0``), so
         block ``(k, j) = -sum_{l != j} (k, l)`` and ``(j, j) = -sum_{k != j} (k, j)``
-        -- ``2 / (K + 1)`` of the product saved.  ``j`` is the class of the largest
+        -- ``2 / (K + 1)`` of the product saved (with ``tiles = (ia, ib)``, the
+        packed indices, each block is a tiled weighted Gram instead: None if one
+        fails).  ``j`` is the class of the largest
         probability mass: its blocks are the largest, and the rounding of the sums
         (``eps`` times the blocks summed) stays small beside them."""
         n, K = P.shape
@@ -747,14 +784,19 @@ class LinearObjective:
         W[:, sk == sl] += P[:, keep]
         if sw is not None:
             W *= sw[:, None]
-        Bs = W.T @ R  # (the blocks among the other classes)
+        if tiles is None:
+            Bs = W.T @ R  # (the blocks among the other classes)
+        else:
+            Bs = self._tile_blocks(W, sk == sl, *tiles)
+            if Bs is None:
+                return None
         full = np.zeros((K, K), dtype=np.intp)  # pair index of (k, l), both orders
         full[ck, cl] = np.arange(ck.size)
         full[cl, ck] = np.arange(ck.size)
         sub = np.zeros((K - 1, K - 1), dtype=np.intp)
         sub[sk, sl] = np.arange(sk.size)
         sub[sl, sk] = np.arange(sk.size)
-        B = np.empty((ck.size, R.shape[1]))
+        B = np.empty((ck.size, Bs.shape[1]))
         B[full[keep[sk], keep[sl]]] = Bs
         side = Bs[sub].sum(axis=1)  # (row k of the other classes' blocks, summed over l)
         np.negative(side, out=side)

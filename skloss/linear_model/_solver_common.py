@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["SolverResult", "ProblemScale", "NonFinite", "overflow_error", "quiet_blas", "single_thread_blas",
-           "FUSED_FIT_BLAS_COEF",
+           "FUSED_FIT_BLAS_COEF", "SOFTMAX_TILE_PAIRS",
            "log", "expand"]
 
 
@@ -264,6 +264,11 @@ GRAM_UPDATE_SHARE = 0.125
 # others' (rows of the curvature sum to zero: (K - 1) K / 2 of K (K + 1) / 2 products; the
 # saving 2 / (K + 1) is small beyond, and the sums' index arrays grow as K^2)
 SOFTMAX_ZERO_SUM_CLASSES = 16
+# class pairs of such a Hessian up to which each block is one tiled weighted Gram of X
+# (2,000 x 25: 10 Grams 0.55 ms, as the product with the row-product matrix R, which costs
+# 0.6 ms more to form -- a fresh 5.6 MB array -- once per fit for its two or three Hessians);
+# beyond, the product with R amortises it and each call's ~10 us overhead adds up
+SOFTMAX_TILE_PAIRS = 45
 # packed coefficients up to which the solvers' BLAS work (Gram, Cholesky) runs on one
 # thread (PERF: multi-threaded BLAS on small matrices loses to thread wake-ups)
 SMALL_BLAS_COEF = 1024

@@ -146,3 +146,38 @@ def test_multinomial_objective_is_the_objective_at_the_reported_coefficients(pen
     per = logsumexp(raw, axis=1) - raw[np.arange(y.size), y.astype(int)]
     f_sk = per.mean() + 0.5 * alpha * float(np.sum(sk.coef_ ** 2))
     assert est.objective_ <= f_sk + 1e-12
+
+
+@pytest.mark.parametrize("k, weighted, fit_intercept", [(3, False, True), (5, True, True), (6, False, False)])
+def test_softmax_hessian_by_tiles_matches_the_row_product_route_and_numpy(k, weighted, fit_intercept, monkeypatch):
+    # the tiled weighted Grams (few classes) against the product with the row-product matrix
+    # and a direct NumPy sum over the rows of s_i (diag(p_i) - p_i p_i^T) (x) x~_i x~_i^T
+    import skloss.linear_model._objective as O
+
+    rng = np.random.default_rng(k)
+    X, y = _multiclass(200, 4, k, k)
+    sw = rng.uniform(0.2, 2.0, y.size) if weighted else None
+    c = rng.standard_normal((4 + fit_intercept) * k) * 0.5
+    Hs = []
+    for pairs in (O.SOFTMAX_TILE_PAIRS, 0):
+        monkeypatch.setattr(O, "SOFTMAX_TILE_PAIRS", pairs)
+        obj = LinearObjective(get_loss("log_loss"), X, y, sw, n_outputs=k, l2_reg=0.03,
+                              fit_intercept=fit_intercept)
+        obj.value_grad(c)
+        Hs.append(obj.hessian(c))
+    tiles, rows = Hs
+    W, b = c[:4 * k].reshape(k, 4), (c[4 * k:] if fit_intercept else np.zeros(k))
+    raw = X @ W.T + b
+    P = np.exp(raw - logsumexp(raw, axis=1, keepdims=True))
+    s = np.ones(y.size) if sw is None else sw
+    q = 4 + fit_intercept
+    Hb = np.zeros((k * q, k * q))  # class blocks: class k's features then its intercept
+    for i in range(y.size):
+        xt = np.r_[X[i], 1.0][:q]
+        Hb += s[i] * np.kron(np.diag(P[i]) - np.outer(P[i], P[i]), np.outer(xt, xt))
+    order = np.r_[(np.arange(k)[:, None] * q + np.arange(4)).ravel(), (np.arange(k) * q + 4) if fit_intercept else []]
+    ref = Hb[np.ix_(order.astype(int), order.astype(int))] / s.sum()
+    ref[np.arange(4 * k), np.arange(4 * k)] += 0.03
+    np.testing.assert_allclose(tiles, ref, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(rows, ref, rtol=1e-10, atol=1e-13)
+    assert np.array_equal(tiles, tiles.T)
