@@ -181,3 +181,25 @@ def test_softmax_hessian_by_tiles_matches_the_row_product_route_and_numpy(k, wei
     np.testing.assert_allclose(tiles, ref, rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(rows, ref, rtol=1e-10, atol=1e-13)
     assert np.array_equal(tiles, tiles.T)
+
+
+def test_softmax_hessian_on_many_rows_takes_the_tiles_and_matches_the_syrk_form(monkeypatch):
+    # beyond the rows of the product with R: tiles for few classes, the syrk form otherwise
+    import skloss.linear_model._objective as O
+
+    monkeypatch.setattr(O, "_PARALLEL_WORK", 1000)  # (so that 400 rows count as many)
+    X, y = _multiclass(400, 5, 4, 9)
+    sw = np.random.default_rng(2).uniform(0.5, 1.5, y.size)
+    c = np.random.default_rng(3).standard_normal(24) * 0.4
+    Hs = []
+    for pairs in (O.SOFTMAX_TILE_PAIRS, 0):
+        monkeypatch.setattr(O, "SOFTMAX_TILE_PAIRS", pairs)
+        obj = LinearObjective(get_loss("log_loss"), X, y, sw, n_outputs=4, l2_reg=0.01)
+        assert obj._tiled_softmax_blocks() == (pairs > 0)
+        obj.value_grad(c)
+        Hs.append(obj.hessian(c))
+    np.testing.assert_allclose(Hs[0], Hs[1], rtol=1e-11, atol=1e-14)
+    e = 1e-6
+    fd = np.array([(obj.value_grad(c + e * np.eye(24)[i])[1] - obj.value_grad(c - e * np.eye(24)[i])[1]) / (2 * e)
+                   for i in range(24)])
+    assert np.max(np.abs(Hs[0] - 0.5 * (fd + fd.T))) <= 1e-6 * np.max(np.abs(fd))
