@@ -21,8 +21,10 @@ def _data(n=3000, p=7, shift=0.3, seed=0):
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("order", ["C", "F"])
-def test_raw_gram_against_numpy(fit_intercept, order):
-    X, y = _data()
+@pytest.mark.parametrize("p", [7, 40])
+def test_raw_gram_against_numpy(fit_intercept, order, p):
+    # (7 columns: the tiled product; 40, or Fortran order: BLAS syrk)
+    X, y = _data(p=p)
     X = np.asarray(X, order=order)
     n = X.shape[0]
     zc = y - y.mean()
