@@ -130,11 +130,10 @@ def test_warmup_leaves_nothing_to_compile():
     assert set(summary["subpackages"]) == {"skloss.linear_model", "skloss.neural_network"}
     assert summary["cached_signatures"] >= 2 * len(available_losses())
     before = cache_stats()
-    # the estimators' compiled routes too: the network's four epoch drivers (its
+    # the estimators' compiled routes too: the network's two epoch drivers (its
     # warm-up fits are small enough for the NumPy epoch, which compiles nothing)
     # and the linear models' fused passes, one specialisation per dtype each
-    for name in ("_net.dense_epoch", "_net.csr_epoch", "_net.dense_multiclass_epoch",
-                 "_net.csr_multiclass_epoch", "_binary.log_loss_linear", "_linear.multinomial_logloss_value_grad"):
+    for name in ("_net.epoch", "_net.dense_multiclass_epoch", "_binary.log_loss_linear", "_linear.multinomial_logloss_value_grad"):
         assert before["per_kernel"].get(name, {}).get("signatures") == 2, (name, before["per_kernel"].get(name))
     assert {"_regression.poisson_linear", "_regression.gamma_linear",
             "_regression.tweedie_linear"} & set(before["per_kernel"]), before["per_kernel"].keys()

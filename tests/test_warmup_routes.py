@@ -98,8 +98,8 @@ def test_one_driver_serves_every_loss():
             clf = SGDNetClassifier(loss=loss, hidden_layer_sizes=(3,), max_iter=2,
                                    random_state=0).fit(X, y)
             fits[loss] = clf.coefs_[0]
-    float64_signatures = [s for s in _net.dense_epoch.signatures
+    float64_signatures = [s for s in _net.epoch.signatures
                           if str(s[4].dtype) == "float64"]
-    assert len(float64_signatures) == 1, _net.dense_epoch.signatures
+    assert len(float64_signatures) == 1, _net.epoch.signatures
     # and the losses really differ inside it
     assert not np.array_equal(fits["log_loss"], fits["hinge"])

@@ -8,8 +8,8 @@ NumPy long before that, so :mod:`skloss.neural_network._base` runs it here
 (the choice is made by size: ``_base._NUMPY_WORK``).
 
 :class:`NumpyEpoch` reproduces the compiled epoch of
-:mod:`skloss._kernels._net` (``dense_epoch``, ``csr_epoch``,
-``dense_multiclass_epoch``, ``csr_multiclass_epoch``) operation for operation:
+:mod:`skloss._kernels._net` (``epoch``, ``dense_multiclass_epoch``) operation
+for operation:
 the same gather, products (BLAS ``matmul`` into preallocated blocks; SciPy's
 CSR products, which add the stored values in the same order as the compiled
 loops), the activations and their derivatives written through the activations

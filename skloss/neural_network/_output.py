@@ -93,11 +93,18 @@ def _epoch(multiclass, X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyp
     from skloss._kernels import _net
 
     dtype = theta.dtype
-    driver = _net.epoch_driver(X[3].shape[0] > 0, multiclass)
-    return driver(X, read_only(Y.reshape(-1)), read_only(sw), perm, theta, grad, s1, s2, sizes,
-                  hyper, counters, _net.activation_pointer(act, dtype),
-                  _net.update_pointer(opt, dtype), _net.kernel_pointer(kernel, dtype, multiclass),
-                  params, work)
+    sparse = X[3].shape[0] > 0
+    driver = _net.epoch_driver(sparse, multiclass)
+    args = (X, read_only(Y.reshape(-1)), read_only(sw), perm, theta, grad, s1, s2, sizes,
+            hyper, counters, _net.activation_pointer(act, dtype), _net.update_pointer(opt, dtype))
+    pointer = _net.kernel_pointer(kernel, dtype, multiclass)
+    if driver is _net.epoch:
+        # one driver for both layouts and forms: the form's kernel in its slot,
+        # the no-op kernel in the other
+        unused = _net.kernel_pointer(_net.no_kernel, dtype, not multiclass)
+        kernels = (unused, pointer) if multiclass else (pointer, unused)
+        return driver(*args, *kernels, bool(multiclass), params, work)
+    return driver(*args, pointer, params, work)
 
 
 def _elementwise(*args):
