@@ -41,7 +41,8 @@ import importlib
 import numpy as np
 import scipy.sparse as sp
 
-from ._solver_common import GRAM_UPDATE_SHARE, SOFTMAX_TILE_PAIRS, SOFTMAX_ZERO_SUM_CLASSES
+from ._solver_common import (GRAM_UPDATE_SHARE, SMALL_BLAS_COEF, SOFTMAX_TILE_PAIRS,
+                             SOFTMAX_ZERO_SUM_CLASSES)
 
 __all__ = ["LinearObjective"]
 
@@ -735,9 +736,12 @@ class LinearObjective:
 
     def _tiled_softmax_blocks(self):
         """Whether the softmax Hessian's blocks are tiled weighted Grams of ``X`` (few
-        classes, ``SOFTMAX_TILE_PAIRS``; a dense C-ordered ``X``, which the tiles read)."""
+        classes, ``SOFTMAX_TILE_PAIRS``; a dense C-ordered ``X``, which the tiles read;
+        at most ``SMALL_BLAS_COEF`` coefficients, where the solvers and the covariance
+        run BLAS on one thread: the tiles' small products would not use more)."""
         K = self.n_outputs
         return (K <= SOFTMAX_ZERO_SUM_CLASSES and (K - 1) * K // 2 <= SOFTMAX_TILE_PAIRS
+                and self.n_coef <= SMALL_BLAS_COEF
                 and isinstance(self.X, np.ndarray) and self.X.flags.c_contiguous)
 
     def _kr_rows(self):
