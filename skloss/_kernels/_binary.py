@@ -501,19 +501,12 @@ def _log_loss_linear_chunk(first, stride, step, acc, X, y, sw, w, b, eps, hess_o
                     r += np.float64(X[s0 + i, j]) * w[j]
                 rb[i] = r
             total = 0.0
-            if weighted:
-                for i in range(m):
-                    lo, g, h = _logistic_point_ieee(np.float64(y[s0 + i]) * (1.0 - eps) + 0.5 * eps, rb[i])
-                    s = np.float64(sw[s0 + i])
-                    total += s * lo
-                    gb[i] = s * g
-                    hb[i] = s * h
-            else:
-                for i in range(m):
-                    lo, g, h = _logistic_point_ieee(np.float64(y[s0 + i]) * (1.0 - eps) + 0.5 * eps, rb[i])
-                    total += lo
-                    gb[i] = g
-                    hb[i] = h
+            for i in range(m):
+                lo, g, h = _logistic_point_ieee(np.float64(y[s0 + i]) * (1.0 - eps) + 0.5 * eps, rb[i])
+                s = np.float64(sw[s0 + i]) if weighted else 1.0
+                total += s * lo
+                gb[i] = s * g
+                hb[i] = s * h
             if want_h:
                 for i in range(m):
                     hess_out[s0 + i] = hb[i]

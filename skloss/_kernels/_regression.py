@@ -572,20 +572,14 @@ def glm_linear(family, X, y, sw, off, w, b, power, n_chunks, grad, hess_out):
 @njit(inline="always", fastmath=_ROWS_FAST, error_model="numpy")
 def _glm_points(point, c, m, s0, y, sw, weighted, rb, gb, hb):
     # the point function across a block of rows: loss sum; gradients, Hessians to gb, hb
+    # (one loop: a unit weight multiplies exactly, and LLVM unswitches the test)
     total = 0.0
-    if weighted:
-        for i in range(m):
-            lo, g, h = point(np.float64(y[s0 + i]), rb[i], c)
-            s = np.float64(sw[s0 + i])
-            total += _wmul(s, lo)
-            gb[i] = _wmul(s, g)
-            hb[i] = _wmul(s, h)
-    else:
-        for i in range(m):
-            lo, g, h = point(np.float64(y[s0 + i]), rb[i], c)
-            total += lo
-            gb[i] = g
-            hb[i] = h
+    for i in range(m):
+        lo, g, h = point(np.float64(y[s0 + i]), rb[i], c)
+        s = np.float64(sw[s0 + i]) if weighted else 1.0
+        total += _wmul(s, lo)
+        gb[i] = _wmul(s, g)
+        hb[i] = _wmul(s, h)
     return total
 
 
