@@ -250,6 +250,14 @@ class MLELinearRegression(RegressorMixin, RegressionInferenceMixin, MLELinearMod
             # ridge fit 15.7 -> 5.8 ms best, 43 -> 20 ms median)
             with single_thread_blas():
                 return self._fit_path(path, loss, X, y, sw, off, l1_reg, l2_reg)
+        if n * p <= _PARALLEL_WORK and p + 1 <= SMALL_BLAS_COEF:
+            # (PERF) every BLAS call of a fit this small is small (MLELinearModel._blas_threads,
+            # as MLELogisticRegression): the solvers ran on one thread already, but the final
+            # prediction, likelihood and covariance ran on OpenBLAS's default threads; on the
+            # busy 2-core machine a 20,000 x 25 X @ coef then measured 10-14 ms (0.5 ms with
+            # one thread): Poisson with L2 at 20,000 rows, load 4.7, 42 -> 16 ms per fit
+            with single_thread_blas():
+                return self._fit_path(path, loss, X, y, sw, off, l1_reg, l2_reg)
         if (not sp.issparse(X) and n * p > _PARALLEL_WORK and p + 1 <= FUSED_FIT_BLAS_COEF
                 and loss.fused_linear_kernel(sparse=False, multiclass=False) is not None):
             # (PERF) the fused passes run on numba's threads and the fit's BLAS work (a

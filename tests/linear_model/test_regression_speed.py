@@ -118,3 +118,25 @@ def test_standard_errors_against_statsmodels(penalty):
         ref = sm.OLS(t, Xa).fit(cov_type="HC0")
         np.testing.assert_allclose(msle.bse_, ref.bse, rtol=1e-9)
 
+
+
+@pytest.mark.parametrize("penalty", [None, "l2"])
+def test_glm_route_on_one_blas_thread_against_references(penalty):
+    # a fit small enough to run on one BLAS thread throughout: the optimum against
+    # scikit-learn's PoissonRegressor (half deviance: alpha / 2) and, unpenalised, the
+    # standard errors against statsmodels' GLM; the same bits on a second run
+    from sklearn.linear_model import PoissonRegressor
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((3000, 6))
+    y = rng.poisson(np.exp(0.3 * X @ rng.standard_normal(6) + 0.2)).astype(float)
+    alpha = 1e-3 if penalty else 0.0
+    est = MLELinearRegression(loss="poisson", penalty=penalty, alpha=alpha).fit(X, y)
+    ref = PoissonRegressor(alpha=alpha / 2, tol=1e-12, max_iter=10000).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6, atol=1e-8)
+    again = MLELinearRegression(loss="poisson", penalty=penalty, alpha=alpha).fit(X.copy(), y.copy())
+    assert np.array_equal(again.coef_, est.coef_) and again.intercept_ == est.intercept_
+    if penalty is None:
+        glm = sm.GLM(y, sm.add_constant(X), family=sm.families.Poisson()).fit(tol=1e-12)
+        np.testing.assert_allclose(est.bse_, glm.bse, rtol=1e-6)
