@@ -70,32 +70,22 @@ def _logistic_driver(y, raw, sw, eps, kl, out_loss, out_grad, out_hess):
     a = 1.0 - eps
     b = 0.5 * eps
     if do_loss and do_grad and not do_hess and not kl:
-        # the hot path of first-order solvers: one fused, vectorised pass
-        if weighted:
-            for i in range(n):
-                loss, grad, _ = _logistic_point(np.float64(y[i]) * a + b, np.float64(raw[i]))
-                w = np.float64(sw[i])
-                out_loss[i] = w * loss
-                out_grad[i] = w * grad
-        else:
-            for i in range(n):
-                loss, grad, _ = _logistic_point(np.float64(y[i]) * a + b, np.float64(raw[i]))
-                out_loss[i] = loss
-                out_grad[i] = grad
+        # the hot path of first-order solvers: one fused, vectorised pass (one
+        # loop for weighted and unweighted rows: a unit weight multiplies
+        # exactly, and LLVM unswitches the loop-invariant test)
+        for i in range(n):
+            loss, grad, _ = _logistic_point(np.float64(y[i]) * a + b, np.float64(raw[i]))
+            w = _weight(sw, i, weighted)
+            out_loss[i] = w * loss
+            out_grad[i] = w * grad
         return
     if do_grad and do_hess and not do_loss:
         # the hot path of Newton solvers
-        if weighted:
-            for i in range(n):
-                _, grad, hess = _logistic_point(np.float64(y[i]) * a + b, np.float64(raw[i]))
-                w = np.float64(sw[i])
-                out_grad[i] = w * grad
-                out_hess[i] = w * hess
-        else:
-            for i in range(n):
-                _, grad, hess = _logistic_point(np.float64(y[i]) * a + b, np.float64(raw[i]))
-                out_grad[i] = grad
-                out_hess[i] = hess
+        for i in range(n):
+            _, grad, hess = _logistic_point(np.float64(y[i]) * a + b, np.float64(raw[i]))
+            w = _weight(sw, i, weighted)
+            out_grad[i] = w * grad
+            out_hess[i] = w * hess
         return
     for i in range(n):
         t = np.float64(y[i]) * a + b
