@@ -772,7 +772,8 @@ class LinearObjective:
         out = np.empty((W.shape[1], ia.size))
         for m in range(W.shape[1]):
             sign = 1.0 if diagonal[m] else -1.0
-            G = weighted_gram(self.X, sign * W[:, m], self.fit_intercept, dtype=self.dtype)
+            # (float64 products, as the product with R: a float32 fit's covariance keeps them)
+            G = weighted_gram(self.X, sign * W[:, m], self.fit_intercept, dtype=np.float64)
             if G is None:
                 return None
             out[m] = G[ia, ib]

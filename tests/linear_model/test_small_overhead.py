@@ -203,3 +203,13 @@ def test_softmax_hessian_on_many_rows_takes_the_tiles_and_matches_the_syrk_form(
     fd = np.array([(obj.value_grad(c + e * np.eye(24)[i])[1] - obj.value_grad(c - e * np.eye(24)[i])[1]) / (2 * e)
                    for i in range(24)])
     assert np.max(np.abs(Hs[0] - 0.5 * (fd + fd.T))) <= 1e-6 * np.max(np.abs(fd))
+
+
+def test_float32_multinomial_fit_matches_float64_with_tiled_hessian():
+    # float32 X: the tiled blocks take float64 products, so the covariance agrees with the
+    # float64 fit to float32 rounding of the data (statsmodels-free: the float64 fit is the reference)
+    X, y = _multiclass(500, 4, 3, 11)
+    a = MLELogisticRegression(tol=1e-10).fit(X, y)
+    b = MLELogisticRegression(tol=1e-10).fit(X.astype(np.float32), y)
+    np.testing.assert_allclose(b.bse_, a.bse_, rtol=1e-4)
+    np.testing.assert_allclose(b.params_, a.params_, rtol=1e-4, atol=1e-5)
