@@ -501,7 +501,7 @@ def elementary(which, x, out):
 # vectorise); the point functions keep their IEEE arithmetic (they are compiled
 # on their own and inlined by LLVM, with their own instruction flags).
 
-from numba import prange  # noqa: E402
+from ._threads import chunk_sums  # noqa: E402
 
 _ROWS_FAST = {"reassoc", "contract", "nsz"}
 
@@ -509,36 +509,28 @@ _ROWS_FAST = {"reassoc", "contract", "nsz"}
 _BLOCK = 256  # rows per block: 256 x p values stay in cache from the first loop to the last
 
 
-@njit(cache=True, parallel=True, fastmath=_ROWS_FAST, error_model="numpy")
-def glm_linear(family, X, y, sw, off, w, b, power, n_chunks, grad, hess_out):
-    """Fused pass of a log-link GLM deviance at ``X @ w + b (+ off)``: ``family``
-    0 Poisson, 1 Gamma, 2 Tweedie (``power`` > 1 and != 2; ignored otherwise).
-    Returns the weighted loss sum, writes ``sum_i s_i g_i [x_i, 1]`` to ``grad``
-    (p + 1) and, when ``hess_out`` has length n, ``s_i h_i`` to it.  Length-0
-    ``sw`` / ``off``: unit weights / no offset.
-
-    One driver for the three deviances (per block of rows: the raw scores, then
-    the family's point loop, which vectorises, then the gradient rows): the
-    parallel machinery of ``parallel=True`` is most of a driver's compile time,
-    so three drivers compiled it three times (poisson / gamma / tweedie 3.0 / 1.9
-    / 2.3 s CPU in float64) where one compiles it once."""
+@njit(cache=True, nogil=True, fastmath=_ROWS_FAST, error_model="numpy")
+def _glm_chunk(first, stride, step, acc, family, c, X, y, sw, off, w, b, hess_out):
+    # chunks first, first + stride, ...: rows [k step, (k + 1) step) of
+    # glm_linear; acc[k] (p + 2) receives the chunk's gradient sums and, last,
+    # its loss.  Buffers and accumulator allocated here (LLVM then knows they
+    # alias nothing and vectorises the row loops).
     n, p = X.shape
     weighted = sw.shape[0] > 0
     shifted = off.shape[0] > 0
     want_h = hess_out.shape[0] > 0
-    a1 = 1.0 - power
-    b1 = 2.0 - power
-    c = (power, a1, b1, 1.0 / (a1 * b1) if family == 2 else 0.0, 1.0 / a1 if family == 2 else 0.0,
-         1.0 / b1 if family == 2 else 0.0)
-    acc = np.zeros((n_chunks, p + 2))
-    step = (n + n_chunks - 1) // n_chunks
-    for k in prange(n_chunks):
-        a = acc[k]
-        rb = np.empty(_BLOCK)
-        gb = np.empty(_BLOCK)
-        hb = np.empty(_BLOCK)
-        for s0 in range(k * step, min(n, k * step + step), _BLOCK):
-            m = min(min(n, k * step + step) - s0, _BLOCK)
+    rb = np.empty(_BLOCK)
+    gb = np.empty(_BLOCK)
+    hb = np.empty(_BLOCK)
+    a = np.empty(p + 2)
+    for k in range(first, acc.shape[0], stride):
+        for j in range(p + 2):
+            a[j] = 0.0
+        stop = k * step + step
+        stop = n if stop > n else stop
+        for s0 in range(k * step, stop, _BLOCK):
+            m = stop - s0
+            m = _BLOCK if m > _BLOCK else m
             for i in range(m):
                 r = b
                 for j in range(p):
@@ -559,14 +551,36 @@ def glm_linear(family, X, y, sw, off, w, b, power, n_chunks, grad, hess_out):
                 for j in range(p):
                     a[j] += gs * np.float64(X[s0 + i, j])
                 a[p] += gs
-    total = 0.0
-    for j in range(p + 1):
-        grad[j] = 0.0
-    for k in range(n_chunks):
-        for j in range(p + 1):
-            grad[j] += acc[k, j]
-        total += acc[k, p + 1]
-    return total
+        for j in range(p + 2):
+            acc[k, j] = a[j]
+
+
+def glm_linear(family, X, y, sw, off, w, b, power, n_chunks, grad, hess_out):
+    """Fused pass of a log-link GLM deviance at ``X @ w + b (+ off)``: ``family``
+    0 Poisson, 1 Gamma, 2 Tweedie (``power`` > 1 and != 2; ignored otherwise).
+    Returns the weighted loss sum, writes ``sum_i s_i g_i [x_i, 1]`` to ``grad``
+    (p + 1) and, when ``hess_out`` has length n, ``s_i h_i`` to it.  Length-0
+    ``sw`` / ``off``: unit weights / no offset.
+
+    One serial ``nogil`` chunk kernel for the three deviances (per block of rows:
+    the raw scores, then the family's point loop, which vectorises, then the
+    gradient rows), run on threads and summed in chunk order
+    (:func:`skloss._kernels._threads.chunk_sums`); under ``prange`` numba's
+    parallel machinery was most of its compile time."""
+    p = X.shape[1]
+    power = float(power)
+    a1 = 1.0 - power
+    b1 = 2.0 - power
+    tw = family == 2
+    c = (power, a1, b1, 1.0 / (a1 * b1) if tw else 0.0, 1.0 / a1 if tw else 0.0,
+         1.0 / b1 if tw else 0.0)
+    total = chunk_sums(_glm_chunk, X.shape[0], n_chunks, (p + 2,),
+                       (int(family), c, X, y, sw, off, w, float(b), hess_out))
+    grad[: p + 1] = total[: p + 1]
+    return float(total[p + 1])
+
+
+glm_linear.kernel = _glm_chunk  # (skloss._warmup.kernel_dispatchers)
 
 
 @njit(inline="always", fastmath=_ROWS_FAST, error_model="numpy")
@@ -600,4 +614,4 @@ def tweedie_linear(X, y, sw, off, w, b, params, n_chunks, grad, hess_out):
 
 
 # (skloss._warmup.kernel_dispatchers lists each name with the driver it runs)
-poisson_linear.kernel = gamma_linear.kernel = tweedie_linear.kernel = glm_linear
+poisson_linear.kernel = gamma_linear.kernel = tweedie_linear.kernel = _glm_chunk
