@@ -476,7 +476,8 @@ def rows_from_log(path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=list(_SIZES))
+    ap.add_argument("--sizes", type=int, nargs="*", default=list(_SIZES),
+                    help="dense row counts (none: only the CSR set with --csr)")
     ap.add_argument("--losses", nargs="+")
     ap.add_argument("--penalties", nargs="+", default=list(_PENALTIES), choices=_PENALTIES)
     ap.add_argument("--csr", action="store_true", help="add the 100,000 x 5,000 CSR set (classification)")
