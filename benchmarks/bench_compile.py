@@ -118,6 +118,57 @@ process (50,000 x 50, three runs each, load 3.6-3.8) is not changed by this work
 process compiling ``_log_loss_linear_chunk`` 0.73 s and ``weighted_gram_tiles``
 0.2 s CPU (idle, after numba's 0.34 s start-up).
 
+Fewer specialisations and no ``prange`` (8 December 2026, 01:40-01:52 UTC;
+clean clones of a59cbfe (before) and b40b889 (after), one after the other, each
+on an empty ``NUMBA_CACHE_DIR``; the machine shared with two other jobs, load
+4-7, so CPU seconds compare and wall times do not)::
+
+    serial warm-up, every task in one process (CPU s of the tasks)
+        total                       70.3 -> 54.2   (wall 115 -> 81 at load 6-7)
+        linear models float64       10.7 -> 7.4    float32  7.8 -> 4.7
+        network float64             11.9 -> 8.4    float32 12.7 -> 9.0
+        losses and exact solvers    27.1 -> 24.5
+    skloss.warmup(n_jobs=-1), whole process tree (load 5.1-5.7)
+        before 81.0 s wall, 77.6 s CPU    after 79.4 s wall, 65.8 s CPU
+    cold / warm MLELogisticRegression 50,000 x 50 process, three runs (load 4.3-4.9)
+        before 1.58-1.74 wall, 1.68-1.77 CPU    after 1.44-1.62 wall, 1.49-1.67 CPU
+
+The parallel warm-up's wall time at this load is the other jobs' share of the
+two cores (both trees ~80 s); idle it follows total CPU / 2 plus ~4 s (worker
+start-up, the loading pass: 2.2 s), so the 20x-MLPClassifier target (~37 s
+against a 1.85 s MLP process) needs an idle run to confirm: not measured here.
+
+Where it came from (a kernel's compile, fresh process after numba's start-up,
+CPU s): the network's dense / CSR, 1-D / K-class drivers ``dense_epoch``,
+``csr_epoch``, ``csr_multiclass_epoch`` are one driver, :func:`_net.epoch`
+(both layouts and both output forms; the small ``dense_multiclass_epoch`` of a
+first softmax fit stays), so the forward and backward passes compile twice per
+dtype instead of four times (network warm-up float64 15.7 -> 11.3 s, load 5);
+the GLM pass is a serial chunk kernel on the threads of
+:mod:`skloss._kernels._threads` instead of a ``prange`` loop (4.7-4.9 -> 1.5 s
+per dtype; a chunk function called from the ``prange`` body did not help);
+weighted and unweighted rows share one loop in the GLM points, the binary log
+loss's hot paths and the logistic chunk (``_binary.log_loss`` 0.79-0.84 ->
+0.59-0.63 s).  Results unchanged (same operations in the same order; a unit
+weight multiplies exactly).  Warm speed, before -> after in one run each
+(01:38-02:01 UTC, load 3-7): ``bench_logistic.py binary`` speed-up over
+scikit-learn 5.99x / 4.12x -> 5.76x / 6.22x (skloss 0.169 / 0.242 -> 0.179 /
+0.239 s, l2 / unpenalised); ``bench_sgdnet.py --threads 1`` 4.04x / 1.71x ->
+3.80x / 1.74x wall, 3.63x / 1.74x -> 3.72x / 1.75x CPU (batch 32 / 256, same
+losses); ``bench_linear.py --only poisson`` (two rounds) skloss 0.150 / 0.143,
+0.166 / 0.155 -> 0.159 / 0.155, 0.170 / 0.153 s (rho 0 / 0.9).
+
+Tried and dropped: the logistic Hessian's Gram by BLAS ``dsyrk`` on the
+sqrt-weighted rows instead of the tile kernel (no compile on the cold logistic
+route, but 50,000 x 50 12.5 against 10.3 ms, 200,000 x 50 80 against 26 ms,
+2,000 x 25 0.18 against 0.08 ms); ``np.empty`` replaced by an intrinsic in the
+logistic chunk (no measurable compile change); the softmax pass calling the
+K-class kernel on float64 copies of the labels (one kernel overload for both
+dtypes, -0.5 s in a serial warm-up, but the pass 4-6 % slower).  What a cold
+logistic fit compiles now: ``_log_loss_linear_chunk`` 0.65-0.75 s and
+``weighted_gram_tiles`` 0.28-0.32 s (wall, load 4-5); its ratio sits at the
+1.5 target, not reliably below.
+
 Measure on a clean clone (``git clone`` of the repository, no ``__pycache__``):
 skloss also reads cached kernels from the package's own ``__pycache__`` (see
 :mod:`skloss._cache`), so a development checkout that has run anything loads
