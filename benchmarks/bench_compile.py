@@ -133,10 +133,17 @@ on an empty ``NUMBA_CACHE_DIR``; the machine shared with two other jobs, load
     cold / warm MLELogisticRegression 50,000 x 50 process, three runs (load 4.3-4.9)
         before 1.58-1.74 wall, 1.68-1.77 CPU    after 1.44-1.62 wall, 1.49-1.67 CPU
 
-The parallel warm-up's wall time at this load is the other jobs' share of the
-two cores (both trees ~80 s); idle it follows total CPU / 2 plus ~4 s (worker
-start-up, the loading pass: 2.2 s), so the 20x-MLPClassifier target (~37 s
-against a 1.85 s MLP process) needs an idle run to confirm: not measured here.
+The parallel warm-up's wall time at that load was the other jobs' share of the
+two cores (both trees ~80 s).  Again at lower load (02:06-02:10 UTC, load
+1.9-4.4, interleaved)::
+
+    skloss.warmup(n_jobs=-1)   before 38.2, 41.6 s wall (68.0, 74.9 s CPU)
+                               after  36.1, 32.8, 34.0 s wall (56.9, 57.3, 60.6 s CPU)
+    fresh MLPClassifier digits process 1.28-1.42 s wall (the machine faster than
+        in session 6's 1.85 s): warm-up / MLP before ~28-31x, after ~24-26x
+        (target 20x: NOT met; it was 37 s against 1.85 s)
+    cold / warm logistic process   before 1.57-1.62 wall, 1.54-1.62 CPU
+                                   after  1.50-1.62 wall, 1.53-1.63 CPU (NOT met)
 
 Where it came from (a kernel's compile, fresh process after numba's start-up,
 CPU s): the network's dense / CSR, 1-D / K-class drivers ``dense_epoch``,
