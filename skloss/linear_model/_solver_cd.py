@@ -31,6 +31,11 @@ __all__ = ["solve_cd", "solve_glm_cd", "cd_applies"]
 # the threshold of dense Hessians in _solver_select: 3,000^2 float64 = 72 MB)
 MAX_GRAM = 3000
 
+# the column route's model is solved no further than this fraction of the outer ``tol``
+# (in the same scale-free units): the outer rule stops at ``tol``, a tighter model
+# only costs sweeps (squared hinge, l1, 100,000 x 5,000 CSR: 19 -> 12 sweeps)
+_INNER_FLOOR = 0.1
+
 
 def cd_applies(loss, n_outputs):
     """Whether ``"cd"`` handles the problem: one output and a loss with a Hessian."""
@@ -135,8 +140,10 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
     p = obj.n_features
     Xc = obj.X.tocsc() if obj.sparse else sp.csc_matrix(obj.X)
     Xc.sort_indices()
-    indptr = Xc.indptr.astype(np.int64)
-    indices = Xc.indices.astype(np.int64)
+    # (scipy's own int32 indices unless the entries need int64: no copy of the index arrays)
+    itype = np.int32 if Xc.indptr[-1] < np.iinfo(np.int32).max and p < np.iinfo(np.int32).max else np.int64
+    indptr = Xc.indptr.astype(itype, copy=False)
+    indices = Xc.indices.astype(itype, copy=False)
     data = Xc.data
     a = (np.full(obj.n_samples, 1.0 / obj.weight_sum) if obj.sample_weight is None
          else obj.sample_weight.astype(np.float64) / obj.weight_sum)
@@ -156,11 +163,13 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
     opt = optimality(g, c)
     converged, msg, n_iter = False, "maximum number of iterations reached", 0
     inner_tol = 0.1
+    raw = None
     for n_iter in range(1, max_iter + 1):
         if opt <= tol:
             converged, msg, n_iter = True, "minimum-norm subgradient below tol", n_iter - 1
             break
-        raw = np.asarray(obj.raw_prediction(c), dtype=np.float64)
+        if raw is None:
+            raw = np.asarray(obj.raw_prediction(c), dtype=np.float64)
         gs, hs = obj._lossfn.gradient_hessian(obj.y, raw.astype(obj.dtype, copy=False))
         ag = a * np.asarray(gs, dtype=np.float64)
         ah = a * np.maximum(np.asarray(hs, dtype=np.float64), 0.0)
@@ -172,7 +181,7 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
         db = np.zeros(1)
         # (the inner tolerance in the scale-free units of the stopping rule, per coordinate)
         sweeps = glm_cd_csc(indptr, indices, data, ag, ah, w, z, delta, pen, l1, l2, obj.fit_intercept, db,
-                            unit_cd, max(1e-300, inner_tol * opt), 10000)
+                            unit_cd, max(1e-300, inner_tol * opt, _INNER_FLOOR * tol), 10000)
         d = np.zeros_like(c)
         d[:p] = z - w
         if obj.fit_intercept:
@@ -186,8 +195,10 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
             res.solver = "cd+prox-newton"
             return res
         t, c, f, g, F = step
+        # (the raw prediction moves by t X d: the kernel's delta, no product with X)
+        raw = raw + t * delta
         opt = optimality(g, c)
-        inner_tol = max(0.01 * inner_tol, 1e-3) if t == 1.0 else inner_tol
+        inner_tol = max(0.1 * inner_tol, 1e-2) if t == 1.0 else inner_tol
         log(verbose, f"cd iter {n_iter}: F={F:.15g} optimality={opt:.3e} step={t:g} sweeps={sweeps}")
     else:
         converged = opt <= tol
