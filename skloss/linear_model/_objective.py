@@ -156,14 +156,23 @@ class LinearObjective:
         self._last_grad = None  # (one output, generic pass: its point and per-sample gradients)
         self._last_vg = None  # (one output, generic pass: its point, value and gradient)
         self._curv_in_pass = self._pass_keeps_curvature(loss)
-        # (the softmax cross-entropy's NumPy twin: value and gradient in _softmax_twin_value_grad)
-        self._twin_softmax = (self.n_outputs > 1 and not self.sparse and self.offset is None
-                              and isinstance(self._lossfn, _NumpyLogLoss))
-        # (the binary log loss's NumPy twin: value, gradient, per-sample gradients and
-        # curvature in one evaluation, _twin_binary_pass, kept for its point)
-        self._twin_binary = (self.n_outputs == 1 and not self.sparse and self.offset is None
-                             and isinstance(self._lossfn, _NumpyLogLoss))
         self._twin_bin_last = None
+
+    # (read from the loss function in use at each call, never stored: whoever swaps
+    # ``_lossfn`` -- check_loss compares a fused and a generic evaluation that way --
+    # gets the evaluation of the function it put there)
+    @property
+    def _twin_softmax(self):
+        """The softmax cross-entropy's NumPy twin: value and gradient in ``_softmax_twin_value_grad``."""
+        return (self.n_outputs > 1 and not self.sparse and self.offset is None
+                and isinstance(self._lossfn, _NumpyLogLoss))
+
+    @property
+    def _twin_binary(self):
+        """The binary log loss's NumPy twin: value, gradient, per-sample gradients and
+        curvature in one evaluation, ``_twin_binary_pass``, kept for its point."""
+        return (self.n_outputs == 1 and not self.sparse and self.offset is None
+                and isinstance(self._lossfn, _NumpyLogLoss))
 
     def _pass_keeps_curvature(self, loss):
         """Whether the generic one-output pass also computes the per-sample curvature
