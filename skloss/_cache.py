@@ -465,7 +465,7 @@ class _CompileListener:
                     cache._release()
 
     def _notice(self):
-        if self.noticed:
+        if self.noticed or _NOTICE_OFF:
             return
         self.noticed = True
         logger.warning(
@@ -476,6 +476,14 @@ class _CompileListener:
 
 
 _LISTENER = None
+_NOTICE_OFF = False  # (skloss.warmup compiles on purpose: no notice pointing at itself)
+
+
+def quiet_first_use_notice():
+    """Switch off the one-time first-use compile notice in this process (the
+    warm-up, which compiles on purpose, says what it does itself)."""
+    global _NOTICE_OFF
+    _NOTICE_OFF = True
 
 
 def install():

@@ -229,6 +229,9 @@ def _run_task(kind, arg):
 
 
 def _worker(kind, arg):
+    from skloss._cache import quiet_first_use_notice
+
+    quiet_first_use_notice()
     t0 = time.perf_counter()
     ran = _run_task(kind, arg)
     return ran, time.perf_counter() - t0
@@ -296,8 +299,9 @@ def warmup(verbose=False, n_jobs=1):
     """
     import os
 
-    from skloss._cache import cache_locations
+    from skloss._cache import cache_locations, quiet_first_use_notice
 
+    quiet_first_use_notice()
     start = time.perf_counter()
     tasks = _tasks()
     if n_jobs is None or n_jobs == 0:

@@ -265,3 +265,20 @@ def test_read_only_warmed_cache_is_used(installed, tmp_path):
     assert out["misses"] == 0, out["per_kernel"]
     assert out["hits"] == warm["misses"]
     assert out["coef"] == warm["coef"] and out["huber"] == warm["huber"]
+
+
+# ------------------------------------------------------------------ the warm-up's own compiles
+def test_warmup_switches_off_the_first_use_notice(monkeypatch, caplog):
+    # skloss.warmup compiles on purpose: the notice that points at skloss.warmup() is
+    # for a first fit, not for the warm-up itself (its processes call this first)
+    from skloss import _cache
+
+    monkeypatch.setattr(_cache, "_NOTICE_OFF", False)
+    with caplog.at_level("WARNING", logger="skloss"):
+        _cache._CompileListener()._notice()
+    assert sum("skloss.warmup()" in r.getMessage() for r in caplog.records) == 1
+    caplog.clear()
+    _cache.quiet_first_use_notice()
+    with caplog.at_level("WARNING", logger="skloss"):
+        _cache._CompileListener()._notice()
+    assert not caplog.records
