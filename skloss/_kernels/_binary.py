@@ -25,7 +25,7 @@ _LN2_LO = 1.90821492927058770002e-10
 
 # ------------------------------------------------------- vectorisable exp / log1p
 # shared with the other kernel modules: skloss._kernels._math
-from ._math import _exp, _log1p01, _sigmoid_parts, _weight  # noqa: E402,F401
+from ._math import _block_gradient, _block_raw, _exp, _log1p01, _sigmoid_parts, _weight  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- log loss
@@ -438,9 +438,8 @@ def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
 # gradient into per-chunk buffers, summed at the end.  The row dot product and row
 # update are re-associated so that they vectorise; the point function is compiled
 # on its own without fastmath (IEEE arithmetic) and inlined by LLVM, which keeps
-# its instruction flags.  The blocked loop repeats _regression._linear_pass on
-# purpose: a numba cache entry is invalidated only by a change of the driver's own
-# file, so drivers do not inline across modules.
+# its instruction flags.  The block's raw scores and gradient rows are
+# _math._block_raw / _block_gradient, shared with _regression's GLM pass.
 #
 # Threads: the compiled kernels are serial and release the GIL (nogil); the public
 # functions run them on the calling thread and a persistent pool of Python threads
@@ -485,11 +484,7 @@ def _log_loss_linear_chunk(first, stride, step, acc, X, y, sw, w, b, eps, hess_o
         for s0 in range(k * step, stop, _BLOCK):
             m = stop - s0
             m = _BLOCK if m > _BLOCK else m
-            for i in range(m):
-                r = b
-                for j in range(p):
-                    r += np.float64(X[s0 + i, j]) * w[j]
-                rb[i] = r
+            _block_raw(X, w, b, s0, m, rb)
             total = 0.0
             for i in range(m):
                 lo, g, h = _logistic_point_ieee(np.float64(y[s0 + i]) * (1.0 - eps) + 0.5 * eps, rb[i])
@@ -501,11 +496,7 @@ def _log_loss_linear_chunk(first, stride, step, acc, X, y, sw, w, b, eps, hess_o
                 for i in range(m):
                     hess_out[s0 + i] = hb[i]
             a[p + 1] += total
-            for i in range(m):
-                gs = gb[i]
-                for j in range(p):
-                    a[j] += gs * np.float64(X[s0 + i, j])
-                a[p] += gs
+            _block_gradient(X, gb, s0, m, a)
         for j in range(p + 2):
             acc[k, j] = a[j]
 

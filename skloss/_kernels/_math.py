@@ -140,3 +140,31 @@ def _log1p_pos(x):
     p = ((a0 + z2 * a1) + z4 * (a2 + z2 * a3)) + (z4 * z4) * a4
     fe = np.float64(ex)
     return fe * _LN2_HI + ((2.0 * s * p + fe * _LN2_LO) + (x - (u - 1.0)) / u)
+
+
+# ---------------------------------------------------------------- the blocked linear pass
+# The two halves of a fused pass's block of rows, shared by the chunk kernels of
+# _binary (log loss) and _regression (GLM deviances); inlined into each kernel, so
+# they compile with its instruction flags and vectorise there.  (skloss._cache
+# stamps every kernel with the sources of the sibling modules it imports: editing
+# these recompiles both kernels.)
+@njit(inline="always")
+def _block_raw(X, w, b, s0, m, rb):
+    """``rb[i] = b + X[s0 + i] . w`` for ``i < m`` (float64 sums)."""
+    p = X.shape[1]
+    for i in range(m):
+        r = b
+        for j in range(p):
+            r += np.float64(X[s0 + i, j]) * w[j]
+        rb[i] = r
+
+
+@njit(inline="always")
+def _block_gradient(X, gb, s0, m, a):
+    """``a[:p] += sum_i gb[i] X[s0 + i]`` and ``a[p] += sum_i gb[i]`` for ``i < m``."""
+    p = X.shape[1]
+    for i in range(m):
+        gs = gb[i]
+        for j in range(p):
+            a[j] += gs * np.float64(X[s0 + i, j])
+        a[p] += gs

@@ -501,6 +501,7 @@ def elementary(which, x, out):
 # vectorise); the point functions keep their IEEE arithmetic (they are compiled
 # on their own and inlined by LLVM, with their own instruction flags).
 
+from ._math import _block_gradient, _block_raw  # noqa: E402
 from ._threads import chunk_sums  # noqa: E402
 
 _ROWS_FAST = {"reassoc", "contract", "nsz"}
@@ -531,11 +532,10 @@ def _glm_chunk(first, stride, step, acc, family, c, X, y, sw, off, w, b, hess_ou
         for s0 in range(k * step, stop, _BLOCK):
             m = stop - s0
             m = _BLOCK if m > _BLOCK else m
-            for i in range(m):
-                r = b
-                for j in range(p):
-                    r += np.float64(X[s0 + i, j]) * w[j]
-                rb[i] = r + (np.float64(off[s0 + i]) if shifted else 0.0)
+            _block_raw(X, w, b, s0, m, rb)
+            if shifted:
+                for i in range(m):
+                    rb[i] += np.float64(off[s0 + i])
             if family == 0:
                 total = _glm_points(_poisson, c, m, s0, y, sw, weighted, rb, gb, hb)
             elif family == 1:
@@ -546,11 +546,7 @@ def _glm_chunk(first, stride, step, acc, family, c, X, y, sw, off, w, b, hess_ou
                 for i in range(m):
                     hess_out[s0 + i] = hb[i]
             a[p + 1] += total
-            for i in range(m):
-                gs = gb[i]
-                for j in range(p):
-                    a[j] += gs * np.float64(X[s0 + i, j])
-                a[p] += gs
+            _block_gradient(X, gb, s0, m, a)
         for j in range(p + 2):
             acc[k, j] = a[j]
 
