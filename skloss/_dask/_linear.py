@@ -468,9 +468,10 @@ def fit_logistic(est, X, y, sample_weight=None):
 
 def _run_solver_sep(est, obj, coef0, fixed, loss, penalised):
     """The in-memory ``_run_solver_sep`` with the dask objective's separation test."""
-    from ._separation import detect_separation
+    from ._separation import certify_separation, detect_separation
 
-    return est._run_solver_sep(obj, coef0, fixed, loss, penalised, detect=detect_separation, stacklevel=4)
+    return est._run_solver_sep(obj, coef0, fixed, loss, penalised, detect=detect_separation,
+                               certify=certify_separation, stacklevel=4)
 
 
 def _shift_invariant(est, loss, obj, k_out, coef0):

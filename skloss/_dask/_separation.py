@@ -94,6 +94,17 @@ def _exact_lp(obj):
     return _konis_lp(rows, z)
 
 
+def certify_separation(obj, loss):
+    """Before the solve: the in-memory ``_certify_separation`` on a dask objective
+    (the class ranges reduced block by block), or ""."""
+    if not (obj.n_outputs > 1 and loss.multiclass_shift_invariant and obj.n_features > 0):
+        return ""
+    from skloss.linear_model._logistic import class_threshold_certificate
+
+    ranges = obj.block_reduce(_block_class_ranges, np.zeros(obj.n_coef))
+    return "" if ranges is None else class_threshold_certificate(np.asarray(ranges), obj.fit_intercept)
+
+
 def detect_separation(obj, coef, loss, fixed=None, last_step=None):
     """A sentence describing the separation found at ``coef`` on a
     :class:`~skloss._dask._objective.DaskLinearObjective`, or "" if none (the

@@ -136,18 +136,20 @@ class MLELinearModel(LossParamsMixin, BaseEstimator):
         return alpha * rho, alpha * (1.0 - rho)
 
     # ------------------------------------------------------------ solving
-    def _run_solver(self, objective, coef0, fixed=None):
+    def _run_solver(self, objective, coef0, fixed=None, max_iter=None):
+        """Solve with the estimator's settings (``max_iter``: a smaller budget, or None)."""
+        max_iter = int(self.max_iter) if max_iter is None else int(max_iter)
         solver = resolve_solver(
             self.solver, objective.loss, l1_reg=objective.l1_reg, l2_reg=objective.l2_reg,
             sparse=objective.sparse, n_outputs=objective.n_outputs, n_coef=objective.n_coef,
             n_samples=objective.n_samples, n_features=objective.n_features,
             nnz=getattr(objective.X, "nnz", None) if objective.sparse else None,
         )
-        res = solve(objective, coef0, solver, tol=float(self.tol), max_iter=int(self.max_iter),
+        res = solve(objective, coef0, solver, tol=float(self.tol), max_iter=max_iter,
                     verbose=int(self.verbose), fixed=fixed)
         if not res.converged:
-            if res.n_iter >= int(self.max_iter):
-                what = f"did not converge in max_iter={self.max_iter} iterations ({res.message}"
+            if res.n_iter >= max_iter:
+                what = f"did not converge in max_iter={max_iter} iterations ({res.message}"
                 advice = "Increase max_iter, scale the features, or add a penalty (alpha > 0)."
             else:
                 what = f"did not converge: it stopped after {res.n_iter} iterations ({res.message}"

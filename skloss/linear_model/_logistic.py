@@ -19,6 +19,7 @@ from skloss.utils._state import keeps_state_on_error
 
 from ._base import _AUTO_COV_MAX, MLELinearModel
 from ._objective import LinearObjective, _NumpyLogLoss, few_rows_loss
+from ._solver_select import THRESHOLDS, underdetermined
 from ._solvers import quiet_blas
 
 __all__ = ["MLELogisticRegression", "SeparationWarning", "TrivialOptimumWarning"]
@@ -487,33 +488,51 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             )
         return ct
 
-    def _run_solver_sep(self, obj, coef0, fixed, loss, penalised, detect=None, stacklevel=3):
+    def _run_solver_sep(self, obj, coef0, fixed, loss, penalised, detect=None, certify=None, stacklevel=3):
         """Solve; on separable data (unpenalised, loss without finite minimiser) warn
         about separation instead of non-convergence.  ``detect(obj, coef, loss,
-        fixed, last_step)`` tells separation (default: the in-memory test; a dask
-        objective passes its own)."""
+        fixed, last_step)`` tells separation after the solve and ``certify(obj, loss)``
+        before it (defaults: the in-memory tests; a dask objective passes its own).
+
+        Before the solve, a problem with at least as many coefficients as rows is
+        checked for an exact certificate that no finite optimum exists (a class
+        separated by a threshold on one feature: :func:`_separated_class`).  With
+        one, the iterates only move further towards infinity, and the solver stops
+        after ``THRESHOLDS["separated_max_iter"]`` iterations (or ``max_iter``, if
+        smaller): the coefficients returned are finite but arbitrary either way.
+        """
         prone = (not penalised) and bool(loss.may_lack_minimiser)
         if not prone:
             return self._run_solver(obj, coef0, fixed)
+        certified, budget = "", None
+        if underdetermined(obj.n_coef, obj.n_samples):
+            certified = (certify or _certify_separation)(obj, loss)
+            if certified:
+                budget = min(int(self.max_iter), THRESHOLDS["separated_max_iter"])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = self._run_solver(obj, coef0, fixed)
-        last_step = res.extra.get("last_step")
-        if detect is None:
-            with quiet_blas(obj):  # (no spinning BLAS threads left to slow numba passes)
-                separated = _detect_separation(obj, res.coef, loss, fixed, last_step)
+            res = self._run_solver(obj, coef0, fixed, max_iter=budget)
+        if certified:
+            separated = certified
         else:
-            separated = detect(obj, res.coef, loss, fixed, last_step)
+            last_step = res.extra.get("last_step")
+            if detect is None:
+                with quiet_blas(obj):  # (no spinning BLAS threads left to slow numba passes)
+                    separated = _detect_separation(obj, res.coef, loss, fixed, last_step)
+            else:
+                separated = detect(obj, res.coef, loss, fixed, last_step)
         for w in caught:
             if separated and "did not converge" in str(w.message):
                 continue
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if separated:
+            stopped = (f" With {obj.n_coef} coefficients for {obj.n_samples} rows, the solver stopped after "
+                       f"{res.n_iter} iterations." if certified else "")
             warnings.warn(
                 f"Perfect or quasi-complete separation: {separated}. The maximum-likelihood "
                 f"estimate of the unpenalised {loss.name!r} model does not exist (some coefficients "
-                "diverge to infinity); the coefficients returned are finite but arbitrary. Fit "
-                "with a penalty instead: penalty='l2' with alpha > 0.",
+                f"diverge to infinity); the coefficients returned are finite but arbitrary.{stopped} "
+                "Fit with a penalty instead: penalty='l2' with alpha > 0.",
                 SeparationWarning,
                 stacklevel=stacklevel,
             )
@@ -712,6 +731,15 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
         if z is not None and not _raises_every_margin(obj, step):
             return ""
     return "some samples are fitted with probability 1 and the coefficients keep growing"
+
+
+def _certify_separation(obj, loss):
+    """Before the solve: the sentence of an exact certificate that the unpenalised
+    optimum does not exist, or "" (:func:`_separated_class`, for multi-class forms
+    of score differences; nothing is claimed for other problems)."""
+    if obj.n_outputs > 1 and loss.multiclass_shift_invariant:
+        return _separated_class(obj)
+    return ""
 
 
 def _separated_class(obj):

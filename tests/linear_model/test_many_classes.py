@@ -164,3 +164,65 @@ def test_short_passes_run_on_one_blas_thread():
     big = LinearObjective(get_loss("squared_hinge"), np.zeros((2000, 1100)), np.zeros(2000))  # (2.2e6 entries)
     with quiet_blas(big):
         assert threads() == before
+
+
+def _diabetes_classes():
+    X, y = load_diabetes(return_X_y=True)
+    return X, y.astype(int)
+
+
+def test_certified_underdetermined_fit_stops_and_says_so():
+    # 214 classes on 442 rows: 2,354 coefficients, and a class separated by a threshold
+    # (certified before the solve): the budget of THRESHOLDS["separated_max_iter"] applies
+    from skloss.linear_model._logistic import SeparationWarning
+    from skloss.linear_model._solver_select import THRESHOLDS
+
+    X, y = _diabetes_classes()
+    budget = THRESHOLDS["separated_max_iter"]
+    with pytest.warns(SeparationWarning, match=f"stopped after {budget} iterations"):
+        est = MLELogisticRegression().fit(X, y)
+    assert est.n_iter_ == budget and est.converged_
+    assert np.all(np.isfinite(est.coef_)) and np.all(np.isfinite(est.intercept_))
+    # the fit made progress from the start (the class frequencies: intercept-only optimum)
+    _, yi = np.unique(y, return_inverse=True)
+    freq = np.bincount(yi) / len(yi)
+    f_start = -np.mean(np.log(freq[yi]))
+    f = _penalised_objective(X, yi, est.coef_, est.intercept_, 0.0)
+    assert f == pytest.approx(est.objective_, rel=1e-10) and f < 0.5 * f_start
+    # a smaller max_iter is the user's budget
+    with pytest.warns(SeparationWarning, match="stopped after 5 iterations"):
+        assert MLELogisticRegression(max_iter=5).fit(X, y).n_iter_ == 5
+
+
+def test_no_budget_where_there_are_more_rows_than_coefficients(monkeypatch):
+    # the separated 300-row problem (12 coefficients): the usual stopping rule, and the
+    # warning names no early stop (a budget of 2 iterations would show)
+    from skloss.linear_model._logistic import SeparationWarning
+    from skloss.linear_model._solver_select import THRESHOLDS
+
+    monkeypatch.setitem(THRESHOLDS, "separated_max_iter", 2)
+    X, y = _sep_data(True)
+    with pytest.warns(SeparationWarning) as record:
+        est = MLELogisticRegression().fit(X, y)
+    assert est.n_iter_ > 2
+    assert not any("stopped after" in str(w.message) for w in record)
+    Xd, yd = _diabetes_classes()
+    with pytest.warns(SeparationWarning, match="stopped after 2 iterations"):
+        assert MLELogisticRegression().fit(Xd, yd).n_iter_ == 2
+
+
+def test_no_budget_without_a_certificate():
+    # as many coefficients as rows, but every point carries every class: the optimum
+    # exists (the class frequencies at each point, here uniform) and the fit converges
+    # to it under the usual rule, without any warning
+    rng = np.random.default_rng(5)
+    pts = rng.normal(size=(4, 3))
+    X = np.repeat(pts, 3, axis=0)
+    y = np.tile(np.arange(3), 4)
+    obj = LinearObjective(get_loss("log_loss"), X, y.astype(float), n_outputs=3)
+    assert obj.n_coef >= obj.n_samples
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = MLELogisticRegression().fit(X, y)
+    assert est.converged_
+    np.testing.assert_allclose(est.predict_proba(X), 1.0 / 3.0, atol=1e-6)

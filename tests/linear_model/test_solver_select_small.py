@@ -103,9 +103,9 @@ def test_small_fit_runs_on_one_blas_thread():
 
 
 def test_many_classes_unpenalised_is_deterministic_and_announced():
-    # 214 classes on 442 rows: the maximum-likelihood estimate does not exist; the
-    # fit runs L-BFGS (cheapest step) to max_iter and says so, with identical
-    # coefficients run after run
+    # 214 classes on 442 rows: the maximum-likelihood estimate does not exist (certified
+    # before the solve); the fit runs L-BFGS (cheapest step) for the separated budget
+    # and says so, with identical coefficients run after run
     data = load_diabetes()
     X, y = data.data, data.target.astype(int)
     fits = []
@@ -115,7 +115,7 @@ def test_many_classes_unpenalised_is_deterministic_and_announced():
             est = MLELogisticRegression().fit(X, y)
         assert any(issubclass(w.category, SeparationWarning) for w in caught)
         fits.append((est.coef_.copy(), est.intercept_.copy(), est.objective_))
-    assert est.solver_ == "lbfgs" and est.n_iter_ == 100
+    assert est.solver_ == "lbfgs" and est.n_iter_ == THRESHOLDS["separated_max_iter"]
     for coef, intercept, objective in fits[1:]:
         assert np.array_equal(coef, fits[0][0]) and np.array_equal(intercept, fits[0][1])
         assert objective == fits[0][2]
