@@ -68,9 +68,26 @@ def _cholesky_inv(A):
     inv, info = lapack.dpotri(c, lower=0)
     if info != 0:
         return None
-    inv = np.triu(inv)
-    inv += np.triu(inv, 1).T
+    # the upper triangle mirrored, as np.triu(inv) + np.triu(inv, 1).T gives it (C order;
+    # "+ 0.0" as the sum with the other triangle's zeros), with the triangle's mask made
+    # once per size (PERF: np.triu builds it at each call)
+    inv = np.where(_strictly_lower(inv.shape[0]), inv.T, inv)
+    inv += 0.0
     return inv if np.all(np.isfinite(inv)) else None
+
+
+_LOWER = {}
+
+
+def _strictly_lower(n):
+    """The (read-only) mask of the entries below the diagonal of an n x n matrix."""
+    mask = _LOWER.get(n)
+    if mask is None:
+        mask = np.tri(n, n, -1, dtype=bool)
+        mask.flags.writeable = False
+        if len(_LOWER) < 64:
+            _LOWER[n] = mask
+    return mask
 
 
 def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None, information=None):
@@ -102,8 +119,10 @@ def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None, i
 
     # (one BLAS thread for a small information matrix: see quiet_blas)
     with quiet_blas(objective):
-        keep = np.ones(coef.size, dtype=bool) if drop is None else ~np.asarray(drop, dtype=bool)
-        A = (objective.data_hessian(coef) if information is None else information)[np.ix_(keep, keep)]
+        keep = None if drop is None else ~np.asarray(drop, dtype=bool)
+        A = objective.data_hessian(coef) if information is None else information
+        if keep is not None:
+            A = A[np.ix_(keep, keep)]
         if not np.all(np.isfinite(A)):
             from ._solvers import _overflow_error
 
@@ -112,11 +131,13 @@ def covariance(objective, coef, cov_type, *, scale=1.0, n_obs=None, drop=None, i
         if cov_type == "nonrobust":
             cov = scale * Ainv
         elif cov_type in ("HC0", "HC1"):
-            B = _score_gram(objective, coef)[np.ix_(keep, keep)]
+            B = _score_gram(objective, coef)
+            if keep is not None:
+                B = B[np.ix_(keep, keep)]
             cov = Ainv @ B @ Ainv
             if cov_type == "HC1":
                 n = objective.weight_sum if n_obs is None else float(n_obs)
-                k = int(keep.sum())
+                k = coef.size if keep is None else int(keep.sum())
                 if n <= k:
                     raise ValueError(f"HC1 needs more observations ({n:g}) than coefficients ({k}).")
                 cov *= n / (n - k)

@@ -170,8 +170,10 @@ class LinearObjective:
     @property
     def _twin_binary(self):
         """The binary log loss's NumPy twin: value, gradient, per-sample gradients and
-        curvature in one evaluation, ``_twin_binary_pass``, kept for its point."""
-        return (self.n_outputs == 1 and not self.sparse and self.offset is None
+        curvature in one evaluation, ``_twin_binary_pass``, kept for its point (dense
+        or CSR: a Newton-CG step from the point a line search accepted then needs no
+        new pass for its Hessian products)."""
+        return (self.n_outputs == 1 and self.offset is None
                 and isinstance(self._lossfn, _NumpyLogLoss))
 
     def _pass_keeps_curvature(self, loss):
@@ -566,10 +568,10 @@ class LinearObjective:
         scale = 1.0 / self.weight_sum
         grad = np.empty(p + 1)
         grad[:p] = self.X.T @ gr
-        grad[p] = float(np.sum(gr, dtype=np.float64))
+        grad[p] = float(gr.sum(dtype=np.float64))  # (the method: np.sum's wrapper costs more here)
         grad *= scale
         wf = np.asarray(w, dtype=np.float64)
-        value = float(np.sum(lo, dtype=np.float64)) * scale + 0.5 * self.l2_reg * float(np.dot(wf, wf))
+        value = float(lo.sum(dtype=np.float64)) * scale + 0.5 * self.l2_reg * float(np.dot(wf, wf))
         if self.l2_reg:
             grad[:p] += self.l2_reg * wf
         grad = grad if self.fit_intercept else grad[:p].copy()
@@ -776,19 +778,10 @@ class LinearObjective:
         """The packed upper triangles of ``X~^T diag(W[:, m]) X~`` for every column
         ``m`` of ``W`` (non-negative where ``diagonal``, non-positive elsewhere: the
         softmax curvature), one tiled weighted Gram each; None if a sign disagrees."""
-        from ._lstsq import weighted_gram
+        from ._lstsq import weighted_gram_columns
 
-        out = np.empty((W.shape[1], ia.size))
-        for m in range(W.shape[1]):
-            sign = 1.0 if diagonal[m] else -1.0
-            # (float64 products, as the product with R: a float32 fit's covariance keeps them)
-            G = weighted_gram(self.X, sign * W[:, m], self.fit_intercept, dtype=np.float64)
-            if G is None:
-                return None
-            out[m] = G[ia, ib]
-            if sign < 0:
-                np.negative(out[m], out=out[m])
-        return out
+        # (float64 products, as the product with R: a float32 fit's covariance keeps them)
+        return weighted_gram_columns(self.X, W, ~np.asarray(diagonal, dtype=bool), self.fit_intercept, ia, ib)
 
     def _softmax_blocks_zero_sum(self, P, sw, R, ck, cl, tiles=None):
         """The blocks ``W^T R`` of :meth:`_softmax_gram_products` (pairs ``ck <= cl``)
@@ -873,6 +866,11 @@ class LinearObjective:
         if self._fused and k == 1:
             # value, gradient and Hessian weights in the one fused pass
             value, grad, h = self._fused_pass(coef, want_h=True)
+            raw = None
+        elif self._twin_binary:
+            # (the NumPy twin's pass keeps its curvature: none at the point the line
+            # search just evaluated)
+            value, grad, h = self._twin_binary_pass(coef)
             raw = None
         else:
             value, grad = self.value_grad(coef)

@@ -29,6 +29,8 @@ Conventions
 
 import importlib
 import numbers
+import sys
+import weakref
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -60,6 +62,22 @@ def _owner(cls, attribute):
             return klass
     return None
 
+
+def _evaluates_as_declared(cls):
+    """Whether ``cls`` declares a fused linear pass (not the base class's empty
+    one) and evaluates as the class declaring it does: no evaluation member
+    (:data:`_EVALUATION_MEMBERS`) redefined below that class."""
+    owner = _owner(cls, "_fused_linear")
+    if owner is None or owner is Loss:
+        return False
+    return all(_owner(cls, member) is _owner(owner, member) for member in _EVALUATION_MEMBERS)
+
+
+# class -> _evaluates_as_declared(class), asked once per class (PERF: the walk of the
+# MRO for each of 17 members cost ~10 us, and a small fit asks three or four times);
+# weak keys: a class defined at run time (a test's subclass) is not kept alive
+_AS_DECLARED = weakref.WeakKeyDictionary()
+
 _EMPTY = {np.dtype(np.float64): np.empty(0), np.dtype(np.float32): np.empty(0, np.float32)}
 
 
@@ -68,8 +86,11 @@ class HessianUnavailableError(NotImplementedError):
 
 
 def _kernel(module, name):
-    # import lazily: importing skloss compiles nothing
-    return getattr(importlib.import_module(f"skloss._kernels.{module}"), name)
+    # import lazily: importing skloss compiles nothing (PERF: an imported module is
+    # read from sys.modules, as import_module would, without its ~3 us of machinery)
+    full = f"skloss._kernels.{module}"
+    found = sys.modules.get(full)
+    return getattr(found if found is not None else importlib.import_module(full), name)
 
 
 class Loss(BaseEstimator):
@@ -215,12 +236,11 @@ class Loss(BaseEstimator):
         replaced by the built-in's fast path.
         """
         cls = type(self)
-        owner = _owner(cls, "_fused_linear")
-        if owner is None or owner is Loss:
+        ok = _AS_DECLARED.get(cls)
+        if ok is None:
+            ok = _AS_DECLARED[cls] = _evaluates_as_declared(cls)
+        if not ok:
             return None
-        for member in _EVALUATION_MEMBERS:
-            if _owner(cls, member) is not _owner(owner, member):
-                return None
         return self._fused_linear.get((bool(sparse), bool(multiclass)))
 
     # ------------------------------------------------------------------ params

@@ -39,11 +39,26 @@ def _snapshot(estimator):
     for key, value in refs.items():
         if key in params:
             continue
+        cls = type(value)
+        if cls in _IMMUTABLE:
+            continue  # (restored by reference: nothing in it can change)
+        if cls is np.ndarray and value.dtype.kind in _PLAIN_KINDS:
+            # (PERF) what deepcopy gives for an array of numbers, without its memo machinery
+            copies[key] = value.copy(order="K")
+            continue
         try:
             copies[key] = copy.deepcopy(value)
         except Exception:  # an attribute that cannot be copied is restored by reference
             pass
     return refs, copies
+
+
+# types whose instances never change: kept by reference only (a deep copy of one is
+# the object itself, or an equal object that _restore_content would not use)
+_IMMUTABLE = frozenset({type(None), bool, int, float, complex, str, bytes, np.float64, np.float32,
+                        np.int64, np.int32, np.bool_})
+# array kinds whose copy(order="K") is deepcopy's (no Python objects inside)
+_PLAIN_KINDS = frozenset("biufcmMSU")
 
 
 def _restore_content(obj, saved):
