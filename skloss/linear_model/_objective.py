@@ -43,6 +43,7 @@ import scipy.sparse as sp
 
 from ._solver_common import (GRAM_UPDATE_SHARE, SMALL_BLAS_COEF, SOFTMAX_TILE_PAIRS,
                              SOFTMAX_ZERO_SUM_CLASSES)
+from ._lstsq import triu_pairs
 
 __all__ = ["LinearObjective"]
 
@@ -711,8 +712,8 @@ class LinearObjective:
         index = getattr(self, "_kr_index", None)
         if index is None:
             q = p + fi
-            ia, ib = np.triu_indices(q)
-            ck, cl = np.triu_indices(K)
+            ia, ib = triu_pairs(q)
+            ck, cl = triu_pairs(K)
 
             def pos(k, a):  # packed position of class k's entry a (p: the intercept)
                 return np.where(a < p, k * p + a, K * p + k)
@@ -796,7 +797,7 @@ class LinearObjective:
         n, K = P.shape
         j = int(np.argmax(P.sum(axis=0) if sw is None else sw @ P))
         keep = np.delete(np.arange(K), j)
-        sk, sl = np.triu_indices(K - 1)
+        sk, sl = triu_pairs(K - 1)
         W = P[:, keep[sk]] * P[:, keep[sl]]
         np.negative(W, out=W)
         W[:, sk == sl] += P[:, keep]
