@@ -180,8 +180,9 @@ class LinearObjective:
     def _pass_keeps_curvature(self, loss):
         """Whether the generic one-output pass also computes the per-sample curvature
         (the same kernel call, which gives the loss, gradient and Hessian together), so
-        that a Hessian at that point needs no second pass: where every Hessian is formed
-        on all rows (``_solver_select.hessian_rows``), the loss has a Hessian, and its
+        that a Hessian (or Newton-CG's products) at that point needs no second pass:
+        where every Hessian is formed on all rows (``_solver_select.hessian_rows``) or
+        ``X`` is sparse, the loss has a Hessian, and its
         ``loss_gradient``, ``hessian`` and ``loss_gradient_hessian`` are evaluated by one
         class (a subclass overriding one of them keeps its own evaluations)."""
         from ._solver_select import hessian_rows
@@ -194,7 +195,9 @@ class LinearObjective:
         cls = type(loss)
         if len({_owner(cls, m) for m in ("loss_gradient", "hessian", "loss_gradient_hessian", "_prepare")}) != 1:
             return False
-        return hessian_rows(self.n_samples, self.n_coef) >= self.n_samples
+        # (sparse X: Newton-CG applies the Hessian of all rows at every iterate, from the
+        # point the line search accepted: its products need that curvature, not a new pass)
+        return self.sparse or hessian_rows(self.n_samples, self.n_coef) >= self.n_samples
 
     def _loss_grad_hess(self, start, stop, raw):
         """The loss's per-sample loss, gradient and curvature on rows ``start:stop``
@@ -875,7 +878,11 @@ class LinearObjective:
             raw = None
         else:
             value, grad = self.value_grad(coef)
-            raw = self.raw_prediction(coef)
+            last = self._last_curv
+            # (a generic pass that keeps its curvature, at this point: no new pass)
+            raw = None if k == 1 and _at(last, coef) else self.raw_prediction(coef)
+            if raw is None:
+                h = last[1]
         if k == 1:
             if raw is not None:
                 h = self._lossfn.hessian(y, raw, sw)
