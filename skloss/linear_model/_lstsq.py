@@ -33,7 +33,7 @@ def _rcond(cho, G):
     returned by ``scipy.linalg.cho_factor``); O(p^2) after the factorisation.  The
     ratio of the factor's diagonal underestimates the condition (Wampler 1)."""
     c, low = cho
-    anorm = float(np.max(np.sum(np.abs(G), axis=0))) if G.size else 0.0
+    anorm = float(np.abs(G).sum(axis=0).max()) if G.size else 0.0  # (the methods: no wrappers)
     rc, info = _pocon(c, anorm, uplo="L" if low else "U")
     return float(rc) if info == 0 else 0.0
 
@@ -202,6 +202,8 @@ def weighted_gram_columns(X, W, negative, fit_intercept, ia, ib):
         tile, prod = np.empty((rows, m)), np.empty((m, m))
         G = np.empty((m, m))
         theta = np.empty(n)
+        flat = G.reshape(-1)  # (a view: the entries (ia, ib) and (ib, ia) by flat index)
+        upper, lower = ia * m + ib, ib * m + ia
     for k in range(W.shape[1]):
         if not fast:
             G = weighted_gram(X, (-1.0 if negative[k] else 1.0) * W[:, k], fit_intercept, dtype=np.float64)
@@ -218,7 +220,7 @@ def weighted_gram_columns(X, W, negative, fit_intercept, ia, ib):
             if status:
                 raise RuntimeError("weighted_gram: the BLAS call failed.")
             # (the entries (ia, ib) of 0.5 (G + G^T), weighted_gram's exactly symmetric matrix)
-            np.add(G[ia, ib], G[ib, ia], out=out[k])
+            np.add(flat.take(upper), flat.take(lower), out=out[k])
             out[k] *= 0.5
         if negative[k]:
             np.negative(out[k], out=out[k])

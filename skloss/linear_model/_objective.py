@@ -725,8 +725,9 @@ class LinearObjective:
             ll, bb = cl[:, None], ib[None, :]
             rows = np.concatenate([pos(kk, aa), pos(kk, bb), pos(ll, aa), pos(ll, bb)], axis=None)
             cols = np.concatenate([pos(ll, bb), pos(ll, aa), pos(kk, bb), pos(kk, aa)], axis=None)
-            index = self._kr_index = (ck, cl, rows, cols, ia, ib)
-        ck, cl, rows, cols, ia, ib = index
+            # (flat positions in H, made once: no 2-D fancy index at every Hessian)
+            index = self._kr_index = (ck, cl, rows * (K * (p + fi)) + cols, ia, ib)
+        ck, cl, flat, ia, ib = index
         B = None
         if self._tiled_softmax_blocks():
             B = self._softmax_blocks_zero_sum(P, sw, None, ck, cl, tiles=(ia, ib))
@@ -743,7 +744,7 @@ class LinearObjective:
             B = (W.T @ self._kr_rows()).ravel()
         m = K * (p + fi)
         H = np.empty((m, m))
-        H[rows, cols] = np.tile(B, 4)
+        H.put(flat, np.tile(B, 4))
         H *= 1.0 / self.weight_sum
         d = np.arange(K * p)
         H[d, d] += l2_reg

@@ -165,11 +165,11 @@ class ProblemScale:
             d = np.asarray(obj.column_rms(), dtype=np.float64)
         else:
             d = _column_rms(obj if obj.sparse else sub)
-        if not np.all(np.isfinite(d)):
+        if not np.isfinite(d).all():
             raise NonFinite("sum of squares of a column of X")
         d = np.where(d > 0, d, 1.0)
         k = obj.n_outputs
-        parts = [np.tile(d, k)]
+        parts = [d if k == 1 else np.tile(d, k)]  # (concatenate copies: np.tile(d, 1)'s values)
         if obj.fit_intercept:
             parts.append(np.ones(k))
         self.col = np.concatenate(parts)

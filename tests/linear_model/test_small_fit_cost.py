@@ -188,9 +188,13 @@ def test_failed_refit_restores_arrays_changed_in_place():
     names = list(est.param_names_)
     original = MLELogisticRegression._likelihood_inference
 
+    loss = est.loss_
+
     def broken(self, *args, **kwargs):
-        self.coef_[...] = 7.0  # (an in-place change before the failure)
+        self.coef_[...] = 7.0  # (in-place changes before the failure)
         self.covariance_[0, 0] = -1.0
+        self.param_names_.append("junk")
+        loss.label_smoothing = 0.25
         raise RuntimeError("interrupted")
 
     MLELogisticRegression._likelihood_inference = broken
@@ -202,6 +206,7 @@ def test_failed_refit_restores_arrays_changed_in_place():
     assert est.coef_ is coef and np.array_equal(coef, coef_copy)
     assert est.covariance_ is cov and np.array_equal(cov, cov_copy)
     assert est.param_names_ == names and est.n_features_in_ == 4
+    assert est.loss_ is loss and loss.label_smoothing == 0.0 and loss.get_params() == {"label_smoothing": 0.0}
     # and a refit that succeeds gives the fit of a fresh estimator
     again = est.fit(X[:200], y[:200])
     fresh = MLELogisticRegression(penalty="l2", alpha=0.01).fit(X[:200], y[:200])
