@@ -28,12 +28,19 @@ _LN2_LO = 1.90821492927058770002e-10
 from ._math import _block_gradient, _block_raw, _exp, _log1p01, _sigmoid_parts, _weight  # noqa: E402,F401
 
 
+# Helpers compiled on their own and inlined by LLVM into the kernels that call them
+# (forceinline): they are never called from Python, so numba builds neither of the
+# wrappers it otherwise adds to every function (a CPython entry point and a C
+# callback), less code to lower and optimise in a cold process.
+_NESTED = {"no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+
+
 # ---------------------------------------------------------------- log loss
 # params[0] = label_smoothing eps: target t = y (1 - eps) + eps / 2
 # loss = log(1 + exp(r)) - t r ;  grad = sigma(r) - t ;  hess = p (1 - p)
 
 
-@njit(forceinline=True, error_model="numpy", fastmath=False)
+@njit(forceinline=True, error_model="numpy", fastmath=False, **_NESTED)
 def _logistic_point(t, r):
     # loss, gradient, hessian from one e = exp(-|r|); the gradient is formed
     # from e so that sigma(r) - 1 keeps its relative precision for large r.
@@ -119,7 +126,7 @@ def kl_divergence(y, raw, sw, params, out_loss, out_grad, out_hess):
 # loss = -[y log Phi(r) + (1 - y) log Phi(-r)]
 
 
-@njit(forceinline=True, error_model="numpy", fastmath=False)
+@njit(forceinline=True, error_model="numpy", fastmath=False, **_NESTED)
 def _log_ndtr_mills(x):
     # returns (log Phi(x), M(x) = phi(x) / Phi(x), M(x) (x + M(x)))
     # M(x) (x + M(x)) = -d^2/dx^2 log Phi(x) is in (0, 1).
@@ -153,7 +160,7 @@ def _log_ndtr_mills(x):
     return -0.5 * u * u - _LOG_SQRT2PI - math.log(m), m, c * m
 
 
-@njit(forceinline=True, error_model="numpy", fastmath=False)
+@njit(forceinline=True, error_model="numpy", fastmath=False, **_NESTED)
 def _probit_point(yi, r):
     if yi == 1.0 or yi == 0.0:
         z = 2.0 * yi - 1.0
@@ -291,7 +298,7 @@ def modified_huber(y, raw, sw, params, out_loss, out_grad, out_hess):
 # loss = y exp(-r) + (1 - y) exp(r)  (= exp(-z r) for y in {0, 1}); hess = loss
 
 
-@njit(forceinline=True, error_model="numpy", fastmath=False)
+@njit(forceinline=True, error_model="numpy", fastmath=False, **_NESTED)
 def _exp_ieee(x):
     # _exp compiled once on its own and inlined by LLVM into each of the seven
     # loops below that call it: inlined at the numba level into each of them, the
@@ -448,7 +455,9 @@ def brier(y, raw, sw, params, out_loss, out_grad, out_hess):
 # on ``n_chunks``, so the result is bit-identical whatever the number of threads and
 # their timing.  The same body under ``parallel=True`` (prange over the chunks)
 # compiled in 2.7 s CPU (fresh process, load 7), most of it numba's parallel
-# machinery; serial 1.0 s.  The scratch buffers and the chunk's accumulator are
+# machinery; serial 1.0 s.  The chunk kernels are called from Python only (never through a
+# function pointer): ``no_cfunc_wrapper`` spares numba the C callback it would
+# otherwise build for each of them.  The scratch buffers and the chunk's accumulator are
 # arrays allocated in the kernel, the accumulator copied out by a loop at the end
 # of the chunk: LLVM then knows they alias nothing and vectorises the row loops
 # (views of the caller's arrays: 12-15% slower passes on 2 threads).  Zeroing and
@@ -464,7 +473,7 @@ _logistic_point_ieee = _logistic_point  # (compiled on its own, IEEE arithmetic)
 _BLOCK = 256  # rows per block: 256 x p values stay in cache from the first loop to the last
 
 
-@njit(cache=True, nogil=True, fastmath=_ROWS_FAST, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_ROWS_FAST, error_model="numpy", no_cfunc_wrapper=True)
 def _log_loss_linear_chunk(first, stride, step, acc, X, y, sw, w, b, eps, hess_out):
     # chunks first, first + stride, ...: rows [k step, (k + 1) step) of
     # log_loss_linear; acc[k] (p + 2) receives the chunk's gradient sums and, last,
@@ -519,7 +528,7 @@ def log_loss_linear(X, y, sw, w, b, eps, n_chunks, grad, hess_out):
 log_loss_linear.kernel = _log_loss_linear_chunk  # (skloss._warmup.kernel_dispatchers)
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=False, no_cfunc_wrapper=True)
 def _log_loss_linear_csr_chunk(first, stride, step, acc, indptr, indices, data, y, sw, w, b, eps, hess_out):
     # chunks first, first + stride, ...: rows [k step, (k + 1) step) of
     # log_loss_linear_csr; acc[k]: the gradient sums, the loss, then (when acc has

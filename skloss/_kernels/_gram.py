@@ -12,7 +12,8 @@ Compile time (a cold process pays it at its first Hessian or covariance): the
 tile product calls numba's own BLAS wrapper (``numba_xxgemm``, which ``np.dot``
 calls) through a small intrinsic.  ``C += np.dot(T.T, T)`` compiled ``np.dot``'s
 generic implementation, an allocation and an array expression: 0.9-1.0 s CPU
-for this kernel; ``np.dot(T.T, T, prod)`` 0.5 s.
+for this kernel; ``np.dot(T.T, T, prod)`` 0.5 s.  The kernels are called from
+Python only: ``no_cfunc_wrapper`` (no C callback built for a function pointer).
 """
 
 import math
@@ -59,7 +60,7 @@ def _tile_gram(typingctx, tile, rows, prod):
     return sig, codegen
 
 
-@njit(cache=True, fastmath=False, error_model="python")
+@njit(cache=True, fastmath=False, error_model="python", no_cfunc_wrapper=True)
 def weighted_gram_tiles(X, h, fit_intercept, rows, tile, prod, C):
     """``C += X~^T diag(h) X~`` (the full symmetric matrix), tile by tile.
 
@@ -94,7 +95,7 @@ def weighted_gram_tiles(X, h, fit_intercept, rows, tile, prod, C):
     return 0
 
 
-@njit(cache=True, fastmath=False, error_model="python")
+@njit(cache=True, fastmath=False, error_model="python", no_cfunc_wrapper=True)
 def class_column_squares(X, cls, sw, out):
     """``out[cls[i], j] += sw[i] * X[i, j]**2`` over the rows (float64 sums): the
     (weighted) column sums of squares of each class, in one read of ``X``.

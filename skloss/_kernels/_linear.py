@@ -1,4 +1,7 @@
-"""Kernels of the linear-model solvers (see :mod:`skloss.linear_model._solvers`)."""
+"""Kernels of the linear-model solvers (see :mod:`skloss.linear_model._solvers`).
+
+Called from Python only, never through a function pointer: ``no_cfunc_wrapper``
+(numba does not build the C callback it otherwise adds to every function)."""
 
 import numpy as np
 from numba import njit
@@ -7,7 +10,7 @@ from ._multiclass import log_loss as _softmax_log_loss
 from ._threads import chunk_sums
 
 
-@njit(cache=True, fastmath=False, error_model="python")
+@njit(cache=True, fastmath=False, error_model="python", no_cfunc_wrapper=True)
 def quadratic_l1_cd(H, diag, g, c0, z, Hd, pen, l1, tol, max_sweeps):
     """Coordinate descent on the proximal-Newton model
 
@@ -68,7 +71,7 @@ _SOFTMAX_BLOCK = 64
 _NO_HESS = np.empty((0, 0))
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", no_cfunc_wrapper=True)
 def _multinomial_chunk(first, stride, step, acc, X, y, sw, W, b, params, hess):
     # chunks first, first + stride, ...: rows [c step, (c + 1) step) of
     # multinomial_logloss_value_grad: per block of rows their K scores, then the
@@ -137,7 +140,7 @@ multinomial_logloss_value_grad.kernel = _multinomial_chunk  # (skloss._warmup.ke
 # (the fused CSR pass of the log loss is skloss._kernels._binary.log_loss_linear_csr)
 
 
-@njit(cache=True, nogil=True, fastmath=False, error_model="python")
+@njit(cache=True, nogil=True, fastmath=False, error_model="python", no_cfunc_wrapper=True)
 def _csr_weighted_gram_chunk(first, stride, step, acc, indptr, indices, data, h, v, vb):
     # chunks first, first + stride, ...: rows [c step, (c + 1) step) of
     # csr_weighted_gram_product; acc[c] (p + 1) receives the chunk's sums
