@@ -2,9 +2,11 @@
 
 Kernels compile lazily on first use and are cached on disk (``cache=True``;
 where, see :mod:`skloss._cache`).  ``warmup()`` calls each
-kernel once per specialisation (float64 and float32; binary and multi-class
-forms), so that a Docker image, a CI job or a cluster's workers built after it
-start with a full cache and never compile again.
+kernel once per specialisation (float64 and float32 where a kernel has both;
+binary and multi-class forms), so that a Docker image, a CI job or a cluster's
+workers built after it start with a full cache and never compile again.  (The
+element-wise loss kernels compile in float64 only: float32 arrays run that code
+through two adapters, :mod:`skloss._kernels._widen`.)
 """
 
 import importlib

@@ -34,7 +34,11 @@ A first fit compiles only what it uses, and each piece once:
 * the **activation** of its hidden layers (:func:`identity_activation`,
   :func:`relu_activation` ...: forward and derivative in one small function) and
   its **optimizer step** (:func:`sgd_update`, :func:`adam_update`);
-* the loss's own element-wise kernel.
+* the loss's own element-wise kernel, its float64 specialisation whatever the
+  data's dtype: the loss's buffers in ``work`` are float64 (the targets, weights,
+  losses and the copied raw scores / gradients of the output block), so a
+  float32 fit compiles no float32 loss kernel (the same bits: a kernel computes
+  in float64 and rounds once when it stores; see :mod:`skloss._kernels._widen`).
 
 The activation, the optimizer step and the loss kernel are *arguments* of the
 driver: :class:`FunctionPointer` objects holding the compiled entry point of a
@@ -71,6 +75,7 @@ import numpy as np
 from numba import njit, types
 
 from numba.core import cgutils
+from numba.core.typing.typeof import typeof_impl
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array
 from numba.np.linalg import call_xxgemm, ensure_blas
@@ -362,6 +367,7 @@ class FunctionPointer(types.WrapperAddressProtocol):
         self.dispatcher = dispatcher
         self._sig = signature
         self._address = None
+        self._type = types.FunctionType(signature)
 
     def __wrapper_address__(self):
         if self._address is None:
@@ -372,6 +378,14 @@ class FunctionPointer(types.WrapperAddressProtocol):
 
     def signature(self):
         return self._sig
+
+
+@typeof_impl.register(FunctionPointer)
+def _typeof_pointer(val, c):
+    # the type built once per pointer: numba's own rule for a
+    # WrapperAddressProtocol builds a FunctionType at every call (~40 us a call,
+    # which a float32 loss evaluation through skloss._kernels._widen pays)
+    return val._type
 
 
 _POINTERS = {}
@@ -577,18 +591,42 @@ def _elementwise_output(kernel, yb, q, m, off, k, acts, deltas, sw_b, params, wo
             rcol[i] = raw[i, c]
         kernel(_rows(ycol, 0, m), _rows(rcol, 0, m), sw_b, params, _rows(lbuf, 0, m),
                _rows(gcol, 0, m), no_hess)
-        total += _sum(lbuf, m)
+        # the losses rounded to the data's dtype (stored in D, then overwritten
+        # by the gradient) before they are summed: what a kernel of that dtype
+        # stored (see _widen: the float64 kernel serves float32 fits too)
+        s = 0.0
         for i in range(m):
+            D[i, c] = lbuf[i]
+            s += D[i, c]
             D[i, c] = gcol[i]
+        total += s
     return total
 
 
 @njit(inline="always")
 def _multiclass_output(kernel, yb, q, m, off, k, acts, deltas, sw_b, params, work):
-    lbuf = work[5]
-    kernel(yb[:m], _view2d(acts, off, m, k), sw_b, params, lbuf[:m], _view2d(deltas, off, m, k),
-           _view2d(lbuf, 0, 0, 0))
-    return _sum(lbuf, m)
+    lbuf, R, G = work[5], _view2d(work[12], 0, m, k), _view2d(work[13], 0, m, k)
+    raw = _view2d(acts, off, m, k)
+    D = _view2d(deltas, off, m, k)
+    return _kclass_loss(kernel, yb, m, k, raw, R, G, D, sw_b, params, lbuf)
+
+
+@njit(inline="always")
+def _kclass_loss(kernel, yb, m, k, raw, R, G, D, sw_b, params, lbuf):
+    # the float64 K-class kernel on the raw scores copied to R; its gradient
+    # stored to D; returns the summed losses, each rounded to the data's dtype
+    # first (through D), as a kernel of that dtype stored them
+    for i in range(m):
+        for j in range(k):
+            R[i, j] = raw[i, j]
+    kernel(_rows(yb, 0, m), R, sw_b, params, _rows(lbuf, 0, m), G, _view2d(lbuf, 0, 0, 0))
+    s = 0.0
+    for i in range(m):
+        D[i, 0] = lbuf[i]
+        s += D[i, 0]
+        for j in range(k):
+            D[i, j] = G[i, j]
+    return s
 
 
 @njit(inline="always")
@@ -739,11 +777,9 @@ def dense_multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, co
             a_off += batch * n_out
         # the output loss and d loss / d raw prediction
         D = _view2d(deltas, off, m, k)
-        kernel(_rows(yb, 0, m), _view2d(acts, off, m, k), _rows(swb, 0, m if weighted else 0),
-               params, _rows(lbuf, 0, m), D, _view2d(lbuf, 0, 0, 0))
-        loss = 0.0
-        for i in range(m):
-            loss += lbuf[i]
+        loss = _kclass_loss(kernel, yb, m, k, _view2d(acts, off, m, k), _view2d(work[12], 0, m, k),
+                            _view2d(work[13], 0, m, k), D, _rows(swb, 0, m if weighted else 0),
+                            params, lbuf)
         if not math.isfinite(loss):
             return total, wsum, start, NON_FINITE
         total += loss

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import special
 
 from ._base import Loss
+from ._regression import _run_kernel_float32
 from ._likelihood import Bernoulli, Categorical
 
 __all__ = [
@@ -51,9 +52,23 @@ def _log_frequencies(y, sw, k):
     return counts / counts.sum()
 
 
+def _float64_product(kernel, args):
+    """A Hessian-product kernel on float32 arrays: its float64 specialisation on
+    exact float64 copies, the result rounded once to float32 -- the bits a
+    float32 specialisation stores (the kernels compute in float64), without
+    compiling one (as the element-wise kernels: skloss._kernels._widen)."""
+    args = tuple(a.astype(np.float64) if a.dtype == np.float32 else a for a in args)
+    out = np.empty(args[-1].shape)
+    kernel(*args, out)
+    return out.astype(np.float32)
+
+
 class _ClassificationLoss(Loss):
     task = "classification"
     _kernel_module = "_binary"
+
+    # float32 arrays through the float64 kernels (one compilation per kernel)
+    _run_kernel = _run_kernel_float32
 
     def _init_multiclass(self, y, sw, k):
         if self.has_multiclass_form:
@@ -64,8 +79,11 @@ class _ClassificationLoss(Loss):
     def _product_kernel(self, name, y, raw, sw, direction):
         from skloss._kernels import _multiclass
 
+        kernel = getattr(_multiclass, name)
+        if raw.dtype == np.float32:  # (see _float64_product)
+            return _float64_product(kernel, (y, raw, sw, self._kernel_params(), direction))
         out = np.empty_like(raw)
-        getattr(_multiclass, name)(y, raw, sw, self._kernel_params(), direction, out)
+        kernel(y, raw, sw, self._kernel_params(), direction, out)
         return out
 
 
@@ -120,6 +138,8 @@ class _CrossEntropyBase(_ClassificationLoss):
     def _multiclass_hessian_product(self, y, raw, sw, direction):
         from skloss._kernels._multiclass import softmax_hessian_product
 
+        if raw.dtype == np.float32:  # (see _float64_product)
+            return _float64_product(softmax_hessian_product, (raw, sw, direction))
         out = np.empty_like(raw)
         softmax_hessian_product(raw, sw, direction, out)
         return out

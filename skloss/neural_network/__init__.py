@@ -20,17 +20,16 @@ def _warmup(part=None):
     activation and optimizer step is a function of its own, compiled here too.
     """
     from skloss._kernels import _net
-    from skloss.losses import make_loss
 
     from . import _base
 
     # these tiny fits would run their epochs in NumPy (_base._numpy_route): the
     # compiled route is what a warm-up is for
     with _base._forced_route(numpy=False):
-        _warm_compiled(part, _net, make_loss)
+        _warm_compiled(part, _net)
 
 
-def _warm_compiled(part, _net, make_loss):
+def _warm_compiled(part, _net):
     import warnings
 
     import numpy as np
@@ -40,9 +39,7 @@ def _warm_compiled(part, _net, make_loss):
     y2 = np.array([0, 1, 1, 0, 1, 0])
     y3 = np.array([0, 1, 2, 0, 1, 2])
     yr = np.array([0.5, 1.0, 2.0, 0.2, 1.2, 0.7])
-    custom = make_loss(
-        loss=lambda y, r: (y - r) ** 2, gradient=lambda y, r: 2.0 * (r - y), name="warmup_square"
-    )
+    custom = _numpy_square()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for dtype in (np.float64, np.float32) if part is None else (np.dtype(part).type,):
@@ -57,4 +54,23 @@ def _warm_compiled(part, _net, make_loss):
             Xd = X.astype(dtype)
             SGDNetClassifier(loss="probit", **kw).fit(Xd, y3)  # one-vs-rest form
             SGDNetRegressor(**kw).fit(Xd, yr)
-            SGDNetRegressor(loss=custom, **kw).fit(Xd, yr)  # per-batch drivers
+            SGDNetRegressor(loss=custom, **kw).fit(Xd, yr)  # the per-batch drivers
+
+
+def _numpy_square():
+    """A loss of the Python route evaluated in NumPy: a fit with it compiles the
+    per-batch drivers and nothing else.  (A :func:`~skloss.losses.make_loss` loss
+    compiles its own functions as well, in every process: they cannot be cached,
+    so compiling them here was 1 s of wasted warm-up.)"""
+    import numpy as np
+
+    from skloss.losses import SquaredError
+
+    class _NumpySquare(SquaredError):
+        def _evaluate(self, y, raw, sw, want_loss, want_grad, want_hess):
+            w = sw if sw.shape[0] else 1.0
+            d = raw - y
+            return (w * d * d if want_loss else None, w * 2.0 * d if want_grad else None,
+                    np.broadcast_to(w * 2.0, raw.shape).astype(raw.dtype) if want_hess else None)
+
+    return _NumpySquare()

@@ -794,17 +794,24 @@ def _workspace(batch, sizes, y_cols, dtype, X):
     else:
         rows = np.empty((batch, int(sizes[0])), dtype)
         csr = (np.empty(0, dtype), np.empty(0, np.int64), np.empty(0, np.int64))
+    # the loss kernel's arrays are float64 whatever the data's dtype: a float32 fit
+    # runs the float64 kernel (the same bits as a float32 one: skloss._kernels._widen),
+    # so the element-wise kernels compile once, not once per dtype
+    k = int(sizes[-1])
+    f64 = np.float64
     return (
         rows,  # the batch's rows of a dense X
-        np.empty(batch * y_cols, dtype),  # its targets
-        np.empty(batch, dtype),  # its sample weights
+        np.empty(batch * y_cols, f64),  # its targets
+        np.empty(batch, f64),  # its sample weights
         np.empty(batch * units, dtype),  # activations of every layer
         np.empty(batch * units, dtype),  # deltas of every layer
-        np.empty(batch, dtype),  # per-sample losses
-        np.empty(batch, dtype),  # one column of targets (one-vs-rest, multi-output)
-        np.empty(batch, dtype),  # one column of raw predictions
-        np.empty(batch, dtype),  # one column of gradients
+        np.empty(batch, f64),  # per-sample losses
+        np.empty(batch, f64),  # one column of targets (one-vs-rest, multi-output)
+        np.empty(batch, f64),  # one column of raw predictions
+        np.empty(batch, f64),  # one column of gradients
         *csr,  # the batch's rows of a CSR X: data, indices, indptr
+        np.empty(batch * k, f64),  # the raw scores of a K-class kernel
+        np.empty(batch * k, f64),  # its gradient
     )
 
 

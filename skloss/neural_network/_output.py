@@ -97,11 +97,12 @@ def _epoch(multiclass, X, Y, sw, perm, theta, grad, s1, s2, sizes, act, opt, hyp
     driver = _net.epoch_driver(sparse, multiclass)
     args = (X, read_only(Y.reshape(-1)), read_only(sw), perm, theta, grad, s1, s2, sizes,
             hyper, counters, _net.activation_pointer(act, dtype), _net.update_pointer(opt, dtype))
-    pointer = _net.kernel_pointer(kernel, dtype, multiclass)
+    # the float64 kernel for every dtype (the loss's buffers are float64: _base._workspace)
+    pointer = _net.kernel_pointer(kernel, np.float64, multiclass)
     if driver is _net.epoch:
         # one driver for both layouts and forms: the form's kernel in its slot,
         # the no-op kernel in the other
-        unused = _net.kernel_pointer(_net.no_kernel, dtype, not multiclass)
+        unused = _net.kernel_pointer(_net.no_kernel, np.float64, not multiclass)
         kernels = (unused, pointer) if multiclass else (pointer, unused)
         return driver(*args, *kernels, bool(multiclass), params, work)
     return driver(*args, pointer, params, work)
