@@ -127,6 +127,7 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
 
     from skloss._kernels._cd import glm_cd_csc
 
+    from ._objective import _at
     from ._solver_common import NonFinite, ProblemScale, SolverResult, log
     from ._solver_prox import composite_line_search, l1_subgradient, prox_newton
 
@@ -168,20 +169,31 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
     converged, msg, n_iter = False, "maximum number of iterations reached", 0
     inner_tol = 0.1
     raw = None
+    # the objective's pass keeps the per-sample (unweighted without sample weights)
+    # gradient and curvature at its point: the start's and every accepted step's, read
+    # from there instead of a product X c and a loss evaluation (and the kernel then
+    # carries no raw prediction forward)
+    kept = obj.sample_weight is None and (getattr(obj, "_curv_in_pass", False)
+                                          or getattr(obj, "_twin_binary", False))
+    no_delta = np.empty(0)
     for n_iter in range(1, max_iter + 1):
         if opt <= tol:
             converged, msg, n_iter = True, "minimum-norm subgradient below tol", n_iter - 1
             break
-        if raw is None:
-            raw = np.asarray(obj.raw_prediction(c), dtype=np.float64)
-        gs, hs = obj._lossfn.gradient_hessian(obj.y, raw.astype(obj.dtype, copy=False))
+        last_g, last_h = getattr(obj, "_last_grad", None), getattr(obj, "_last_curv", None)
+        if kept and _at(last_g, c) and _at(last_h, c):
+            gs, hs = last_g[1], last_h[1]
+        else:
+            if raw is None:
+                raw = np.asarray(obj.raw_prediction(c), dtype=np.float64)
+            gs, hs = obj._lossfn.gradient_hessian(obj.y, raw.astype(obj.dtype, copy=False))
         ag = a * np.asarray(gs, dtype=np.float64)
         ah = a * np.maximum(np.asarray(hs, dtype=np.float64), 0.0)
         if not (np.all(np.isfinite(ag)) and np.all(np.isfinite(ah))):
             raise NonFinite("loss gradient or curvature")
         w = np.ascontiguousarray(c[:p])
         z = w.copy()
-        delta = np.zeros(obj.n_samples)
+        delta = no_delta if kept else np.zeros(obj.n_samples)
         db = np.zeros(1)
         # (the inner tolerance in the scale-free units of the stopping rule, per coordinate)
         sweeps = glm_cd_csc(indptr, indices, data, ag, ah, w, z, delta, pen, l1, l2, obj.fit_intercept, db,
@@ -200,7 +212,7 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
             return res
         t, c, f, g, F = step
         # (the raw prediction moves by t X d: the kernel's delta, no product with X)
-        raw = raw + t * delta
+        raw = None if kept else raw + t * delta
         opt = optimality(g, c)
         inner_tol = max(0.1 * inner_tol, 1e-2) if t == 1.0 else inner_tol
         log(verbose, f"cd iter {n_iter}: F={F:.15g} optimality={opt:.3e} step={t:g} sweeps={sweeps}")
