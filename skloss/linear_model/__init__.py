@@ -53,6 +53,8 @@ def _warmup(part=None):
         C = sp.csr_matrix(X)  # (int32 indices, as SciPy builds them)
         _binary.log_loss_linear_csr(C.indptr, C.indices, C.data, y2, empty, w, 0.0, 0.0, 2, grad, h, np.empty(3))
         kern.csr_weighted_gram_product(C.indptr, C.indices, C.data, h, w, 0.0, 2, grad)
+        kern.csr_weighted_gram_product(C.indptr.view(np.uint32), C.indices.view(np.uint32), C.data, h, w, 0.0, 1,
+                                       grad)  # (the generic CSR Hessian products: unsigned index views)
         yp = np.abs(X[:, 0]) + 0.5
         for name, power in (("poisson", 1.0), ("gamma", 2.0), ("tweedie", 1.5)):
             getattr(_regression, f"{name}_linear")(X, yp, empty, empty, w, 0.0, np.array([power]), 2, grad, h)

@@ -57,6 +57,9 @@ _EXP_SAFE = 200.0
 # CSR fused passes pay above this many stored entries (one read of X instead of
 # SciPy's two products; below, the threads' start-up costs more than it saves)
 _CSR_FUSED_NNZ = 2_000_000
+# CSR Hessian products in one read of X (numba) from this many stored entries (below,
+# SciPy's two products: no kernel to load for a small fit)
+_CSR_PRODUCT_NNZ = 500_000
 
 
 def _call_binary_dense(obj, kernel, wc, b, grad, h, diag):
@@ -887,6 +890,9 @@ class LinearObjective:
         if k == 1:
             if raw is not None:
                 h = self._lossfn.hessian(y, raw, sw)
+            if self.sparse and X.format == "csr" and X.nnz >= _CSR_PRODUCT_NNZ:
+                self.n_evaluations += 1
+                return value, grad, self._csr_hessp(h)
 
             def hessp(v):
                 vw, vb = self.split(v)
@@ -913,6 +919,28 @@ class LinearObjective:
 
         self.n_evaluations += 1
         return value, grad, hessp
+
+    def _csr_hessp(self, h):
+        """Hessian products of one output on CSR ``X`` from the per-sample curvature
+        ``h``: ``X^T (h (X v + vb))`` in one read of ``X`` (numba,
+        :func:`~skloss._kernels._linear.csr_weighted_gram_product` on one chunk, the
+        index arrays read as unsigned: no negative-index fix-up per entry) instead of
+        SciPy's two products."""
+        from skloss._kernels import _linear as kern
+
+        X, scale, l2, fi = self.X, 1.0 / self.weight_sum, self.l2_reg, self.fit_intercept
+        indptr, indices = _unsigned(X.indptr), _unsigned(X.indices)
+        hf = np.ascontiguousarray(h, dtype=np.float64)
+        out = np.empty(self.n_features + 1)
+
+        def hessp(v):
+            vw, vb = self.split(v)
+            vw = np.ascontiguousarray(vw, dtype=np.float64)
+            kern.csr_weighted_gram_product(indptr, indices, X.data, hf, vw, float(vb) if fi else 0.0, 1, out)
+            out_w = out[:-1] * scale + l2 * vw
+            return np.append(out_w, out[-1] * scale) if fi else out_w
+
+        return hessp
 
     def _twin_softmax_hessp(self, coef):
         """``(value, grad, hessp)`` of the softmax cross-entropy's NumPy twin: the
@@ -1158,6 +1186,11 @@ class _NumpyLogLoss:
         else:
             out = P * (d - np.sum(P * d, axis=1, keepdims=True))
         return self._weigh(out, sample_weight, self._dtype(raw_prediction))
+
+
+def _unsigned(a):
+    """An index array (non-negative) viewed as unsigned integers of its width."""
+    return a.view(np.uint32 if a.dtype.itemsize == 4 else np.uint64)
 
 
 def _dense(a):

@@ -22,12 +22,18 @@ def _csr(n=3000, p=200, density=0.02, seed=0, dtype=np.float64):
     return X.astype(dtype), y
 
 
+@pytest.mark.parametrize("product", ["scipy", "kernel"])
 @pytest.mark.parametrize("loss", ["log_loss", "squared_hinge"])
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_hessian_products_after_a_pass_match_finite_differences(loss, weighted):
+def test_hessian_products_after_a_pass_match_finite_differences(loss, weighted, product, monkeypatch):
     """hessp_factory at the point of the last value_grad (the kept curvature, no new
     pass) against central differences of the gradient, and the same products as on the
-    dense copy of X (generic pass, nothing kept from a sparse pass)."""
+    dense copy of X (generic pass, nothing kept from a sparse pass); the products by
+    SciPy's two products or by the one-read kernel (forced here on a small X)."""
+    import skloss.linear_model._objective as objective_module
+
+    if product == "kernel":
+        monkeypatch.setattr(objective_module, "_CSR_PRODUCT_NNZ", 0)
     X, y = _csr(seed=1)
     rng = np.random.default_rng(2)
     sw = rng.uniform(0.5, 2.0, X.shape[0]) if weighted else None
