@@ -176,6 +176,52 @@ logistic fit compiles now: ``_log_loss_linear_chunk`` 0.65-0.75 s and
 ``weighted_gram_tiles`` 0.28-0.32 s (wall, load 4-5); its ratio sits at the
 1.5 target, not reliably below.
 
+The element-wise loss kernels in float64 only (8 December 2026, 04:00-04:50
+UTC; ``git worktree`` of 5b72aec (before) against the tree after, one after
+the other, each on an empty ``NUMBA_CACHE_DIR``; machine shared with three other
+sessions, load 5-8, so CPU seconds inflate and only the same run compares).
+A float32 evaluation runs the float64 kernel through one cached adapter per
+form (:mod:`skloss._kernels._widen`), the float32 network's loss buffers are
+float64, and the network warm-up's Python-route loss no longer compiles a
+``make_loss`` function (uncacheable: compiled again by every process)::
+
+    serial warm-up, every task in one process (CPU s of the tasks, two rounds)
+        total                       68.9, 65.3 -> 54.4, 51.9
+        losses (24 tasks)           29.1, 26.0 -> 14.6, 14.2
+        network float32             10.9, 10.3 ->  8.3,  8.5
+        network float64             10.0,  9.6 -> 11.2, 10.7 (noise: its
+            compiles are the same but for the NumPy-route loss; the epoch
+            drivers measured 3.1-3.8 s each, before and after, at this load)
+        exact solvers                4.4,  4.3 ->  3.2,  3.2
+        linear models f64 + f32     14.4, 15.1 -> 17.2, 15.4 (the two
+            float32 adapters, 0.6 s each, compile in the first float32 task)
+    skloss.warmup(n_jobs=-1), whole process tree, /usr/bin/time (load 4.8-8.9)
+        before 141.5, 132.8 s wall, 81.0, 84.3 s CPU
+        after  115.7, 137.6 s wall, 65.3, 67.1 s CPU   (108 -> 76 specialisations)
+        fresh MLPClassifier digits process in the same run: 3.0-5.4 s wall,
+        1.9-2.8 s CPU (about 1 s idle): at this load the wall ratio means
+        nothing; by CPU the warm-up fell by a fifth (target 20x not shown)
+
+The float32 results are the same bits (the kernels compute in float64 and
+round once when they store): every loss, form, request and weighting of the
+public float32 API against the float64 result rounded
+(``tests/losses/test_float32_through_float64.py``), and 84 coefficient /
+loss-curve arrays of 16 SGDNet fits (float32 and float64; dense, CSR, weighted,
+binary, softmax, one-vs-rest, focal, two-output Huber, Poisson) before vs after.
+The adapter costs float32 calls of big arrays 1 ns per value (100,000 values:
+squared_error 0.05 -> 0.12 ms, log_cosh 0.52 -> 0.75 ms, K-class log loss 3.0
+-> 3.4 ms) and small calls nothing measurable (200 values: 8-16 us either way,
+after numba's per-call typing of the pointer was replaced by an integer
+address); float32 fits, best CPU of 7, two interleaved rounds (load 4-5):
+MLELinearRegression huber 20,000 x 20 8.5 / 8.3 -> 10.1 / 7.9 ms,
+MLELogisticRegression modified_huber 4 classes 26.8 / 24.5 -> 29.1 / 21.8 ms,
+brier 138 / 133 -> 148 / 125 ms, SGDNetClassifier digits (NumPy route)
+28-38 ms both, compiled route unchanged within noise; ``bench_sgdnet.py
+--epochs 2 --threads 1 --repeat 3`` (load 5.8-6.4, same training losses
+0.7315 / 1.6563): skloss 0.393 / 0.276 -> 0.436 / 0.290 s CPU per epoch
+(batch 32 / 256) while scikit-learn's went 1.440 / 0.499 -> 1.726 / 0.498:
+speed-up 3.67x / 1.80x -> 3.96x / 1.72x CPU.
+
 Measure on a clean clone (``git clone`` of the repository, no ``__pycache__``):
 skloss also reads cached kernels from the package's own ``__pycache__`` (see
 :mod:`skloss._cache`), so a development checkout that has run anything loads

@@ -605,27 +605,29 @@ def _elementwise_output(kernel, yb, q, m, off, k, acts, deltas, sw_b, params, wo
 
 @njit(inline="always")
 def _multiclass_output(kernel, yb, q, m, off, k, acts, deltas, sw_b, params, work):
-    lbuf, R, G = work[5], _view2d(work[12], 0, m, k), _view2d(work[13], 0, m, k)
-    raw = _view2d(acts, off, m, k)
-    D = _view2d(deltas, off, m, k)
-    return _kclass_loss(kernel, yb, m, k, raw, R, G, D, sw_b, params, lbuf)
+    return _kclass_loss(kernel, yb, m, k, acts, deltas, off, sw_b, params, work)
 
 
 @njit(inline="always")
-def _kclass_loss(kernel, yb, m, k, raw, R, G, D, sw_b, params, lbuf):
-    # the float64 K-class kernel on the raw scores copied to R; its gradient
-    # stored to D; returns the summed losses, each rounded to the data's dtype
-    # first (through D), as a kernel of that dtype stored them
-    for i in range(m):
-        for j in range(k):
-            R[i, j] = raw[i, j]
-    kernel(_rows(yb, 0, m), R, sw_b, params, _rows(lbuf, 0, m), G, _view2d(lbuf, 0, 0, 0))
+def _kclass_loss(kernel, yb, m, k, acts, deltas, off, sw_b, params, work):
+    # the float64 K-class kernel on the output block's raw scores (copied to a
+    # float64 buffer); its gradient stored to the delta block; returns the
+    # summed losses, each rounded to the data's dtype first (through the delta
+    # block), as a kernel of that dtype stored them.  Flat loops over the
+    # contiguous (m, k) blocks.
+    lbuf, rk, gk = work[5], work[12], work[13]
+    a = _rows(acts, off, m * k)
+    d = _rows(deltas, off, m * k)
+    for t in range(m * k):
+        rk[t] = a[t]
+    kernel(_rows(yb, 0, m), _view2d(rk, 0, m, k), sw_b, params, _rows(lbuf, 0, m),
+           _view2d(gk, 0, m, k), _view2d(lbuf, 0, 0, 0))
     s = 0.0
     for i in range(m):
-        D[i, 0] = lbuf[i]
-        s += D[i, 0]
-        for j in range(k):
-            D[i, j] = G[i, j]
+        d[i * k] = lbuf[i]
+        s += d[i * k]
+    for t in range(m * k):
+        d[t] = gk[t]
     return s
 
 
@@ -777,9 +779,8 @@ def dense_multiclass_epoch(X, y, sw, perm, theta, grad, s1, s2, sizes, hyper, co
             a_off += batch * n_out
         # the output loss and d loss / d raw prediction
         D = _view2d(deltas, off, m, k)
-        loss = _kclass_loss(kernel, yb, m, k, _view2d(acts, off, m, k), _view2d(work[12], 0, m, k),
-                            _view2d(work[13], 0, m, k), D, _rows(swb, 0, m if weighted else 0),
-                            params, lbuf)
+        loss = _kclass_loss(kernel, yb, m, k, acts, deltas, off,
+                            _rows(swb, 0, m if weighted else 0), params, work)
         if not math.isfinite(loss):
             return total, wsum, start, NON_FINITE
         total += loss
