@@ -200,7 +200,15 @@ float64, and the network warm-up's Python-route loss no longer compiles a
         after  115.7, 137.6 s wall, 65.3, 67.1 s CPU   (108 -> 76 specialisations)
         fresh MLPClassifier digits process in the same run: 3.0-5.4 s wall,
         1.9-2.8 s CPU (about 1 s idle): at this load the wall ratio means
-        nothing; by CPU the warm-up fell by a fifth (target 20x not shown)
+        nothing; by CPU the warm-up fell by a fifth
+    again at lower load (05:00-05:03 UTC, load 1.4-1.9, two interleaved rounds;
+    "after" is the tree at 5800dbf, with two other sessions' CSR commits)
+        before 39.7, 39.1 s wall (69.5, 68.0 s CPU)
+        after  28.3, 31.9 s wall (50.6, 55.1 s CPU)
+        fresh MLPClassifier digits process 1.38-1.48 s wall: warm-up / MLP
+        before 27-29x, after 19-23x (target 20x: at the edge, not reliably met)
+    this change alone (466be84 -> ce24b00, serial task CPU, load 3.7 -> 2.0):
+        57.4 -> 43.9 s (losses 21.5 -> 12.9)
 
 The float32 results are the same bits (the kernels compute in float64 and
 round once when they store): every loss, form, request and weighting of the
