@@ -126,6 +126,11 @@ def multinomial_logloss_value_grad(X, y, sw, W, b, eps, n_chunks, grad):
     length, run on threads and summed in chunk order
     (:func:`skloss._kernels._threads.chunk_sums`)."""
     k, p = W.shape
+    # (labels and weights in float64 whatever X's dtype: the K-class kernel called on each
+    # block is then its float64 specialisation, which the float64 pass compiles anyway,
+    # not a second one for float32 labels, ~0.8 s of compile; exact, and n values to copy)
+    y = np.asarray(y, dtype=np.float64)
+    sw = np.asarray(sw, dtype=np.float64)
     total = chunk_sums(_multinomial_chunk, X.shape[0], n_chunks, (k, p + 2),
                        (X, y, sw, np.ascontiguousarray(W, dtype=np.float64),
                         np.ascontiguousarray(b, dtype=np.float64), np.array([float(eps)]), _NO_HESS))
