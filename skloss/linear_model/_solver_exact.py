@@ -79,6 +79,12 @@ _MAX_WORKING = 20000
 _FIRST_WORKING = 4000
 # dual CD sweeps before the first polish (doubling per stage)
 _STAGE_SWEEPS = 50
+# ... and no polish while the largest violation exceeds this share of the kinks'
+# scale: its working set (the samples within 10x the violation of a kink) would be
+# most of the rows, an interior point on nearly all of them (hinge + L2, 2,000 x 25:
+# a first polish on 1,003 rows, 36.7 ms a fit, against 17.9 ms after 350 sweeps;
+# 20,000 and 200,000 rows reach this share within their first stage: unchanged)
+_POLISH_VIOLATION = 0.5
 # dual CD: the intercept's proximal weight relative to the mean ||x_i||^2 / l2
 # (measured on hinge + L2, 2,000 x 25: 0.1 needs the fewest sweeps of 1e-3..1)
 _RHO = 0.1
@@ -434,7 +440,10 @@ def _dual_cd(D, beta0, max_iter, verbose):
         total += sweeps
         b = bc - rho * S
         beta_p = np.concatenate([w, [b]]) if fi else w.copy()
-        bx, certified, n_act = _working_set_polish(D, K, w, b, 10 * max(tol_cd, viol))
+        if viol > _POLISH_VIOLATION * scale and total < budget:
+            bx, certified, n_act = None, False, 0  # (too far for a small working set: sweep on)
+        else:
+            bx, certified, n_act = _working_set_polish(D, K, w, b, 10 * max(tol_cd, viol))
         if verbose > 1:
             print(f"  dual-cd: {total} sweeps, tol {tol_cd:.1e}, violation {viol:.2e}, b {b:.6g}, "
                   f"sum(beta) {S:.2e}, certified {certified}")
