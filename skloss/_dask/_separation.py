@@ -105,7 +105,7 @@ def certify_separation(obj, loss):
     return "" if ranges is None else class_threshold_certificate(np.asarray(ranges), obj.fit_intercept)
 
 
-def detect_separation(obj, coef, loss, fixed=None, last_step=None):
+def detect_separation(obj, coef, loss, fixed=None, last_step=None, classes_checked=False):
     """A sentence describing the separation found at ``coef`` on a
     :class:`~skloss._dask._objective.DaskLinearObjective`, or "" if none (the
     in-memory decision, from block-wise reductions)."""
@@ -123,11 +123,8 @@ def detect_separation(obj, coef, loss, fixed=None, last_step=None):
         return ""  # (not a separating direction: e.g. a move along collinear features)
     if not stats[0] <= 1e-6:
         return ""
-    if obj.n_outputs > 1 and loss.multiclass_shift_invariant and obj.n_features > 0:
-        from skloss.linear_model._logistic import class_threshold_certificate
-
-        ranges = obj.block_reduce(_block_class_ranges, coef)
-        found = "" if ranges is None else class_threshold_certificate(np.asarray(ranges), obj.fit_intercept)
+    if not classes_checked:
+        found = certify_separation(obj, loss)
         if found:
             return found
     if binary:

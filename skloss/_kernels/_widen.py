@@ -18,8 +18,8 @@ results are bit-identical to the float32 specialisations they replace.
 
 An exception raised inside a function called through a pointer is not
 propagated (numba reports it as "unraisable" and the call returns), so the
-K-class adapter checks the class indices itself, before the kernel sees them,
-with the kernel's own message.
+K-class adapter checks the class indices itself, before the kernel sees them
+(``_multiclass._check_classes``, the kernels' own check and message).
 """
 
 import numpy as np
@@ -27,6 +27,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ._multiclass import _check_classes
 from ._net import _rows, _view2d, kernel_pointer, kernel_signature
 
 _BLOCK = 512  # values per block: the float64 buffers stay in the L1 cache
@@ -113,15 +114,7 @@ def widened_multiclass(address, y, raw, sw, params, out_loss, out_grad, out_hess
     rows at a time, after the kernel's class check."""
     kernel = _kclass_kernel_at(address)
     n, k = raw.shape
-    bad = 0
-    for i in range(n):
-        yi = np.float64(y[i])
-        inside = (yi >= 0.0) & (yi < k)
-        c = np.int64(yi) if inside else np.int64(0)
-        bad += (~inside) | (np.float64(c) != yi)
-    if bad:
-        raise ValueError("y_true must hold class indices 0, 1, ..., n_classes - 1 "
-                         "matching the columns of raw_prediction")
+    _check_classes(y, k)  # (the K-class kernels' own check and message)
     weighted = sw.shape[0] > 0
     do_loss = out_loss.shape[0] > 0
     do_grad = out_grad.shape[0] > 0

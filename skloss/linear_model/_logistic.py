@@ -491,7 +491,7 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
     def _run_solver_sep(self, obj, coef0, fixed, loss, penalised, detect=None, certify=None, stacklevel=3):
         """Solve; on separable data (unpenalised, loss without finite minimiser) warn
         about separation instead of non-convergence.  ``detect(obj, coef, loss,
-        fixed, last_step)`` tells separation after the solve and ``certify(obj, loss)``
+        fixed, last_step, classes_checked)`` tells separation after the solve and ``certify(obj, loss)``
         before it (defaults: the in-memory tests; a dask objective passes its own).
 
         Before the solve, a problem with at least as many coefficients as rows is
@@ -505,7 +505,8 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
         if not prone:
             return self._run_solver(obj, coef0, fixed)
         certified, budget = "", None
-        if underdetermined(obj.n_coef, obj.n_samples):
+        checked = underdetermined(obj.n_coef, obj.n_samples)  # (the certificate is sought before)
+        if checked:
             certified = (certify or _certify_separation)(obj, loss)
             if certified:
                 budget = min(int(self.max_iter), THRESHOLDS["separated_max_iter"])
@@ -518,9 +519,9 @@ class MLELogisticRegression(ClassifierMixin, MLELinearModel):
             last_step = res.extra.get("last_step")
             if detect is None:
                 with quiet_blas(obj):  # (no spinning BLAS threads left to slow numba passes)
-                    separated = _detect_separation(obj, res.coef, loss, fixed, last_step)
+                    separated = _detect_separation(obj, res.coef, loss, fixed, last_step, classes_checked=checked)
             else:
-                separated = detect(obj, res.coef, loss, fixed, last_step)
+                separated = detect(obj, res.coef, loss, fixed, last_step, classes_checked=checked)
         for w in caught:
             if separated and "did not converge" in str(w.message):
                 continue
@@ -673,7 +674,7 @@ def ovr_inference_attrs(blocks, params, names, cov_type, penalised):
             "loglik_": None, "aic_": None, "bic_": None}
 
 
-def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
+def _detect_separation(obj, coef, loss, fixed=None, last_step=None, classes_checked=False):
     """A sentence describing the separation found at ``coef``, or "" if none.
 
     Suspicion: some sample's loss is below 1e-6 (its fitted probability is
@@ -685,6 +686,8 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     of order one (the Hessian vanishes there as fast as the gradient).  A binary
     step must moreover raise every margin ``z_i x_i.d`` (up to 1e-4 of the
     largest change): a separating direction, not a loose step to an optimum.
+    ``classes_checked``: the class-threshold certificate (data only) was sought
+    before the solve and not found; it is not sought again.
     """
     big = 1e-3 * max(1.0, float(np.max(np.abs(coef)))) if coef.size else 1e-3
     exact = obj.n_outputs == 1 and obj.n_samples * (obj.n_features + 1) <= 2e6
@@ -701,8 +704,8 @@ def _detect_separation(obj, coef, loss, fixed=None, last_step=None):
     # tighter trigger; the decision itself is the LP's or the last step's)
     if per.size == 0 or np.min(per) > 1e-6:
         return ""
-    if obj.n_outputs > 1 and loss.multiclass_shift_invariant:
-        found = _separated_class(obj)  # (exact, when it finds a class: see its docstring)
+    if not classes_checked:
+        found = _certify_separation(obj, loss)  # (exact, when it finds a class: see _separated_class)
         if found:
             return found
     z = None

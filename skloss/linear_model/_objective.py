@@ -503,8 +503,12 @@ class LinearObjective:
         W = np.ascontiguousarray(w, dtype=np.float64)
         bb = np.ascontiguousarray(b if self.fit_intercept else np.zeros(k), dtype=np.float64)
         G = np.empty((k, p + 1))
+        labels = getattr(self, "_labels64", None)
+        if labels is None:  # (float64 labels and weights, made once: see the kernel's wrapper)
+            labels = self._labels64 = (np.asarray(self.y, dtype=np.float64),
+                                       np.asarray(self._sw_arg, dtype=np.float64))
         # one read of X (BLAS's tall-skinny products thread poorly)
-        total = kernel(self.X, self.y, self._sw_arg, W, bb, float(self._params[0]), max(1, self._n_chunks), G)
+        total = kernel(self.X, *labels, W, bb, float(self._params[0]), max(1, self._n_chunks), G)
         gw = G[:, :p] * scale
         value = total * scale + 0.5 * self.l2_reg * float(np.vdot(W, W))
         if self.l2_reg:

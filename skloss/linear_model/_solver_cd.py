@@ -127,7 +127,7 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
 
     from skloss._kernels._cd import glm_cd_csc
 
-    from ._objective import _at
+    from ._objective import _at, _unsigned
     from ._solver_common import NonFinite, ProblemScale, SolverResult, log
     from ._solver_prox import composite_line_search, l1_subgradient, prox_newton
 
@@ -146,9 +146,8 @@ def solve_glm_cd(obj, c, tol, max_iter, verbose, free, scale=None):
     # (a gather or scattered add per stored entry; a sweep of the 100,000 x 5,000 CSR set
     # about a third faster)
     itype = np.int32 if Xc.indptr[-1] < np.iinfo(np.int32).max and p < np.iinfo(np.int32).max else np.int64
-    utype = np.uint32 if itype is np.int32 else np.uint64
-    indptr = Xc.indptr.astype(itype, copy=False).view(utype)
-    indices = Xc.indices.astype(itype, copy=False).view(utype)
+    indptr = _unsigned(Xc.indptr.astype(itype, copy=False))
+    indices = _unsigned(Xc.indices.astype(itype, copy=False))
     data = Xc.data
     a = (np.full(obj.n_samples, 1.0 / obj.weight_sum) if obj.sample_weight is None
          else obj.sample_weight.astype(np.float64) / obj.weight_sum)

@@ -66,21 +66,31 @@ def test_cd_csr_refit_bit_identical():
     assert np.array_equal(np.ravel(a.coef_), np.ravel(b.coef_))
 
 
+def _cd_model(seed, zero_rows=False):
+    """A proximal-Newton model for glm_cd_csc: CSR X, its sorted CSC copy, per-sample
+    gradient and curvature (zero on a fifth of the rows with ``zero_rows``, as the
+    squared hinge's) and a sparse start ``w``."""
+    rng = np.random.default_rng(seed)
+    X, _ = _csr(n=1500, p=120, density=0.03, seed=seed)
+    Xc = X.tocsc()
+    Xc.sort_indices()
+    n, p = X.shape
+    ag = rng.standard_normal(n) / n
+    ah = rng.uniform(0.0, 2.0, n) / n
+    if zero_rows:
+        ah[rng.random(n) < 0.2] = 0.0
+    w = rng.standard_normal(p) * (rng.random(p) < 0.3)
+    return X, Xc, ag, ah, w
+
+
 def test_glm_cd_csc_kernel_model_optimum_and_delta():
     """The kernel minimises its proximal-Newton model: at its return every coordinate
     satisfies the model's subgradient condition (computed here with SciPy products), and
     ``delta`` equals ``X (z - w) + db``."""
     from skloss._kernels._cd import glm_cd_csc
 
-    rng = np.random.default_rng(4)
-    X, _ = _csr(n=1500, p=120, density=0.03, seed=4)
-    Xc = X.tocsc()
-    Xc.sort_indices()
+    X, Xc, ag, ah, w = _cd_model(4, zero_rows=True)
     n, p = X.shape
-    ag = rng.standard_normal(n) / n
-    ah = rng.uniform(0.0, 2.0, n) / n
-    ah[rng.random(n) < 0.2] = 0.0  # (zero curvature on some rows, as the squared hinge's)
-    w = rng.standard_normal(p) * (rng.random(p) < 0.3)
     z, delta, db = w.copy(), np.zeros(n), np.zeros(1)
     l1, l2 = 2e-3, 1e-3
     sweeps = glm_cd_csc(Xc.indptr, Xc.indices, Xc.data, ag, ah, w, z, delta, np.ones(p), l1, l2, True, db,

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from skloss import MLELogisticRegression
 from skloss.linear_model._objective import LinearObjective
 from skloss.losses import get_loss
+from test_csr_speed import _cd_model  # (the proximal-Newton model of glm_cd_csc's tests)
 
 
 def _csr(n=3000, p=200, density=0.02, seed=0, dtype=np.float64):
@@ -141,14 +142,8 @@ def test_glm_cd_csc_without_delta_solves_the_same_model():
     subgradient conditions (SciPy products) hold at its return, as with ``delta``."""
     from skloss._kernels._cd import glm_cd_csc
 
-    rng = np.random.default_rng(8)
-    X, _ = _csr(n=1500, p=120, density=0.03, seed=8)
-    Xc = X.tocsc()
-    Xc.sort_indices()
+    X, Xc, ag, ah, w = _cd_model(8)
     n, p = X.shape
-    ag = rng.standard_normal(n) / n
-    ah = rng.uniform(0.0, 2.0, n) / n
-    w = rng.standard_normal(p) * (rng.random(p) < 0.3)
     z, db = w.copy(), np.zeros(1)
     l1, l2 = 2e-3, 1e-3
     ip, ix = Xc.indptr.view(np.uint32), Xc.indices.view(np.uint32)

@@ -19,20 +19,7 @@ from skloss.linear_model._inference import _cholesky_inv
 from skloss.linear_model._lstsq import weighted_gram, weighted_gram_columns
 from skloss.linear_model._solver_common import _threadpool_controller, single_thread_blas
 from skloss.losses import LogLoss, get_loss
-
-
-def _binary(n, p, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p))
-    y = (X @ rng.standard_normal(p) + rng.logistic(size=n) > 0).astype(float)
-    return X, y
-
-
-def _multiclass(n, p, k, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p))
-    y = np.argmax(X @ rng.standard_normal((p, k)) + rng.gumbel(size=(n, k)), axis=1).astype(float)
-    return X, y
+from test_small_overhead import _binary, _multiclass  # (the same data makers)
 
 
 @pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
