@@ -452,7 +452,13 @@ class Loss(BaseEstimator):
             kernel = _kernel("_multiclass", self._multiclass_kernel_name)
         else:
             kernel = _kernel(self._kernel_module, self._kernel_name)
-        kernel(y, raw, sw, params, out_loss, out_grad, out_hess)
+        if raw.dtype == np.float32:
+            # float32 arrays through the float64 kernel (skloss._kernels._widen: the same
+            # bits as a float32 specialisation), so that each kernel compiles once, not
+            # once per dtype
+            _kernel("_widen", "float32_call")(kernel, y, raw, sw, params, out_loss, out_grad, out_hess)
+        else:
+            kernel(y, raw, sw, params, out_loss, out_grad, out_hess)
         return (
             out_loss if want_loss else None,
             out_grad if want_grad else None,

@@ -13,7 +13,6 @@ import numpy as np
 from scipy import special
 
 from ._base import Loss
-from ._regression import _run_kernel_float32
 from ._likelihood import Bernoulli, Categorical
 
 __all__ = [
@@ -66,9 +65,6 @@ def _float64_product(kernel, args):
 class _ClassificationLoss(Loss):
     task = "classification"
     _kernel_module = "_binary"
-
-    # float32 arrays through the float64 kernels (one compilation per kernel)
-    _run_kernel = _run_kernel_float32
 
     def _init_multiclass(self, y, sw, k):
         if self.has_multiclass_form:

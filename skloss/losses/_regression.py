@@ -18,7 +18,7 @@ Elsewhere the signs are scikit-learn's: ``d/dr |y - r| = sign(r - y)``.
 import numpy as np
 
 from ..utils._quantile import weighted_quantile
-from ._base import Loss, _kernel
+from ._base import Loss
 from ._capabilities import Interval
 from ._likelihood import (
     AsymmetricLaplace,
@@ -65,38 +65,11 @@ def _log_of_mean(y, sw):
     return float(np.log(max(_weighted_mean(y, sw), _MIN_MEAN)))
 
 
-def _run_kernel_float32(loss, y, raw, sw, params, out_loss, out_grad, out_hess,
-                        want_loss, want_grad, want_hess):
-    """:meth:`Loss._run_kernel` of the built-in losses: float32 arrays go through
-    the float64 kernel (:func:`skloss._kernels._widen.float32_call`: the same
-    bits as a float32 specialisation), so that each kernel compiles once, not
-    once per dtype."""
-    if raw.dtype != np.float32:
-        return Loss._run_kernel(loss, y, raw, sw, params, out_loss, out_grad, out_hess,
-                                want_loss, want_grad, want_hess)
-    if not _WIDEN:  # (imported on first use: importing skloss compiles nothing)
-        from skloss._kernels._widen import float32_call
-
-        _WIDEN.append(float32_call)
-    if raw.ndim == 2:
-        kernel = _kernel("_multiclass", loss._multiclass_kernel_name)
-    else:
-        kernel = _kernel(loss._kernel_module, loss._kernel_name)
-    _WIDEN[0](kernel, y, raw, sw, params, out_loss, out_grad, out_hess)
-    return (out_loss if want_loss else None, out_grad if want_grad else None,
-            out_hess if want_hess else None)
-
-
-_WIDEN = []
-
-
 class _RegressionLoss(Loss):
     task = "regression"
 
     def __init__(self):
         pass
-
-    _run_kernel = _run_kernel_float32
 
 
 
