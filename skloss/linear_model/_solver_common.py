@@ -300,44 +300,12 @@ def single_thread_blas():
     if getattr(_LIMITED, "depth", 0):  # (already inside: no second query of every BLAS library)
         yield
         return
-    libs, ownership = _blas_libraries()
-    if libs is None:
-        with _threadpool_controller().limit(limits=1, user_api="blas"):
-            _LIMITED.depth = 1
-            try:
-                yield
-            finally:
-                _LIMITED.depth = 0
-        return
-    # (PERF) what threadpoolctl's limit(limits=1, user_api="blas") does to the BLAS
-    # libraries -- each set to one thread, then back to its number before -- without
-    # its info() of every library (versions, architectures, ~12 us a fit)
-    before = [lib.get_num_threads() for lib in libs]
-    for lib in libs:
-        lib.set_num_threads(1)
-    ownership.increment()
-    _LIMITED.depth = 1
-    try:
-        yield
-    finally:
-        _LIMITED.depth = 0
-        for lib, n in zip(libs, before):
-            if n is not None:
-                lib.set_num_threads(n)
-        ownership.decrement()
-
-
-@functools.cache
-def _blas_libraries():
-    """``(BLAS library controllers, threadpoolctl's thread-ownership counter)`` of
-    this process, found once; ``(None, None)`` when this threadpoolctl has no such
-    counter (then its own ``limit`` runs)."""
-    import threadpoolctl
-
-    ownership = getattr(threadpoolctl, "CONTROLLING_THREAD_OWNERSHIP", None)
-    if ownership is None:
-        return None, None
-    return tuple(_threadpool_controller().select(user_api="blas").lib_controllers), ownership
+    with _threadpool_controller().limit(limits=1, user_api="blas"):
+        _LIMITED.depth = 1
+        try:
+            yield
+        finally:
+            _LIMITED.depth = 0
 
 
 # whether this thread is inside single_thread_blas
